@@ -1,1 +1,278 @@
-"""The embedded sandbox cluster: a miniature Kubernetes control plane on 127.0.0.1."""
+"""The embedded sandbox cluster: a miniature Kubernetes control plane on 127.0.0.1.
+
+A :class:`Sandbox` is a server, not a mock: it speaks the Kubernetes REST API
+(discovery, CRUD, patches, watches, ``Status`` errors, server-side tables) on a
+loopback port, so the official ``kubernetes`` client, kubectl and ``dig``
+(against its DNS port) talk to it exactly as to a real cluster.
+
+What it simulates, faithfully to upstream (see ``reference/kubernetes-semantics.md``):
+
+* the StatefulSet controller: ordinals and pod identity, OrderedReady and
+  Parallel, RollingUpdate (partition, maxUnavailable from 1.35) and OnDelete,
+  ControllerRevisions with the exact upstream hash and name, rollback reuse,
+  history truncation, per-pod PVCs and the retention policy, every status field;
+* Deployments → ReplicaSets → pods with upstream naming; EndpointSlices and
+  Endpoints; a dynamic provisioner; a scheduler with per-node pod IP blocks;
+  garbage collection through ownerReferences; namespace deletion;
+* a kubelet that "runs" a few known programs (nginx, busybox ``nslookup``,
+  ``hostname``, ``sleep`` …) in sandbox time, with pull failures and back-off;
+* CoreDNS's kubernetes plugin on a real UDP/TCP DNS port.
+
+What it does not: no containers run (nothing executes on the host), no
+network between pods, no exec/attach/port-forward, no authentication or RBAC,
+no server-side apply, no admission webhooks, no CRDs. A Deployment's
+``pod-template-hash`` has upstream's alphabet and length but not its exact
+value (upstream hashes a Go-specific dump). Time runs ``speed`` times faster
+than the wall clock.
+
+All state lives in the object; nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from .clock import Clock
+from .codec import Codec
+from .engine import Engine
+from .kubelet import DEFAULT_NODES, Kubelet, NodeSpec, Scheduler
+from .profile import Profile
+from .registry import Registry
+from .statefulset import StatefulSetController
+from .store import Store
+
+__all__ = ["Sandbox", "NodeSpec"]
+
+log = logging.getLogger(__name__)
+
+
+class Sandbox:
+    """A miniature Kubernetes control plane, served on 127.0.0.1.
+
+    Args:
+        port: API port (0 picks a free one).
+        dns_port: DNS port for UDP and TCP (0 picks a free one, ``None`` serves no DNS socket;
+            in-pod lookups work either way).
+        k8s_version: the Kubernetes version to imitate ("1.27", the guide's cluster, by default).
+        speed: how many times faster than the wall clock sandbox time runs.
+        seed: makes IPs, name suffixes and uids reproducible.
+        nodes: the worker nodes (default ``k8s-worker1`` and ``k8s-worker2``, as in the guide).
+        zone: the cluster DNS domain.
+    """
+
+    def __init__(self, *, port: int = 0, dns_port: int | None = 0, k8s_version: str = "1.27", speed: float = 20.0,
+                 seed: int | None = None, nodes: tuple[NodeSpec, ...] = DEFAULT_NODES,
+                 zone: str = "cluster.local") -> None:
+        self.profile = Profile(str(k8s_version))
+        self.clock = Clock(speed)
+        self.rng = random.Random(seed)
+        self.nodes = tuple(nodes)
+        self.zone = zone
+        self.store = Store(uid_factory=self._uid)
+        self.schemas = Codec(self.profile)
+        self.registry = Registry(self)
+        self.engine = Engine(self)
+        self.scheduler = Scheduler(self)
+        self.kubelet = Kubelet(self)
+        self._port, self._dns_port_wanted = port, dns_port
+        self._server = None
+        self._dns_server = None
+        self._cluster_dns = None
+        self._event_log: list[dict[str, Any]] = []
+        self._log_lock = threading.Lock()
+        self.internal_errors: list[str] = []
+        self.stopping = False
+        self.started = False
+        self._kubeconfig_tmp: tempfile.TemporaryDirectory | None = None
+        self.kubeconfig_path: Path | None = None
+        for c in self._controllers():
+            self.engine.add(c)
+        self.store.subscribe(self.engine.on_event)
+
+    def _uid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def _controllers(self) -> list:
+        from . import controllers
+        return [self.scheduler, self.kubelet, StatefulSetController(self), *controllers.all_for(self)]
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "Sandbox":
+        """Bootstrap the cluster objects, start the controllers, the API and DNS servers."""
+        if self.started:
+            return self
+        from .api import Api
+        from .server import ApiServer
+        self._bootstrap()
+        self.engine.start()
+        self.api = Api(self)
+        self._server = ApiServer(self.api.handle, port=self._port)
+        self.api.discovery.server_address = f"127.0.0.1:{self._server.port}"
+        self._server.start()
+        if self._dns_port_wanted is not None:
+            from .dns import DnsServer
+            self._dns_server = DnsServer(self.cluster_dns, port=self._dns_port_wanted)
+            self._dns_server.start()
+        self.started = True
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; open watches end, in-flight requests finish."""
+        if not self.started or self.stopping:
+            return
+        self.stopping = True
+        self.store.close_watches()
+        if self._server:
+            self._server.stop()
+        if self._dns_server:
+            self._dns_server.stop()
+        self.engine.stop()
+        if self._kubeconfig_tmp:
+            self._kubeconfig_tmp.cleanup()
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ addresses
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started: call start() or use `with Sandbox() as sb:`")
+        return self._server.url
+
+    @property
+    def port(self) -> int:
+        return self._server.port if self._server else 0
+
+    @property
+    def dns_port(self) -> int | None:
+        return self._dns_server.port if self._dns_server else None
+
+    @property
+    def cluster_dns(self):
+        if self._cluster_dns is None:
+            from .dns import ClusterDns
+            self._cluster_dns = ClusterDns(self.store, zone=self.zone)
+        return self._cluster_dns
+
+    def kubeconfig(self, namespace: str = "default") -> dict:
+        """A kubeconfig whose current context, ``stsnb-sandbox``, points at this sandbox."""
+        return {"apiVersion": "v1", "kind": "Config", "preferences": {},
+                "clusters": [{"name": "stsnb-sandbox", "cluster": {"server": self.url}}],
+                "users": [{"name": "stsnb-sandbox", "user": {"token": "stsnb-sandbox"}}],
+                "contexts": [{"name": "stsnb-sandbox", "context": {"cluster": "stsnb-sandbox", "user": "stsnb-sandbox",
+                                                                     "namespace": namespace}}],
+                "current-context": "stsnb-sandbox"}
+
+    def write_kubeconfig(self, path: str | os.PathLike | None = None, namespace: str = "default") -> Path:
+        """Write :meth:`kubeconfig` to ``path`` (a temporary file removed on stop by default)."""
+        import yaml
+        if path is None:
+            if self._kubeconfig_tmp is None:
+                self._kubeconfig_tmp = tempfile.TemporaryDirectory(prefix="stsnb-sandbox-")
+            path = Path(self._kubeconfig_tmp.name) / "kubeconfig"
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(self.kubeconfig(namespace), sort_keys=False))
+        self.kubeconfig_path = path
+        return path
+
+    def api_client(self):
+        """An official-client ``ApiClient`` configured for this sandbox."""
+        from kubernetes import client
+        cfg = client.Configuration()
+        cfg.host = self.url
+        return client.ApiClient(cfg)
+
+    # ------------------------------------------------------------------ bootstrap
+    def _bootstrap(self) -> None:
+        reg = self.registry
+        for ns in ("default", "kube-node-lease", "kube-public", "kube-system"):
+            reg.create("namespaces", None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        for n in self.nodes:
+            now = self.clock.timestamp()
+            reg.create("nodes", None, {"apiVersion": "v1", "kind": "Node", "metadata": {
+                "name": n.name, "labels": {"kubernetes.io/hostname": n.name, "kubernetes.io/os": "linux",
+                                           "kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
+                                           "beta.kubernetes.io/arch": "amd64"}},
+                "spec": {"podCIDR": n.pod_cidr, "podCIDRs": [n.pod_cidr]},
+                "status": {"addresses": [{"type": "InternalIP", "address": n.internal_ip},
+                                         {"type": "Hostname", "address": n.name}],
+                           "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                           "message": "kubelet is posting ready status",
+                                           "lastHeartbeatTime": now, "lastTransitionTime": now}],
+                           "nodeInfo": {"kubeletVersion": self.profile.git_version, "containerRuntimeVersion":
+                                        "containerd://1.7.2", "kernelVersion": "5.15.0-stsnb",
+                                        "osImage": "stsnb sandbox (simulated)", "operatingSystem": "linux",
+                                        "architecture": "amd64", "kubeProxyVersion": self.profile.git_version,
+                                        "machineID": "", "systemUUID": "", "bootID": ""},
+                           "capacity": {"cpu": "2", "memory": "4Gi", "pods": "110"},
+                           "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"}}})
+        reg.create("services", "default", {"apiVersion": "v1", "kind": "Service", "metadata": {
+            "name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {"clusterIP": "10.96.0.1", "ports": [{"name": "https", "port": 443, "targetPort": 6443}]}})
+        reg.create("services", "kube-system", {"apiVersion": "v1", "kind": "Service", "metadata": {
+            "name": "kube-dns", "labels": {"k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true",
+                                           "kubernetes.io/name": "CoreDNS"}},
+            "spec": {"clusterIP": "10.96.0.10", "selector": {"k8s-app": "kube-dns"},
+                     "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+                               {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+                               {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153}]}})
+
+    # ------------------------------------------------------------------ helpers for controllers
+    def node(self, name: str) -> NodeSpec:
+        return next(n for n in self.nodes if n.name == name)
+
+    def version_info(self) -> dict:
+        major, minor = self.profile.version.split(".")
+        return {"major": major, "minor": minor, "gitVersion": self.profile.git_version,
+                "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+                "buildDate": "2023-01-01T00:00:00Z", "goVersion": "go1.20", "compiler": "gc",
+                "platform": "linux/amd64"}
+
+    def table(self, plural: str, objects: list[dict], include_object: str, list_meta: dict) -> dict:
+        from .printers import table
+        return table(plural, objects, self.clock.datetime(), k8s_version=self.profile.version,
+                     include_object=include_object, list_meta=list_meta)
+
+    def program_context(self, pod: dict, container: dict, ip: str | None):
+        from .programs import ProgramContext
+        ns = pod["metadata"]["namespace"]
+        status = dict(pod.get("status") or {})
+        if ip:
+            status["podIP"] = ip
+        return ProgramContext(pod={**pod, "status": status}, container=container, resolve=lambda q: self.cluster_dns.resolve(q),
+                              nameserver="10.96.0.10",
+                              search=[f"{ns}.svc.{self.zone}", f"svc.{self.zone}", self.zone])
+
+    def log_event(self, kind: str, namespace: str, name: str, action: str, detail: str = "") -> None:
+        """Append to the event log that timelines read (sandbox time, not wall time)."""
+        t = self.clock.now()
+        with self._log_lock:
+            self._event_log.append({"time": round(t, 3), "timestamp": self.clock.timestamp(t), "kind": kind,
+                                    "namespace": namespace, "name": name, "action": action, "detail": detail})
+
+    def event_log(self, since: float = 0.0) -> list[dict[str, Any]]:
+        """Controller and kubelet actions since sandbox second ``since``, oldest first."""
+        with self._log_lock:
+            return [e for e in self._event_log if e["time"] >= since]
+
+    def log_internal_error(self, req: object, exc: BaseException) -> None:
+        import traceback
+        text = "".join(traceback.format_exception(exc))
+        self.internal_errors.append(text)
+        log.error("stsnb sandbox internal error on %s: %s", req, text)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until no controller work and no timers are pending (tests and benchmarks)."""
+        return self.engine.idle.wait(timeout)

@@ -1,0 +1,521 @@
+"""API semantics over the store: what kube-apiserver's registry strategies do.
+
+Create, update, patch and delete with defaulting, validation, generation,
+optimistic concurrency, graceful deletion, finalizers and owner-based
+propagation. The HTTP API and the sandbox's own controllers both go through
+this layer, exactly as real controllers go through the API server.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import json
+import random
+from typing import TYPE_CHECKING, Any
+
+from . import defaults, errors, validation
+from .resources import BY_KIND, BY_PLURAL, ResourceType
+from .selectors import SelectorError, parse_field_selector, parse_label_selector
+
+if TYPE_CHECKING:
+    from . import Sandbox
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+
+
+def deep_copy(obj: Any) -> Any:
+    """Fast deep copy of JSON-shaped data."""
+    return json.loads(json.dumps(obj))
+
+
+class Registry:
+    """Kubernetes object semantics for one sandbox."""
+
+    def __init__(self, sandbox: "Sandbox") -> None:
+        self.sb = sandbox
+        self.store = sandbox.store
+        self.profile = sandbox.profile
+        self.rng: random.Random = sandbox.rng
+        self._cluster_ips: set[str] = set()
+
+    # ------------------------------------------------------------------ helpers
+    def _rt(self, plural: str) -> ResourceType:
+        return BY_PLURAL[plural]
+
+    def _ns(self, rt: ResourceType, namespace: str | None) -> str:
+        return (namespace or "") if rt.namespaced else ""
+
+    def get(self, plural: str, namespace: str | None, name: str) -> dict:
+        rt = self._rt(plural)
+        obj = self.store.get(plural, self._ns(rt, namespace), name)
+        if obj is None:
+            raise errors.not_found(rt.group, plural, name)
+        return obj
+
+    def find(self, plural: str, namespace: str | None, name: str) -> dict | None:
+        return self.store.get(plural, self._ns(self._rt(plural), namespace), name)
+
+    def list(self, plural: str, namespace: str | None = None, label_selector: str | None = None,
+             field_selector: str | None = None) -> list[dict]:
+        rt = self._rt(plural)
+        flt = self.filter_for(rt, label_selector, field_selector)
+        return self.store.list(plural, namespace if rt.namespaced else None, flt)
+
+    def filter_for(self, rt: ResourceType, label_selector: str | None, field_selector: str | None):
+        try:
+            sel = parse_label_selector(label_selector)
+            fsel = parse_field_selector(field_selector, rt.field_selectors)
+        except SelectorError as e:
+            raise errors.bad_request(f"unable to parse requirement: {e}" if "unable" not in str(e) else str(e)) from None
+        if sel.empty and not field_selector:
+            return None
+        return lambda o: sel.matches(o["metadata"].get("labels")) and fsel(o)
+
+    # ------------------------------------------------------------------ create
+    def create(self, plural: str, namespace: str | None, body: Any, *, strict: bool = False,
+               dry_run: bool = False) -> tuple[dict, list[str]]:
+        """Create an object; returns it with the warnings to send back."""
+        rt = self._rt(plural)
+        obj, warnings = self._decode(rt, body, strict)
+        meta = obj.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise errors.bad_request("metadata must be an object")
+        ns = self._ns(rt, namespace)
+        if rt.namespaced:
+            if meta.get("namespace") not in (None, "", ns):
+                raise errors.bad_request("the namespace of the provided object does not match the namespace sent on the request")
+            meta["namespace"] = ns
+            self._check_namespace_open(rt, ns, meta.get("name") or meta.get("generateName") or "")
+        else:
+            meta.pop("namespace", None)
+        if not meta.get("name") and meta.get("generateName"):
+            for _ in range(8):
+                candidate = self._generate_name(meta["generateName"])
+                if self.store.get(plural, ns, candidate) is None:
+                    meta["name"] = candidate
+                    break
+        for key in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                    "generation", "selfLink"):
+            meta.pop(key, None)
+        defaults.apply_defaults(plural, obj, self.profile)
+        self._prepare_create(rt, obj)
+        causes = validation.validate(plural, obj, self.profile)
+        if causes:
+            raise errors.invalid(rt.kind, rt.group, meta.get("name") or "", causes)
+        if self.store.get(plural, ns, meta["name"]) is not None:
+            raise errors.already_exists(rt.group, plural, meta["name"])
+        self._allocate(rt, obj)
+        meta["uid"] = self.store.new_uid()
+        meta["creationTimestamp"] = self.sb.clock.timestamp()
+        if dry_run:
+            return obj, warnings
+        return self.store.create(plural, obj), warnings
+
+    def _generate_name(self, base: str) -> str:
+        from .hashing import generate_name
+        return generate_name(self.rng, base)
+
+    def _check_namespace_open(self, rt: ResourceType, ns: str, name: str) -> None:
+        nso = self.store.get("namespaces", "", ns)
+        if nso is None:
+            raise errors.not_found("", "namespaces", ns)
+        if nso["metadata"].get("deletionTimestamp"):
+            raise errors.forbidden(rt.group, rt.plural, name,
+                                   f"unable to create new content in namespace {ns} because it is being terminated")
+
+    def _decode(self, rt: ResourceType, body: Any, strict: bool) -> tuple[dict, list[str]]:
+        if not isinstance(body, dict):
+            raise errors.bad_request(f"{rt.kind} in version \"{rt.version}\" cannot be handled as a {rt.kind}: "
+                                     "json: cannot unmarshal into Go value of type struct")
+        api_version, kind = body.get("apiVersion"), body.get("kind")
+        if kind and kind != rt.kind:
+            raise errors.bad_request(
+                f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})" if api_version
+                else f"Object 'apiVersion' is missing in '{json.dumps(body)[:200]}'")
+        if api_version and api_version != rt.api_version:
+            raise errors.bad_request(
+                f"the API version in the data ({api_version}) does not match the expected API version ({rt.api_version})")
+        obj = deep_copy(body)
+        obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
+        return self.sb.schemas.decode(obj, strict=strict)
+
+    def _prepare_create(self, rt: ResourceType, obj: dict) -> None:
+        p = rt.plural
+        if p in ("statefulsets", "deployments", "replicasets"):
+            obj["metadata"]["generation"] = 1
+            obj["status"] = {"replicas": 0} | ({"availableReplicas": 0} if p == "statefulsets" else {})
+        elif p == "pods":
+            spec = obj["spec"]
+            spec.setdefault("serviceAccountName", "default")
+            spec["serviceAccount"] = spec["serviceAccountName"]
+            spec.setdefault("tolerations", [])
+            for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+                if not any(t.get("key") == key for t in spec["tolerations"]):
+                    spec["tolerations"].append({"effect": "NoExecute", "key": key, "operator": "Exists",
+                                                "tolerationSeconds": 300})
+            if spec.get("automountServiceAccountToken", True) is not False:
+                from .hashing import random_suffix
+                vol = f"kube-api-access-{random_suffix(self.rng)}"
+                spec.setdefault("volumes", []).append({"name": vol, "projected": {"defaultMode": 420, "sources": [
+                    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                    {"configMap": {"items": [{"key": "ca.crt", "path": "ca.crt"}], "name": "kube-root-ca.crt"}},
+                    {"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
+                                                "path": "namespace"}]}}]}})
+                for c in spec.get("containers") or []:
+                    c.setdefault("volumeMounts", []).append({"mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                                                             "name": vol, "readOnly": True})
+            obj["status"] = {"phase": "Pending", "qosClass": _qos(spec)}
+        elif p == "persistentvolumeclaims":
+            obj["status"] = {"phase": "Pending"}
+        elif p == "persistentvolumes":
+            obj["status"] = {"phase": "Pending"}
+        elif p == "namespaces":
+            obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+            obj["status"] = {"phase": "Active"}
+            obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"].get("name", "")
+        elif p == "services":
+            obj["status"] = {"loadBalancer": {}}
+
+    def _allocate(self, rt: ResourceType, obj: dict) -> None:
+        if rt.plural != "services":
+            return
+        spec = obj["spec"]
+        if spec.get("type") == "ExternalName":
+            return
+        ip = spec.get("clusterIP")
+        if ip == "None":
+            spec["clusterIPs"] = ["None"]
+        else:
+            if not ip:
+                ip = self._free_cluster_ip()
+            elif ip in self._cluster_ips:
+                raise errors.invalid("Service", "", obj["metadata"]["name"], [
+                    ("spec.clusterIPs", "FieldValueInvalid",
+                     f"Invalid value: []string{{\"{ip}\"}}: failed to allocate IP {ip}: provided IP is already allocated")])
+            self._cluster_ips.add(ip)
+            spec["clusterIP"], spec["clusterIPs"] = ip, [ip]
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+
+    def _free_cluster_ip(self) -> str:
+        net = SERVICE_CIDR
+        while True:
+            ip = str(net.network_address + self.rng.randrange(2, net.num_addresses - 1))
+            if ip not in self._cluster_ips and ip != "10.96.0.10":
+                return ip
+
+    # ------------------------------------------------------------------ update
+    def update(self, plural: str, namespace: str | None, name: str, body: Any, *, subresource: str = "",
+               strict: bool = False, dry_run: bool = False) -> tuple[dict, list[str]]:
+        rt = self._rt(plural)
+        obj, warnings = self._decode(rt, body, strict)
+        meta = obj.setdefault("metadata", {})
+        if meta.get("name") not in (None, name):
+            raise errors.bad_request("the name of the object (%s) does not match the name on the URL (%s)"
+                                     % (meta.get("name"), name))
+        meta["name"] = name
+        with self.store.lock:
+            old = self.get(plural, namespace, name)
+            expect = meta.get("resourceVersion") or None
+            if expect and expect != old["metadata"]["resourceVersion"]:
+                raise errors.conflict(rt.group, plural, name, errors.STALE)
+            new = self._merge_update(rt, old, obj, subresource)
+            if new == old:
+                return old, warnings  # a no-op update writes nothing, as the API server
+            if dry_run:
+                return new, warnings
+            return self._store_update(plural, new, old), warnings
+
+    def _merge_update(self, rt: ResourceType, old: dict, obj: dict, subresource: str) -> dict:
+        """Apply the parts of ``obj`` this endpoint may change onto ``old``; validate."""
+        if subresource == "status":
+            new = deep_copy(old)
+            new["status"] = obj.get("status", {})
+            for key in ("labels", "annotations", "ownerReferences", "finalizers"):
+                pass  # status updates keep metadata as is
+            return new
+        new = obj
+        meta, ometa = new["metadata"], old["metadata"]
+        for key in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
+                    "namespace", "generateName"):
+            if key in ometa:
+                meta[key] = ometa[key]
+            else:
+                meta.pop(key, None)
+        meta["resourceVersion"] = ometa["resourceVersion"]
+        if "status" in old:
+            new["status"] = old["status"]
+        defaults.apply_defaults(rt.plural, new, self.profile)
+        if rt.plural == "services":
+            for key in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
+                if key in old.get("spec", {}) and not new.get("spec", {}).get(key):
+                    new["spec"][key] = old["spec"][key]
+        if rt.plural == "pods":
+            for key in ("nodeName", "serviceAccount", "serviceAccountName", "priority", "preemptionPolicy",
+                        "enableServiceLinks", "tolerations", "volumes", "hostname", "subdomain"):
+                if key in old["spec"] and key not in new.get("spec", {}):
+                    new["spec"][key] = old["spec"][key]
+            for i, c in enumerate(new["spec"].get("containers") or []):
+                oc = next((x for x in old["spec"].get("containers") or [] if x.get("name") == c.get("name")), None)
+                if oc and "volumeMounts" in oc and "volumeMounts" not in c:
+                    c["volumeMounts"] = oc["volumeMounts"]
+        causes = validation.validate(rt.plural, new, self.profile, old=old)
+        if causes:
+            raise errors.invalid(rt.kind, rt.group, meta["name"], causes)
+        if "generation" in ometa and new.get("spec") != old.get("spec"):
+            meta["generation"] = ometa["generation"] + 1
+        return new
+
+    def _store_update(self, plural: str, new: dict, old: dict) -> dict:
+        meta = new["metadata"]
+        if meta.get("deletionTimestamp") and not meta.get("finalizers") and plural != "pods":
+            self.store.update(plural, new)
+            self.store.remove(plural, meta.get("namespace", ""), meta["name"])
+            return new
+        return self.store.update(plural, new, expect_rv=old["metadata"]["resourceVersion"])
+
+    # ------------------------------------------------------------------ patch
+    def patch(self, plural: str, namespace: str | None, name: str, patch: bytes, content_type: str, *,
+              subresource: str = "", strict: bool = False, dry_run: bool = False) -> tuple[dict, list[str]]:
+        rt = self._rt(plural)
+        schemas = self.sb.schemas
+        with self.store.lock:
+            old = self.get(plural, namespace, name)
+            current = deep_copy(old)
+            if subresource == "scale":
+                current = self.scale_of(rt, old)
+            ctype = content_type.split(";")[0].strip()
+            try:
+                doc = json.loads(patch or b"null")
+            except ValueError as e:
+                raise errors.bad_request(f"error decoding patch: {e}") from None
+            if ctype == "application/json-patch+json":
+                patched = schemas.apply_json_patch(current, doc)
+            elif ctype == "application/merge-patch+json":
+                patched = schemas.json_merge_patch(current, doc)
+            elif ctype == "application/strategic-merge-patch+json":
+                patched = schemas.strategic_merge_patch(current, doc, "autoscaling/v1" if subresource == "scale" else rt.api_version,
+                                                        "Scale" if subresource == "scale" else rt.kind)
+            elif ctype == "application/apply-patch+yaml":
+                raise errors.unsupported_media_type(
+                    "server-side apply is not supported by the stsnb sandbox; use client-side `kubectl apply` "
+                    "(the default) or a strategic merge patch")
+            else:
+                raise errors.unsupported_media_type(
+                    f"the body of the request was in an unknown format - accepted media types include: "
+                    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, "
+                    "application/strategic-merge-patch+json")
+            if not isinstance(patched, dict):
+                raise errors.bad_request("the patch did not produce an object")
+            if subresource == "scale":
+                return self.update_scale(rt, namespace, name, patched, dry_run=dry_run), []
+            meta = patched.setdefault("metadata", {})
+            if meta.get("resourceVersion") != old["metadata"]["resourceVersion"] and meta.get("resourceVersion"):
+                # a patch that names a resourceVersion is a precondition
+                raise errors.conflict(rt.group, plural, name, errors.STALE)
+            meta["resourceVersion"] = ""
+            return self.update(plural, namespace, name, patched, subresource=subresource, strict=strict,
+                               dry_run=dry_run)
+
+    # ------------------------------------------------------------------ scale
+    def scale_of(self, rt: ResourceType, obj: dict) -> dict:
+        from .selectors import format_label_selector
+        meta = obj["metadata"]
+        sel = (obj.get("spec") or {}).get("selector")
+        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+                             if k in meta},
+                "spec": {"replicas": obj["spec"].get("replicas", 0)},
+                "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
+                           "selector": format_label_selector(sel) if sel else ""}}
+
+    def update_scale(self, rt: ResourceType, namespace: str | None, name: str, scale: Any, *,
+                     dry_run: bool = False) -> dict:
+        if not isinstance(scale, dict):
+            raise errors.bad_request("Scale in version \"v1\" cannot be handled as a Scale")
+        replicas = (scale.get("spec") or {}).get("replicas", 0)
+        if not isinstance(replicas, int) or isinstance(replicas, bool):
+            raise errors.bad_request(
+                'Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal '
+                f'{type(replicas).__name__.replace("str", "string")} into Go struct field ScaleSpec.spec.replicas of type int32')
+        if replicas < 0:
+            raise errors.invalid("Scale", "autoscaling", name, [
+                ("spec.replicas", "FieldValueInvalid", f"Invalid value: {replicas}: must be greater than or equal to 0")])
+        with self.store.lock:
+            old = self.get(rt.plural, namespace, name)
+            rv = (scale.get("metadata") or {}).get("resourceVersion")
+            if rv and rv != old["metadata"]["resourceVersion"]:
+                raise errors.conflict("autoscaling", "scale", name, errors.STALE)
+            new = deep_copy(old)
+            new["spec"]["replicas"] = replicas
+            if new != old:
+                new["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
+                if not dry_run:
+                    new = self.store.update(rt.plural, new)
+            return self.scale_of(rt, new)
+
+    # ------------------------------------------------------------------ status (controllers)
+    def write_status(self, plural: str, obj: dict, status: dict) -> dict:
+        """Controllers: replace ``status`` if it differs (no validation, no generation bump)."""
+        with self.store.lock:
+            cur = self.store.get(plural, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+            if cur is None or cur.get("status") == status:
+                return cur or obj
+            new = {**cur, "status": status, "metadata": dict(cur["metadata"])}
+            return self.store.update(plural, new)
+
+    def replace(self, plural: str, new: dict) -> dict:
+        """Controllers: store a modified copy of an object as is (metadata edits, bindings)."""
+        with self.store.lock:
+            cur = self.store.get(plural, new["metadata"].get("namespace", ""), new["metadata"]["name"])
+            if cur is None:
+                rt = self._rt(plural)
+                raise errors.not_found(rt.group, plural, new["metadata"]["name"])
+            if new == cur:
+                return cur
+            new["metadata"] = {**new["metadata"], "resourceVersion": cur["metadata"]["resourceVersion"]}
+            meta = new["metadata"]
+            if meta.get("deletionTimestamp") and not meta.get("finalizers") and plural != "pods":
+                return self.store.remove(plural, meta.get("namespace", ""), meta["name"]) or new
+            return self.store.update(plural, new)
+
+    # ------------------------------------------------------------------ delete
+    def delete(self, plural: str, namespace: str | None, name: str, *, grace: int | None = None,
+               propagation: str | None = None, preconditions: dict | None = None,
+               dry_run: bool = False) -> tuple[dict, bool]:
+        """Delete; returns ``(object, gone)``: gone is False while graceful deletion or finalizers are pending."""
+        rt = self._rt(plural)
+        with self.store.lock:
+            obj = self.get(plural, namespace, name)
+            meta = obj["metadata"]
+            pre = preconditions or {}
+            if pre.get("uid") and pre["uid"] != meta["uid"]:
+                raise errors.conflict(rt.group, plural, name,
+                                      f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {meta['uid']}")
+            if pre.get("resourceVersion") and pre["resourceVersion"] != meta["resourceVersion"]:
+                raise errors.conflict(rt.group, plural, name,
+                                      f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
+                                      f"ResourceVersion in object meta: {meta['resourceVersion']}")
+            if dry_run:
+                return obj, False
+            if propagation is None:
+                propagation = "Background"
+            if propagation not in ("Background", "Foreground", "Orphan"):
+                raise errors.invalid("DeleteOptions", "meta.k8s.io", "", [
+                    ("propagationPolicy", "FieldValueNotSupported",
+                     f'Unsupported value: "{propagation}": supported values: "Foreground", "Background", "Orphan", "nil"')])
+            if propagation == "Orphan":
+                self._orphan_dependents(meta["uid"])
+            new = deep_copy(obj)
+            nmeta = new["metadata"]
+            finalizers = list(nmeta.get("finalizers") or [])
+            if propagation == "Foreground" and "foregroundDeletion" not in finalizers:
+                finalizers.append("foregroundDeletion")
+            if plural == "pods":
+                return self._delete_pod(new, grace)
+            if plural == "namespaces":
+                if name in SYSTEM_NAMESPACES:
+                    raise errors.forbidden("", "namespaces", name, "this namespace may not be deleted")
+                if not nmeta.get("deletionTimestamp"):
+                    nmeta["deletionTimestamp"] = self.sb.clock.timestamp()
+                    new["status"] = {"phase": "Terminating"}
+                    return self.store.update(plural, new), False
+                return obj, False
+            if finalizers:
+                if not nmeta.get("deletionTimestamp"):
+                    nmeta["deletionTimestamp"] = self.sb.clock.timestamp()
+                    nmeta["deletionGracePeriodSeconds"] = 0
+                    nmeta["finalizers"] = finalizers
+                    return self.store.update(plural, new), False
+                return obj, False
+            self.store.remove(plural, nmeta.get("namespace", ""), name)
+            if plural == "services":
+                self._cluster_ips.discard(obj["spec"].get("clusterIP", ""))
+            return obj, True
+
+    def _delete_pod(self, pod: dict, grace: int | None) -> tuple[dict, bool]:
+        meta, spec = pod["metadata"], pod["spec"]
+        if grace is None:
+            grace = spec.get("terminationGracePeriodSeconds", 30)
+        terminal = pod.get("status", {}).get("phase") in ("Succeeded", "Failed")
+        if grace == 0 or not spec.get("nodeName") or terminal:
+            if meta.get("finalizers"):
+                meta.setdefault("deletionTimestamp", self.sb.clock.timestamp())
+                meta["deletionGracePeriodSeconds"] = 0
+                return self.store.update("pods", pod), False
+            self.store.remove("pods", meta["namespace"], meta["name"])
+            return pod, True
+        current = meta.get("deletionGracePeriodSeconds")
+        if meta.get("deletionTimestamp") and current is not None and current <= grace:
+            return pod, False
+        meta["deletionTimestamp"] = self.sb.clock.timestamp(self.sb.clock.now() + grace)
+        meta["deletionGracePeriodSeconds"] = grace
+        return self.store.update("pods", pod), False
+
+    def finish_pod(self, pod: dict) -> None:
+        """The kubelet's last word: the pod's containers are gone, remove the object."""
+        with self.store.lock:
+            cur = self.store.get("pods", pod["metadata"]["namespace"], pod["metadata"]["name"])
+            if cur is None or cur["metadata"]["uid"] != pod["metadata"]["uid"]:
+                return
+            if cur["metadata"].get("finalizers"):
+                return
+            self.store.remove("pods", cur["metadata"]["namespace"], cur["metadata"]["name"])
+
+    def _orphan_dependents(self, owner_uid: str) -> None:
+        for plural, obj in self.store.all_objects():
+            refs = obj["metadata"].get("ownerReferences") or []
+            if any(r.get("uid") == owner_uid for r in refs):
+                new = deep_copy(obj)
+                kept = [r for r in refs if r.get("uid") != owner_uid]
+                if kept:
+                    new["metadata"]["ownerReferences"] = kept
+                else:
+                    new["metadata"].pop("ownerReferences", None)
+                self.store.update(plural, new)
+
+    # ------------------------------------------------------------------ events
+    def record_event(self, involved: dict, type_: str, reason: str, message: str, component: str,
+                     host: str = "") -> None:
+        """A core/v1 Event, aggregated like the event recorder (same reason and message → count+1)."""
+        meta = involved["metadata"]
+        ns = meta.get("namespace") or "default"
+        ts = self.sb.clock.timestamp()
+        with self.store.lock:
+            for ev in self.store.list("events", ns):
+                io = ev["involvedObject"]
+                if io.get("uid") == meta.get("uid") and ev.get("reason") == reason and ev.get("message") == message:
+                    new = deep_copy(ev)
+                    new["count"] = ev.get("count", 1) + 1
+                    new["lastTimestamp"] = ts
+                    self.store.update("events", new)
+                    return
+            rt = BY_KIND.get((involved.get("apiVersion"), involved.get("kind")))
+            name = f"{meta['name']}.{self.rng.getrandbits(64):016x}"
+            source = {"component": component} | ({"host": host} if host else {})
+            ev = {"apiVersion": "v1", "kind": "Event",
+                  "metadata": {"name": name, "namespace": ns, "uid": self.store.new_uid(), "creationTimestamp": ts},
+                  "involvedObject": {"apiVersion": involved.get("apiVersion", rt.api_version if rt else "v1"),
+                                     "kind": involved.get("kind"), "name": meta["name"], "namespace": ns,
+                                     "uid": meta.get("uid"), "resourceVersion": meta.get("resourceVersion")},
+                  "reason": reason, "message": message, "source": source, "type": type_,
+                  "firstTimestamp": ts, "lastTimestamp": ts, "count": 1,
+                  "eventTime": None, "reportingComponent": component, "reportingInstance": host}
+            self.store.create("events", ev)
+
+
+def _qos(spec: dict) -> str:
+    containers = spec.get("containers") or []
+    has_any = any((c.get("resources") or {}).get("requests") or (c.get("resources") or {}).get("limits")
+                  for c in containers)
+    if not has_any:
+        return "BestEffort"
+    guaranteed = all((c.get("resources") or {}).get("limits") and
+                     (c["resources"].get("requests") or {}) == c["resources"]["limits"] for c in containers)
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+def copy_obj(obj: dict) -> dict:
+    return copy.deepcopy(obj)
