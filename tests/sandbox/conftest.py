@@ -1,0 +1,111 @@
+"""Fixtures for the sandbox tier: a served sandbox and official-client APIs pointed at it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+import pytest
+from kubernetes import client, watch
+
+from stsnb.sandbox import Sandbox
+
+GUIDE_STS = {
+    "apiVersion": "apps/v1", "kind": "StatefulSet",
+    "metadata": {"labels": {"app": "nginx-stateful"}, "name": "nginx-stateful"},
+    "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "nginx-stateful"}},
+             "template": {"metadata": {"labels": {"app": "nginx-stateful"}},
+                          "spec": {"containers": [{"image": "nginx", "name": "nginx"}]}}},
+}
+
+
+@pytest.fixture
+def sandbox():
+    with Sandbox(dns_port=None, seed=11, speed=50) as sb:
+        yield sb
+    assert not sb.internal_errors, sb.internal_errors
+    assert not sb.engine.errors, sb.engine.errors
+
+
+@pytest.fixture
+def api(sandbox) -> client.ApiClient:
+    cfg = client.Configuration()
+    cfg.host = sandbox.url
+    return client.ApiClient(cfg)
+
+
+@pytest.fixture
+def apps(api) -> client.AppsV1Api:
+    return client.AppsV1Api(api)
+
+
+@pytest.fixture
+def core(api) -> client.CoreV1Api:
+    return client.CoreV1Api(api)
+
+
+def wait_until(list_fn: Callable, predicate: Callable, *args, timeout: float = 20, **kwargs):
+    """Watch ``list_fn`` until ``predicate(object)`` holds for an event's object; fail after ``timeout``."""
+    w = watch.Watch()
+    deadline = time.monotonic() + timeout
+    last = None
+    for ev in w.stream(list_fn, *args, timeout_seconds=int(timeout) + 1, **kwargs):
+        last = ev["object"]
+        if predicate(last):
+            w.stop()
+            return last
+        if time.monotonic() > deadline:
+            break
+    w.stop()
+    raise AssertionError(f"condition not met within {timeout}s; last object seen: {last}")
+
+
+def sts_settled(replicas: int) -> Callable:
+    def check(s) -> bool:
+        st = s.status
+        return (s.spec.replicas == replicas and (st.ready_replicas or 0) == replicas and
+                (st.replicas or 0) == replicas and (st.updated_replicas or 0) == replicas and
+                st.current_revision == st.update_revision and st.observed_generation == s.metadata.generation)
+    return check
+
+
+class PodEvents:
+    """Records pod watch events (type, name, revision label) in a background thread."""
+
+    def __init__(self, core: client.CoreV1Api, namespace: str = "default", selector: str | None = None) -> None:
+        self.events: list[tuple[str, str, str, bool]] = []
+        self._w = watch.Watch()
+        rv = core.list_namespaced_pod(namespace).metadata.resource_version
+        kwargs = {"label_selector": selector} if selector else {}
+
+        def run() -> None:
+            try:
+                for ev in self._w.stream(core.list_namespaced_pod, namespace, resource_version=rv,
+                                         timeout_seconds=60, **kwargs):
+                    self._record(ev)
+            except Exception:  # the sandbox closes open streams when the test ends
+                if not self._stopped:
+                    raise
+
+        self._stopped = False
+        self._t = threading.Thread(target=run, daemon=True)
+        self._t.start()
+
+    def _record(self, ev) -> None:
+        p = ev["object"]
+        ready = any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
+        self.events.append((ev["type"], p.metadata.name,
+                            (p.metadata.labels or {}).get("controller-revision-hash", ""), ready))
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._w.stop()
+
+    def first(self, type_: str) -> list[str]:
+        """Pod names in the order their first ``type_`` event arrived."""
+        seen: list[str] = []
+        for t, name, _, _ in self.events:
+            if t == type_ and name not in seen:
+                seen.append(name)
+        return seen
