@@ -37,14 +37,17 @@ MISSING_TAGS = frozenset({"does-not-exist", "doesnotexist", "nonexistent", "not-
 
 @dataclass(frozen=True)
 class NodeSpec:
+    """A worker node: its name, address, and the range its pod IPs come from (first IP first)."""
+
     name: str
     internal_ip: str
-    pod_cidr: str  # the node's pod IP block
+    pod_cidr: str
+    first_pod_ip: str = ""
 
 
-DEFAULT_NODES = (
-    NodeSpec("k8s-worker1", "192.168.56.11", "10.100.194.64/26"),
-    NodeSpec("k8s-worker2", "192.168.56.12", "10.110.126.0/26"),
+DEFAULT_NODES = (  # pod IPs as in the guide's cluster: 10.100.194.x on worker1, 10.110.126.x on worker2
+    NodeSpec("k8s-worker1", "192.168.56.11", "10.100.0.0/16", "10.100.194.64"),
+    NodeSpec("k8s-worker2", "192.168.56.12", "10.110.0.0/16", "10.110.126.32"),
 )
 
 
@@ -65,21 +68,26 @@ class Ipam:
     """Pod IPs from per-node blocks, like Calico's block allocation in the guide's cluster."""
 
     def __init__(self, nodes: tuple[NodeSpec, ...], rng) -> None:
-        self._free: dict[str, list[str]] = {}
+        self._net = {n.name: ipaddress.ip_network(n.pod_cidr) for n in nodes}
+        self._next: dict[str, int] = {}
         self._used: set[str] = set()
         for n in nodes:
-            hosts = [str(h) for h in ipaddress.ip_network(n.pod_cidr).hosts()]
-            start = rng.randrange(0, max(1, len(hosts) // 2))
-            self._free[n.name] = hosts[start:] + hosts[:start]
+            net = self._net[n.name]
+            first = int(ipaddress.ip_address(n.first_pod_ip)) if n.first_pod_ip else int(net.network_address) + 1
+            self._next[n.name] = first + rng.randrange(0, 16)
 
     def allocate(self, node: str) -> str:
-        for ip in self._free[node]:
-            if ip not in self._used:
+        """The next free address after the last one given: a re-created pod gets a new IP."""
+        net = self._net[node]
+        lo, hi = int(net.network_address) + 1, int(net.broadcast_address) - 1
+        for _ in range(hi - lo + 1):
+            n = self._next[node]
+            self._next[node] = n + 1 if n < hi else lo
+            ip = str(ipaddress.ip_address(n))
+            if ip not in self._used and not ip.endswith((".0", ".255")):
                 self._used.add(ip)
-                self._free[node].remove(ip)
-                self._free[node].append(ip)  # reuse an address only after all others: IPs change on re-creation
                 return ip
-        raise RuntimeError(f"node {node} has no free pod IPs")
+        raise RuntimeError(f"node {node} has no free pod IPs in {net}")
 
     def release(self, ip: str | None) -> None:
         if ip:
