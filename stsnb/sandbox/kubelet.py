@@ -314,7 +314,7 @@ class Kubelet:
                 statuses.append(self._running(c, now))
                 if outcome.sleep_seconds:
                     self.sb.engine.call_later(outcome.sleep_seconds,
-                                              lambda name=c["name"]: self._exited(run, {name: 0}))
+                                              lambda name=c["name"], o=outcome: self._slept(run, name, o))
             else:
                 all_running = False
                 exits.append((c["name"], outcome.exit_code))
@@ -331,6 +331,17 @@ class Kubelet:
         self.sb.log_event("pods", run.namespace, run.name, "Running", "Ready" if all_running else "")
         if exits:
             self._exited(run, dict(exits))
+
+    def _slept(self, run: _Run, container: str, outcome) -> None:
+        """A container's sleep ended: it writes what comes after and exits (or keeps running)."""
+        if run.stage != "running":
+            return
+        if outcome.output_after_sleep:
+            run.logs[container] = run.logs.get(container, "") + outcome.output_after_sleep
+            with self._log_cv:
+                self._log_cv.notify_all()
+        if outcome.exit_code_after_sleep is not None:
+            self._exited(run, {container: outcome.exit_code_after_sleep})
 
     def _exited(self, run: _Run, codes: dict[str, int]) -> None:
         pod = self._current(run)

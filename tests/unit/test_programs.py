@@ -1,0 +1,317 @@
+"""The sandbox kubelet's container programs print what the real images print."""
+
+from __future__ import annotations
+
+import dns.message
+import pytest
+
+from stsnb.sandbox.dns import ClusterDns
+from stsnb.sandbox.programs import Outcome, ProgramContext, run, supported_programs
+from stsnb.sandbox.store import Store
+
+SEARCH = ["default.svc.cluster.local", "svc.cluster.local", "cluster.local"]
+HEADER = "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n"
+
+
+def _svc(name: str, cluster_ip: str, ns: str = "default") -> dict:
+    spec = {"clusterIP": cluster_ip, "type": "ClusterIP",
+            "ports": [{"name": "80-80", "port": 80, "targetPort": 80, "protocol": "TCP"}]}
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns}, "spec": spec}
+
+
+def _slice(service: str, endpoints: list[tuple], ns: str = "default") -> dict:
+    eps = [{"addresses": [ip], "conditions": {"ready": ready}, **({"hostname": h} if h else {})}
+           for ip, h, ready in endpoints]
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": {"name": f"{service}-x1y2z", "namespace": ns,
+                         "labels": {"kubernetes.io/service-name": service}},
+            "ports": [{"name": "80-80", "port": 80, "protocol": "TCP"}], "endpoints": eps}
+
+
+@pytest.fixture(scope="module")
+def cluster() -> ClusterDns:
+    s = Store()
+    for ns in ("default", "kube-system"):
+        s.create("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    s.create("services", _svc("kube-dns", "10.96.0.10", ns="kube-system"))
+    s.create("services", _svc("test-deploy", "10.104.20.5"))
+    s.create("endpointslices", _slice("test-deploy", [("10.100.194.79", None, True), ("10.110.126.39", None, True)]))
+    s.create("services", _svc("nginx-stateful", "None"))
+    s.create("endpointslices", _slice("nginx-stateful", [("10.100.194.82", "nginx-stateful-0", True),
+                                                         ("10.110.126.47", "nginx-stateful-1", True),
+                                                         ("10.100.194.90", "nginx-stateful-2", False)]))
+    s.create("services", _svc("web", "None"))  # a StatefulSet without serviceName: no hostnames
+    s.create("endpointslices", _slice("web", [("10.100.194.83", None, True)]))
+    return ClusterDns(s)
+
+
+def _pod(name: str = "dnsquery", ip: str = "10.100.194.99", **spec) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+            "spec": spec, "status": {"podIP": ip, "podIPs": [{"ip": ip}]}}
+
+
+STS_POD = _pod("nginx-stateful-0", "10.100.194.82", hostname="nginx-stateful-0", subdomain="nginx-stateful")
+
+
+def start(cluster: ClusterDns, image: str = "busybox", args: list[str] | None = None,
+          command: list[str] | None = None, pod: dict | None = None, **container) -> Outcome:
+    spec = {"name": "c", "image": image, **container}
+    if args is not None:
+        spec["args"] = args
+    if command is not None:
+        spec["command"] = command
+    return run(ProgramContext(pod or _pod(), spec, cluster.resolve, "10.96.0.10", SEARCH))
+
+
+def done(outcome: Outcome) -> tuple[str, int | None]:
+    assert not outcome.runs_forever
+    return outcome.output, outcome.exit_code
+
+
+# ----------------------------------------------------------------- busybox nslookup, the guide's outputs
+
+
+def test_reverse_lookup_of_a_deployment_pod_prints_the_guides_output_byte_for_byte(cluster):
+    assert done(start(cluster, args=["nslookup", "10.100.194.79"])) == (
+        "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n"
+        "79.194.100.10.in-addr.arpa\tname = 10-100-194-79.test-deploy.default.svc.cluster.local\n\n", 0)
+
+
+def test_reverse_lookup_of_a_statefulset_pod_names_it_under_its_headless_service(cluster):
+    assert done(start(cluster, args=["nslookup", "10.100.194.82"])) == (
+        HEADER + "82.194.100.10.in-addr.arpa\tname = nginx-stateful-0.nginx-stateful.default.svc.cluster.local\n\n", 0)
+
+
+def test_reverse_lookup_of_a_pod_of_a_statefulset_without_service_name_gets_the_dashed_name(cluster):
+    assert done(start(cluster, args=["nslookup", "10.100.194.83"])) == (
+        HEADER + "83.194.100.10.in-addr.arpa\tname = 10-100-194-83.web.default.svc.cluster.local\n\n", 0)
+
+
+def test_reverse_lookup_of_a_pod_behind_no_service_is_nxdomain_and_exits_1(cluster):
+    assert done(start(cluster, args=["nslookup", "10.100.194.99"])) == (
+        HEADER + "** server can't find 99.194.100.10.in-addr.arpa: NXDOMAIN\n\n", 1)
+
+
+def test_a_not_ready_statefulset_pod_has_no_name(cluster):
+    assert done(start(cluster, args=["nslookup", "10.100.194.90"])) == (
+        HEADER + "** server can't find 90.194.100.10.in-addr.arpa: NXDOMAIN\n\n", 1)
+
+
+def test_busybox_before_1_31_exits_0_even_on_nxdomain(cluster):
+    output, code = done(start(cluster, "busybox:1.30.1", args=["nslookup", "10.100.194.99"]))
+    assert code == 0 and "NXDOMAIN" in output
+
+
+def test_a_dotted_short_name_is_sent_literally_and_not_found(cluster):
+    assert done(start(cluster, args=["nslookup", "nginx-stateful-0.nginx-stateful"])) == (
+        HEADER + "** server can't find nginx-stateful-0.nginx-stateful: NXDOMAIN\n\n" * 2, 1)
+
+
+def test_a_full_name_prints_its_address_then_the_empty_aaaa_reply(cluster):
+    assert done(start(cluster, args=["nslookup", "nginx-stateful-0.nginx-stateful.default.svc.cluster.local"])) == (
+        HEADER + "Name:\tnginx-stateful-0.nginx-stateful.default.svc.cluster.local\nAddress: 10.100.194.82\n\n\n", 0)
+
+
+def test_busybox_1_31_to_1_33_say_no_answer_for_the_empty_aaaa_reply(cluster):
+    output, code = done(start(cluster, "busybox:1.33", args=["nslookup", "test-deploy.default.svc.cluster.local"]))
+    assert output == (HEADER + "Name:\ttest-deploy.default.svc.cluster.local\nAddress: 10.104.20.5\n\n"
+                      "*** Can't find test-deploy.default.svc.cluster.local: No answer\n\n")
+    assert code == 0
+
+
+def test_a_dotless_name_goes_through_every_search_domain_a_first_then_aaaa(cluster):
+    assert done(start(cluster, args=["nslookup", "nginx-stateful"])) == (
+        HEADER
+        + "Name:\tnginx-stateful.default.svc.cluster.local\nAddress: 10.100.194.82\n"
+        + "Name:\tnginx-stateful.default.svc.cluster.local\nAddress: 10.110.126.47\n\n"
+        + "** server can't find nginx-stateful.svc.cluster.local: NXDOMAIN\n\n"
+        + "** server can't find nginx-stateful.cluster.local: NXDOMAIN\n\n"
+        + "\n"
+        + "** server can't find nginx-stateful.svc.cluster.local: NXDOMAIN\n\n"
+        + "** server can't find nginx-stateful.cluster.local: NXDOMAIN\n\n", 1)
+
+
+def test_busybox_1_29_does_not_use_the_search_domains(cluster):
+    output, code = done(start(cluster, "busybox:1.29.3", args=["nslookup", "test-deploy"]))
+    assert output == HEADER + "** server can't find test-deploy: NXDOMAIN\n\n" * 2 and code == 0
+
+
+def test_nslookup_srv_prints_each_service_record(cluster):
+    assert done(start(cluster, args=["nslookup", "-type=srv", "_80-80._tcp.nginx-stateful.default.svc.cluster.local"])) == (
+        HEADER
+        + "_80-80._tcp.nginx-stateful.default.svc.cluster.local\tservice = 0 50 80 nginx-stateful-0.nginx-stateful.default.svc.cluster.local\n"
+        + "_80-80._tcp.nginx-stateful.default.svc.cluster.local\tservice = 0 50 80 nginx-stateful-1.nginx-stateful.default.svc.cluster.local\n\n",
+        0)
+
+
+def test_nslookup_against_another_server_times_out(cluster):
+    assert done(start(cluster, args=["nslookup", "test-deploy", "8.8.8.8"])) == (
+        ";; connection timed out; no servers could be reached\n\n", 1)
+
+
+def test_nslookup_with_the_cluster_dns_named_as_server_works(cluster):
+    output, code = done(start(cluster, args=["nslookup", "10.100.194.79", "kube-dns.kube-system"]))
+    assert output.startswith("Server:\t\tkube-dns.kube-system\nAddress:\t10.96.0.10:53\n\n") and code == 0
+
+
+def test_nslookup_without_a_host_prints_usage_and_exits_1(cluster):
+    output, code = done(start(cluster, args=["nslookup"]))
+    assert "Usage: nslookup" in output and code == 1
+
+
+# ----------------------------------------------------------------- busybox 1.28
+
+
+def test_busybox_1_28_resolves_short_names_through_the_search_path(cluster):
+    assert done(start(cluster, "busybox:1.28", args=["nslookup", "nginx-stateful-0.nginx-stateful"])) == (
+        "Server:    10.96.0.10\n"
+        "Address 1: 10.96.0.10 kube-dns.kube-system.svc.cluster.local\n\n"
+        "Name:      nginx-stateful-0.nginx-stateful\n"
+        "Address 1: 10.100.194.82 nginx-stateful-0.nginx-stateful.default.svc.cluster.local\n", 0)
+
+
+def test_busybox_1_28_lists_every_address_of_a_headless_service_with_its_name(cluster):
+    output, _ = done(start(cluster, "busybox:1.28", args=["nslookup", "nginx-stateful"]))
+    assert output.endswith("Name:      nginx-stateful\n"
+                           "Address 1: 10.100.194.82 nginx-stateful-0.nginx-stateful.default.svc.cluster.local\n"
+                           "Address 2: 10.110.126.47 nginx-stateful-1.nginx-stateful.default.svc.cluster.local\n")
+
+
+def test_busybox_1_28_reverse_lookup_and_failure(cluster):
+    output, code = done(start(cluster, "busybox:1.28", args=["nslookup", "10.100.194.79"]))
+    assert output.endswith("Name:      10.100.194.79\n"
+                           "Address 1: 10.100.194.79 10-100-194-79.test-deploy.default.svc.cluster.local\n")
+    assert code == 0
+    assert done(start(cluster, "busybox:1.28", args=["nslookup", "nope"])) == (
+        "Server:    10.96.0.10\nAddress 1: 10.96.0.10 kube-dns.kube-system.svc.cluster.local\n\n"
+        "nslookup: can't resolve 'nope'\n", 1)
+
+
+# ----------------------------------------------------------------- hostname and the kubelet's files
+
+
+def test_hostname_is_short_and_hostname_f_is_the_fqdn_with_a_subdomain(cluster):
+    assert done(start(cluster, args=["hostname"], pod=STS_POD)) == ("nginx-stateful-0\n", 0)
+    assert done(start(cluster, args=["hostname", "-f"], pod=STS_POD)) == (
+        "nginx-stateful-0.nginx-stateful.default.svc.cluster.local\n", 0)
+    assert done(start(cluster, args=["hostname", "-f"])) == ("dnsquery\n", 0)
+
+
+def test_set_hostname_as_fqdn_makes_the_fqdn_the_hostname(cluster):
+    pod = _pod("db-0", "10.1.1.1", hostname="db-0", subdomain="db", setHostnameAsFQDN=True)
+    assert done(start(cluster, args=["sh", "-c", "hostname; cat /etc/hostname"], pod=pod)) == (
+        "db-0.db.default.svc.cluster.local\n" * 2, 0)
+
+
+def test_etc_hosts_has_the_kubelet_managed_layout(cluster):
+    pod = dict(STS_POD, spec=dict(STS_POD["spec"], hostAliases=[{"ip": "10.0.0.1", "hostnames": ["foo", "bar"]}]))
+    assert done(start(cluster, args=["cat", "/etc/hosts"], pod=pod)) == (
+        "# Kubernetes-managed hosts file.\n"
+        "127.0.0.1\tlocalhost\n"
+        "::1\tlocalhost ip6-localhost ip6-loopback\n"
+        "fe00::0\tip6-localnet\n"
+        "fe00::0\tip6-mcastprefix\n"
+        "fe00::1\tip6-allnodes\n"
+        "fe00::2\tip6-allrouters\n"
+        "10.100.194.82\tnginx-stateful-0.nginx-stateful.default.svc.cluster.local\tnginx-stateful-0\n"
+        "\n# Entries added by HostAliases.\n"
+        "10.0.0.1\tfoo\tbar\n", 0)
+    assert done(start(cluster, args=["cat", "/etc/hosts"]))[0].endswith("fe00::2\tip6-allrouters\n10.100.194.99\tdnsquery\n")
+
+
+def test_resolv_conf_and_hostname_files(cluster):
+    assert done(start(cluster, args=["cat", "/etc/resolv.conf"])) == (
+        "search default.svc.cluster.local svc.cluster.local cluster.local\n"
+        "nameserver 10.96.0.10\n"
+        "options ndots:5\n", 0)
+    assert done(start(cluster, args=["cat", "/etc/hostname"], pod=STS_POD)) == ("nginx-stateful-0\n", 0)
+
+
+def test_cat_of_a_missing_file_fails_like_the_images_cat(cluster):
+    assert done(start(cluster, args=["cat", "/data/x"])) == ("cat: can't open '/data/x': No such file or directory\n", 1)
+    assert done(start(cluster, "nginx", command=["cat", "/data/x"])) == ("cat: /data/x: No such file or directory\n", 1)
+
+
+# ----------------------------------------------------------------- sleep, servers, shells
+
+
+def test_sleep_runs_for_its_seconds_ignoring_sigterm_then_exits_0(cluster):
+    outcome = start(cluster, args=["sleep", "3600"])
+    assert (outcome.runs_forever, outcome.exit_code, outcome.sleep_seconds, outcome.ignores_sigterm) == (True, None, 3600, True)
+    assert (outcome.output_after_sleep, outcome.exit_code_after_sleep) == ("", 0)
+    assert start(cluster, args=["sleep", "1m", "30"]).sleep_seconds == 90
+
+
+def test_sleep_infinity_never_ends(cluster):
+    outcome = start(cluster, args=["sleep", "infinity"])
+    assert (outcome.runs_forever, outcome.exit_code, outcome.sleep_seconds, outcome.ignores_sigterm) == (True, None, None, True)
+    assert done(start(cluster, args=["sleep", "soon"])) == ("sleep: invalid number 'soon'\n", 1)
+
+
+def test_nginx_prints_its_entrypoint_lines_and_stays_up(cluster):
+    outcome = start(cluster, "nginx:1.21.1")
+    assert outcome.output.startswith("/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty")
+    assert outcome.output.endswith("/docker-entrypoint.sh: Configuration complete; ready for start up\n")
+    assert (outcome.runs_forever, outcome.exit_code, outcome.ignores_sigterm) == (True, None, False)
+
+
+def test_nginx_args_replace_cmd_but_keep_the_entrypoint(cluster):
+    outcome = start(cluster, "nginx", args=["sleep", "5"])
+    assert (outcome.output, outcome.sleep_seconds) == ("", 5)
+    assert done(start(cluster, "nginx", command=["nginx"])) == ("", 0)  # daemonizes: PID 1 exits
+
+
+def test_busybox_default_shell_exits_0_at_once_without_a_tty(cluster):
+    assert done(start(cluster)) == ("", 0)
+    waiting = start(cluster, stdin=True, tty=True)
+    assert waiting.runs_forever and waiting.output == "/ # "
+
+
+def test_sh_runs_sequences_with_substitution_and_quotes(cluster):
+    script = "echo \"I am $(hostname)\" && echo 'single $(x)' ; false || echo \"status $?\"; echo a   b \"c  d\""
+    assert done(start(cluster, args=["sh", "-c", script], pod=STS_POD)) == (
+        "I am nginx-stateful-0\nsingle $(x)\nstatus 1\na b c  d\n", 0)
+
+
+def test_sh_reports_output_after_a_sleep_and_the_exit_code(cluster):
+    outcome = start(cluster, command=["/bin/sh", "-c", "echo start; sleep 10; echo end; exit 3"])
+    assert (outcome.output, outcome.sleep_seconds, outcome.output_after_sleep, outcome.exit_code_after_sleep) == (
+        "start\n", 10, "end\n", 3)
+
+
+def test_sh_redirects_to_dev_null_and_uses_exit_codes(cluster):
+    script = "nslookup 10.100.194.99 >/dev/null 2>&1 || echo no-name; set -e; true; false; echo unreachable"
+    assert done(start(cluster, args=["sh", "-c", script])) == ("no-name\n", 1)
+
+
+def test_an_unknown_command_fails_with_127_and_says_what_runs(cluster):
+    output, code = done(start(cluster, args=["wget", "-O-", "http://web"]))
+    assert code == 127
+    assert output.startswith("sh: wget: not found\nstsnb sandbox: containers here run only these programs: ")
+    assert all(p in output for p in supported_programs())
+    assert done(start(cluster, "nginx", command=["sh", "-c", "curl x"]))[0].startswith("sh: 1: curl: not found\n")
+    assert done(start(cluster, "nginx", args=["nslookup", "x"]))[1] == 127  # not in the Debian-based image
+
+
+def test_unsupported_shell_syntax_fails_with_a_clear_message(cluster):
+    for script in ("echo a | grep a", "while true; do echo; done", "sleep 1 &", "echo hi > /tmp/x"):
+        output, code = done(start(cluster, args=["sh", "-c", script]))
+        assert code == 2 and "not supported by the stsnb sandbox shell" in output, script
+
+
+def test_kubelet_expands_env_references_in_args(cluster):
+    env = [{"name": "TARGET", "value": "10.100.194.79"},
+           {"name": "ME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]
+    assert done(start(cluster, args=["echo", "$(ME)", "$(TARGET)", "$(UNSET)", "$$(ME)"], env=env)) == (
+        "dnsquery 10.100.194.79 $(UNSET) $(ME)\n", 0)
+
+
+def test_run_never_raises_even_when_the_dns_does(cluster):
+    def broken(query: dns.message.Message) -> dns.message.Message:
+        raise RuntimeError("boom")
+
+    outcome = run(ProgramContext(_pod(), {"name": "c", "image": "busybox", "args": ["nslookup", "x"]},
+                                 broken, "10.96.0.10", SEARCH))
+    assert outcome.exit_code == 1 and "timed out" in outcome.output
+    odd = run(ProgramContext({}, {"name": "c", "image": "quay.io/unknown:1"}, cluster.resolve, "10.96.0.10", SEARCH))
+    assert odd.exit_code == 127 and "give the container a command" in odd.output
