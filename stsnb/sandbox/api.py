@@ -214,6 +214,11 @@ class Api:
                 return None
             raise errors.bad_request("the request body is empty: send the object as JSON")
         ctype = req.header("content-type", JSON).split(";")[0].strip()
+        if ctype not in (JSON, "application/yaml", "application/apply-patch+yaml", "", "text/plain"):
+            # e.g. protobuf: client-go falls back to JSON on 415
+            raise errors.unsupported_media_type(
+                f'the body of the request was in an unknown format - accepted media types include: '
+                f'application/json, application/yaml')
         try:
             if ctype in ("application/yaml", "application/apply-patch+yaml"):
                 import yaml

@@ -1,18 +1,25 @@
 """The sandbox's view of the API schemas: decoding, patching and the OpenAPI documents.
 
 A thin seam between the registry and :mod:`.schema`, which reads the real
-per-version schemas shipped in ``kubernetes-validate``.
+per-version schemas shipped in ``kubernetes-validate`` and words its errors as
+the API server does; here they become ``Status`` errors.
 """
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
-
-import jsonpatch
 
 from . import errors
 from .profile import Profile
+from .resources import RESOURCES
+from .schema import Schemas, SchemaError, apply_json_patch, json_merge_patch
+
+_RESOURCES = tuple((r.api_version, r.kind, r.plural, r.namespaced) for r in RESOURCES)
+
+
+def _api_error(e: SchemaError) -> errors.ApiError:
+    st = e.to_status()
+    return errors.ApiError(st["code"], st.get("reason", ""), st["message"], st.get("details"))
 
 
 class Codec:
@@ -22,50 +29,45 @@ class Codec:
         self.profile = profile
 
     @cached_property
-    def schemas(self):
-        from .schema import Schemas
+    def schemas(self) -> Schemas:
         return Schemas.for_version(self.profile.version)
 
-    # ----- decoding
-    def decode(self, obj: dict, *, strict: bool) -> tuple[dict, list[str]]:
-        from .schema import SchemaError
+    def decode(self, obj: dict, *, strict: bool, patch_type: str | None = None, patch: object = None
+               ) -> tuple[dict, list[str]]:
+        """Check types and unknown fields of a body whose apiVersion/kind the registry has set."""
         try:
-            return self.schemas.decode(obj, strict=strict)
+            kind_def = self.schemas.type_for(obj["apiVersion"], obj["kind"])
+            return self.schemas.decode(obj, kind_def, strict, patch_type=patch_type, patch=patch)
         except SchemaError as e:
-            raise errors.bad_request(str(e)) from None
+            raise _api_error(e) from None
 
-    # ----- patches
     def strategic_merge_patch(self, current: dict, patch: object, api_version: str, kind: str) -> dict:
-        from .schema import SchemaError
-        if not isinstance(patch, dict):
-            raise errors.bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}")
         try:
-            return self.schemas.strategic_merge_patch(current, patch, api_version=api_version, kind=kind)
+            return self.schemas.strategic_merge_patch(current, patch, self.schemas.type_for(api_version, kind))
         except SchemaError as e:
-            raise errors.bad_request(str(e)) from None
+            raise _api_error(e) from None
 
     def json_merge_patch(self, current: dict, patch: object) -> dict:
-        from .schema import json_merge_patch
-        return json_merge_patch(current, patch)
+        try:
+            return json_merge_patch(current, patch)
+        except SchemaError as e:
+            raise _api_error(e) from None
 
     def apply_json_patch(self, current: dict, ops: object) -> dict:
-        if not isinstance(ops, list):
-            raise errors.bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
         try:
-            return jsonpatch.apply_patch(current, ops)
-        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError, ValueError) as e:
-            raise errors.ApiError(422, "Invalid", f"the server rejected our request due to an error in our request: {e}") from None
+            return apply_json_patch(current, ops)
+        except SchemaError as e:
+            raise _api_error(e) from None
 
-    # ----- OpenAPI
     def openapi_v2_bytes(self) -> bytes:
-        return self.schemas.openapi_v2_bytes()
+        return self.schemas.openapi_v2()
 
     def openapi_v3_index_bytes(self) -> bytes:
-        return self.schemas.openapi_v3_index_bytes()
+        return self.schemas.openapi_v3_index(resources=_RESOURCES)
 
-    def openapi_v3_bytes(self, group_version: str) -> bytes | None:
-        return self.schemas.openapi_v3_bytes(group_version)
-
-
-def dumps(obj: object) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode()
+    def openapi_v3_bytes(self, path: str) -> bytes | None:
+        """``path`` as in the URL after ``/openapi/v3/``: ``api/v1`` or ``apis/apps/v1``."""
+        try:
+            return self.schemas.openapi_v3(path, resources=_RESOURCES)
+        except (KeyError, SchemaError):
+            return None

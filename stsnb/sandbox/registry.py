@@ -139,7 +139,17 @@ class Registry:
                 f"the API version in the data ({api_version}) does not match the expected API version ({rt.api_version})")
         obj = deep_copy(body)
         obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
-        return self.sb.schemas.decode(obj, strict=strict)
+        obj, warnings = self.sb.schemas.decode(obj, strict=strict)
+        for key in ("metadata", "spec"):  # Go decodes null into an empty struct
+            if obj.get(key) is None and (key == "metadata" or rt.plural not in ("events", "controllerrevisions",
+                                                                                 "storageclasses", "endpointslices",
+                                                                                 "endpoints", "configmaps")):
+                obj[key] = {}
+            elif not isinstance(obj[key], dict) if key in obj else False:
+                raise errors.bad_request(f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
+                                         f"json: cannot unmarshal {type(obj[key]).__name__} into Go struct field "
+                                         f"{rt.kind}.{key}")
+        return obj, warnings
 
     def _prepare_create(self, rt: ResourceType, obj: dict) -> None:
         p = rt.plural
