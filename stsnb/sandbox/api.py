@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 JSON = "application/json"
 
+#: Registries with ``ReturnDeletedObject`` upstream: DELETE answers the object, not a Status.
+RETURN_DELETED_OBJECT = frozenset({"pods", "services", "serviceaccounts", "persistentvolumeclaims",
+                                   "persistentvolumes", "storageclasses", "namespaces"})
+
 
 @dataclass
 class Request:
@@ -201,7 +205,7 @@ class Api:
                 propagation = "Orphan"
             obj, gone = reg.delete(plural, r.namespace, r.name, grace=int(grace) if grace not in (None, "") else None,
                                    propagation=propagation, preconditions=opts.get("preconditions"), dry_run=dry)
-            if gone and plural not in ("pods", "namespaces"):
+            if gone and plural not in RETURN_DELETED_OBJECT:
                 return self._json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                    "details": {"name": r.name, **({"group": r.rt.group} if r.rt.group else {}),
                                                "kind": plural, "uid": obj["metadata"]["uid"]}})

@@ -182,7 +182,7 @@ class Registry:
         elif p == "persistentvolumes":
             obj["status"] = {"phase": "Pending"}
         elif p == "namespaces":
-            obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+            obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
             obj["status"] = {"phase": "Active"}
             obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"].get("name", "")
         elif p == "services":

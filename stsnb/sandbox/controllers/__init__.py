@@ -1,0 +1,41 @@
+"""The sandbox's other controllers: Deployments, ReplicaSets, endpoints, volumes, garbage collection, namespaces.
+
+Each is an object with ``name``, ``keys_for(event) -> keys`` and ``sync(key)``, run
+by :class:`stsnb.sandbox.engine.Engine` on its one thread, writing through
+``sb.registry`` exactly as kube-controller-manager writes through the API server:
+
+=========================  =====================================================
+:mod:`.deployment`         Deployment → ReplicaSet (``<deploy>-<pod-template-hash>``),
+                           rolling update (maxSurge/maxUnavailable), Recreate,
+                           status, conditions, revisions
+:mod:`.replicaset`         ReplicaSet → pods (``<rs>-<5 chars>``), status
+:mod:`.endpoints`          EndpointSlices and Endpoints of Services with a selector
+:mod:`.volumes`            PV binding, dynamic provisioning ``pvc-<uid>``, reclaim,
+                           pvc-/pv-protection
+:mod:`.gc`                 owner references: background and foreground deletion
+:mod:`.namespace`          deleting the content of a Terminating namespace
+=========================  =====================================================
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .deployment import DeploymentController
+from .endpoints import EndpointsController, EndpointSliceController
+from .gc import GarbageCollector
+from .namespace import NamespaceController
+from .replicaset import ReplicaSetController
+from .volumes import VolumeController
+
+if TYPE_CHECKING:
+    from .. import Sandbox
+
+__all__ = ["all_for", "DeploymentController", "ReplicaSetController", "EndpointSliceController",
+           "EndpointsController", "VolumeController", "GarbageCollector", "NamespaceController"]
+
+
+def all_for(sb: "Sandbox") -> list:
+    """The controllers the Sandbox runs besides its scheduler, kubelet and StatefulSet controller."""
+    return [DeploymentController(sb), ReplicaSetController(sb), EndpointSliceController(sb),
+            EndpointsController(sb), VolumeController(sb), GarbageCollector(sb), NamespaceController(sb)]
