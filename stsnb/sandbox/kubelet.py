@@ -101,8 +101,26 @@ class Scheduler:
 
     def __init__(self, sb: "Sandbox") -> None:
         self.sb = sb
+        self._bound: dict[str, str] = {}  # pod uid -> node, kept from watch events
+        self._counts: dict[str, int] = {n.name: 0 for n in sb.nodes}
+
+    def _track(self, ev: Event) -> None:
+        uid = ev.obj["metadata"]["uid"]
+        node = None if ev.type == "DELETED" else ev.obj["spec"].get("nodeName")
+        old = self._bound.get(uid)
+        if old == node:
+            return
+        if old in self._counts:
+            self._counts[old] -= 1
+        if node in self._counts:
+            self._counts[node] += 1
+            self._bound[uid] = node
+        else:
+            self._bound.pop(uid, None)
 
     def keys_for(self, ev: Event) -> list:
+        if ev.plural == "pods":
+            self._track(ev)
         if ev.plural == "pods" and ev.type != "DELETED" and not ev.obj["spec"].get("nodeName") \
                 and not ev.obj["metadata"].get("deletionTimestamp"):
             return [(ev.obj["metadata"]["namespace"], ev.obj["metadata"]["name"])]
@@ -132,11 +150,7 @@ class Scheduler:
                 reg.write_status("pods", pod, new["status"])
                 reg.record_event(pod, "Warning", "FailedScheduling", msg, "default-scheduler")
             return
-        counts = {n.name: 0 for n in self.sb.nodes}
-        for p in self.sb.store.list("pods"):
-            node = p["spec"].get("nodeName")
-            if node in counts:
-                counts[node] += 1
+        counts = self._counts
         node = min(counts, key=lambda k: (counts[k], k))
         new = deep_copy(pod)
         new["spec"]["nodeName"] = node
@@ -190,13 +204,17 @@ class Kubelet:
 
     def keys_for(self, ev: Event) -> list:
         if ev.plural == "pods":
-            return [ev.obj["metadata"]["uid"]]
+            meta = ev.obj["metadata"]
+            return [(meta["uid"], meta["namespace"], meta["name"])]
         return []
 
     # ------------------------------------------------------------------ state machine
-    def sync(self, uid: str) -> None:
+    def sync(self, key: tuple[str, str, str]) -> None:
+        uid, ns, name = key
         run = self.runs.get(uid)
-        pod = self._pod_by_uid(uid, run)
+        pod = self.sb.store.get("pods", ns, name)
+        if pod is not None and pod["metadata"]["uid"] != uid:
+            pod = None
         if pod is None:
             if run is not None and run.stage != "gone":
                 run.stage = "gone"
@@ -207,21 +225,12 @@ class Kubelet:
         if not pod["spec"].get("nodeName"):
             return
         if run is None:
-            run = self.runs[uid] = _Run(uid, pod["metadata"]["namespace"], pod["metadata"]["name"])
+            run = self.runs[uid] = _Run(uid, ns, name)
         if pod["metadata"].get("deletionTimestamp") and run.stage not in ("terminating", "gone"):
             self._terminate(pod, run)
             return
         if run.stage == "new" and pod["status"].get("phase") == "Pending":
             self._start_creating(pod, run)
-
-    def _pod_by_uid(self, uid: str, run: _Run | None) -> dict | None:
-        if run is not None:
-            pod = self.sb.store.get("pods", run.namespace, run.name)
-            return pod if pod is not None and pod["metadata"]["uid"] == uid else None
-        for p in self.sb.store.list("pods"):
-            if p["metadata"]["uid"] == uid:
-                return p
-        return None
 
     def _current(self, run: _Run) -> dict | None:
         pod = self.sb.store.get("pods", run.namespace, run.name)

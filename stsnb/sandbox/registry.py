@@ -39,6 +39,7 @@ class Registry:
         self.profile = sandbox.profile
         self.rng: random.Random = sandbox.rng
         self._cluster_ips: set[str] = set()
+        self._event_names: dict[tuple, str] = {}  # (uid, reason, message) -> Event name, for aggregation
 
     # ------------------------------------------------------------------ helpers
     def _rt(self, plural: str) -> ResourceType:
@@ -493,15 +494,16 @@ class Registry:
         meta = involved["metadata"]
         ns = meta.get("namespace") or "default"
         ts = self.sb.clock.timestamp()
+        key = (meta.get("uid"), reason, message)
         with self.store.lock:
-            for ev in self.store.list("events", ns):
-                io = ev["involvedObject"]
-                if io.get("uid") == meta.get("uid") and ev.get("reason") == reason and ev.get("message") == message:
-                    new = deep_copy(ev)
-                    new["count"] = ev.get("count", 1) + 1
-                    new["lastTimestamp"] = ts
-                    self.store.update("events", new)
-                    return
+            seen = self._event_names.get(key)
+            ev = self.store.get("events", ns, seen) if seen else None
+            if ev is not None:
+                new = deep_copy(ev)
+                new["count"] = ev.get("count", 1) + 1
+                new["lastTimestamp"] = ts
+                self.store.update("events", new)
+                return
             rt = BY_KIND.get((involved.get("apiVersion"), involved.get("kind")))
             name = f"{meta['name']}.{self.rng.getrandbits(64):016x}"
             source = {"component": component} | ({"host": host} if host else {})
@@ -514,6 +516,7 @@ class Registry:
                   "firstTimestamp": ts, "lastTimestamp": ts, "count": 1,
                   "eventTime": None, "reportingComponent": component, "reportingInstance": host}
             self.store.create("events", ev)
+            self._event_names[key] = name
 
 
 def _qos(spec: dict) -> str:

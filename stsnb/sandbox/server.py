@@ -33,7 +33,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", resp.content_type)
         self.send_header("Cache-Control", "no-cache, private")
         for k, v in resp.headers:
-            self.send_header(k, v)
+            self.send_header(k, v.encode("utf-8").decode("latin-1"))  # raw UTF-8 bytes on the wire, as Go writes
         if not resp.streaming:
             self.send_header("Content-Length", str(len(resp.body)))
             self.end_headers()

@@ -92,6 +92,7 @@ class Store:
     def __init__(self, *, history: int = 200_000, uid_factory: Callable[[], str] | None = None) -> None:
         self.lock = threading.RLock()
         self._objects: dict[str, dict[Key, dict]] = {p: {} for p in BY_PLURAL}
+        self._sorted: dict[tuple[str, str | None], list[Key]] = {}  # list order cache, dropped on add/remove
         self._rv = 1
         self._history: deque[Event] = deque(maxlen=history)
         self._watches: dict[str, list[Watch]] = {p: [] for p in BY_PLURAL}
@@ -110,7 +111,10 @@ class Store:
         """Objects sorted by namespace and name, as the API server lists them."""
         with self.lock:
             items = self._objects[plural]
-            keys = sorted(k for k in items if namespace is None or k[0] == namespace)
+            keys = self._sorted.get((plural, namespace))
+            if keys is None:
+                keys = sorted(k for k in items if namespace is None or k[0] == namespace)
+                self._sorted[(plural, namespace)] = keys
             objs = [items[k] for k in keys]
         return [o for o in objs if flt(o)] if flt else objs
 
@@ -131,6 +135,7 @@ class Store:
             self._rv += 1
             meta["resourceVersion"] = str(self._rv)
             self._objects[plural][key] = obj
+            self._forget_order(plural, key[0])
             self._commit(Event(self._rv, plural, "ADDED", obj))
         return obj
 
@@ -157,10 +162,15 @@ class Store:
             old = self._objects[plural].pop((namespace or "", name), None)
             if old is None:
                 return None
+            self._forget_order(plural, namespace or "")
             self._rv += 1
             gone = {**old, "metadata": {**old["metadata"], "resourceVersion": str(self._rv)}}
             self._commit(Event(self._rv, plural, "DELETED", gone))
         return gone
+
+    def _forget_order(self, plural: str, namespace: str) -> None:
+        self._sorted.pop((plural, None), None)
+        self._sorted.pop((plural, namespace), None)
 
     def _commit(self, ev: Event) -> None:
         self._history.append(ev)

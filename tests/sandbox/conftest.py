@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Callable
 
@@ -71,36 +70,25 @@ def sts_settled(replicas: int) -> Callable:
 
 
 class PodEvents:
-    """Records pod watch events (type, name, revision label) in a background thread."""
+    """Pod watch events (type, name, revision label, ready) since the moment it was created.
+
+    ``stop()`` replays the watch from the starting resourceVersion (the server sends the
+    whole history at once, then idles), so no event is lost to thread timing.
+    """
 
     def __init__(self, core: client.CoreV1Api, namespace: str = "default", selector: str | None = None) -> None:
         self.events: list[tuple[str, str, str, bool]] = []
-        self._w = watch.Watch()
-        rv = core.list_namespaced_pod(namespace).metadata.resource_version
-        kwargs = {"label_selector": selector} if selector else {}
-
-        def run() -> None:
-            try:
-                for ev in self._w.stream(core.list_namespaced_pod, namespace, resource_version=rv,
-                                         timeout_seconds=60, **kwargs):
-                    self._record(ev)
-            except Exception:  # the sandbox closes open streams when the test ends
-                if not self._stopped:
-                    raise
-
-        self._stopped = False
-        self._t = threading.Thread(target=run, daemon=True)
-        self._t.start()
-
-    def _record(self, ev) -> None:
-        p = ev["object"]
-        ready = any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
-        self.events.append((ev["type"], p.metadata.name,
-                            (p.metadata.labels or {}).get("controller-revision-hash", ""), ready))
+        self._core, self._ns = core, namespace
+        self._kwargs = {"label_selector": selector} if selector else {}
+        self._rv = core.list_namespaced_pod(namespace).metadata.resource_version
 
     def stop(self) -> None:
-        self._stopped = True
-        self._w.stop()
+        for ev in watch.Watch().stream(self._core.list_namespaced_pod, self._ns, resource_version=self._rv,
+                                       timeout_seconds=1, **self._kwargs):
+            p = ev["object"]
+            ready = any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
+            self.events.append((ev["type"], p.metadata.name,
+                                (p.metadata.labels or {}).get("controller-revision-hash", ""), ready))
 
     def first(self, type_: str) -> list[str]:
         """Pod names in the order their first ``type_`` event arrived."""
