@@ -1,0 +1,92 @@
+"""Timelines: what happened, recorded from watch events, as a DataFrame and as a figure."""
+
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+
+from stsnb import manifests
+
+COLUMNS = ["time", "event", "pod", "ordinal", "phase", "status", "ready", "revision", "reason"]
+
+
+def test_ordered_creation_is_recorded_as_0_then_1_then_2(lab):
+    with lab.record("nginx-stateful") as rec:
+        lab.apply("nginx-stateful", wait=True)
+    df = rec.frame
+    assert list(df.columns) == COLUMNS
+    assert rec.order("created") == [0, 1, 2]
+    assert rec.order("ready") == [0, 1, 2]
+    assert df["time"].is_monotonic_increasing
+    reasons = [r["reason"] for r in rec.reasons]
+    assert "pod 0 not Ready yet" in reasons and "pod 1 not Ready yet" in reasons
+    created_1 = df[(df["pod"] == "nginx-stateful-1") & (df["event"] == "ADDED")]["time"].iloc[0]
+    ready_0 = df[(df["pod"] == "nginx-stateful-0") & df["ready"]]["time"].iloc[0]
+    assert created_1 >= ready_0, "pod 1 is created only once pod 0 is Ready (OrderedReady)"
+
+
+def test_a_rolling_update_is_recorded_from_the_highest_ordinal_down(lab):
+    lab.apply("nginx-stateful", wait=True)
+    result = lab.set_image("nginx-stateful", nginx="nginx:1.21.1", record=True)
+    rec = result.recording
+    assert rec.order("terminating") == [2, 1, 0]
+    assert rec.order("updated") == [2, 1, 0]
+    existing = rec.frame[rec.frame["event"] == "EXISTING"]
+    assert existing["ordinal"].tolist() == [0, 1, 2] and set(existing["revision"]) == {"nginx-stateful-7db594cfbd"}
+    last = rec.frame.groupby("pod").tail(1)
+    assert set(last["revision"]) == {"nginx-stateful-6c7d474cc"} and last["ready"].all()
+    assert {"updating pod 1", "updating pod 0"} <= {r["reason"] for r in rec.reasons}
+
+
+def test_a_partitioned_update_stops_below_the_partition_and_says_so(lab):
+    sts = manifests.statefulset("canary", partition=2)
+    lab.apply(sts, wait=True)
+    with lab.record("canary") as rec:
+        lab.set_image("canary", nginx="nginx:1.21.1")
+    assert rec.order("updated") == [2]
+    assert rec.reasons[-1]["reason"] == "below partition 2: pods keep the old revision"
+    revisions = lab.pods("app=canary")["revision"].tolist()
+    assert revisions[0] == revisions[1] != revisions[2]
+
+
+def test_the_plot_has_one_lane_per_ordinal_coloured_by_revision(lab):
+    lab.apply("nginx-stateful", wait=True)
+    with lab.record("nginx-stateful") as rec:
+        lab.set_image("nginx-stateful", nginx="nginx:1.21.1")
+    fig = rec.plot()
+    assert isinstance(fig, Figure)
+    lanes, controller = fig.axes
+    assert [t.get_text() for t in lanes.get_yticklabels()] == ["nginx-stateful-2", "nginx-stateful-1",
+                                                               "nginx-stateful-0"]
+    legend = [t.get_text() for t in lanes.get_legend().get_texts()]
+    assert legend[:2] == ["nginx-stateful-7db594cfbd", "nginx-stateful-6c7d474cc"]
+    colours = {tuple(p.get_facecolor()[:3]) for p in lanes.patches}
+    assert len(colours) >= 2
+    assert any("not Ready yet" in t.get_text() for t in controller.texts)
+
+
+def test_the_plot_speaks_korean_when_asked(lab):
+    with lab.record("nginx-stateful") as rec:
+        lab.apply("nginx-stateful", wait=True)
+    fig = rec.plot(lang="ko")
+    lanes, controller = fig.axes
+    assert "시간에 따른" in lanes.get_title()
+    assert controller.get_xlabel() == "시간 (초)"
+    assert any("아직 Ready 아님" in t.get_text() for t in controller.texts)
+
+
+def test_a_recording_with_nothing_happening_is_empty_but_plots(lab):
+    with lab.record() as rec:
+        pass
+    assert rec.frame.empty and rec.order("created") == []
+    assert isinstance(rec.plot(), Figure)
+
+
+def test_every_action_can_attach_its_own_timeline(lab):
+    created = lab.apply("nginx-stateful", wait=True, record=True)
+    assert created.recording.order("created") == [0, 1, 2]
+    scaled = lab.scale("nginx-stateful", 1, record=True)
+    assert scaled.recording.order("deleted") == [2, 1]
+    replaced = lab.delete_pod("nginx-stateful-0", record=True)
+    assert replaced.recording.order("deleted") == [0] and replaced.recording.order("created") == [0]
+    gone = lab.delete("statefulset/nginx-stateful", record=True)
+    assert gone.recording.order("deleted") == [0]
