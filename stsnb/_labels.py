@@ -82,6 +82,7 @@ HEADERS: dict[str, dict[str, str]] = {
     "storage_class": {"en": "storage class", "ko": "스토리지클래스"},
     "aspect": {"en": "aspect", "ko": "항목"},
     "time": {"en": "time (s)", "ko": "시간 (초)"},
+    "last_seen": {"en": "last seen", "ko": "마지막 발생 시각"},
     "event": {"en": "event", "ko": "이벤트"},
     "reason": {"en": "reason", "ko": "이유"},
     "type": {"en": "type", "ko": "유형"},

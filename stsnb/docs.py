@@ -59,6 +59,8 @@ DEFAULT_OUT_DIR = REPO_ROOT / "build" / "site"
 #: landing page's toctree globs ``[0-9][0-9]-*`` so they appear in order.
 NOTEBOOK_NAME = re.compile(r"^\d\d-[A-Za-z0-9][A-Za-z0-9_.-]*\.ipynb$")
 
+_DOCS_LINK = re.compile(r"(?<=\()\.\./\.\./docs/(?:en|ko)/")
+
 #: Cell tag → tag added in the copy the site is built from.
 TAG_RULES: dict[str, str] = {
     "parameters": "remove-cell",
@@ -304,6 +306,11 @@ def prepare_notebook(nb: dict) -> dict:
     """
     nb = copy.deepcopy(nb)
     for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            # in the repo a notebook links ../../docs/<lang>/glossary.md; on the site the pages are siblings
+            src = cell.get("source", "")
+            text = "".join(src) if isinstance(src, list) else src
+            cell["source"] = _DOCS_LINK.sub("", text)
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         for tag, add in TAG_RULES.items():
             if tag in tags and add not in tags:

@@ -51,7 +51,7 @@ STATEFULSET_COLUMNS = ["name", "ready", "replicas", "ready_replicas", "updated_r
                        "update_revision", "service_name", "pod_management_policy", "update_strategy", "partition"]
 DNS_COLUMNS = ["pod", "ip", "hostname", "subdomain", "fqdn", "reverse", "owner"]
 PVC_COLUMNS = ["claim", "pod", "volume", "capacity", "access_modes", "storage_class", "status", "ordinal", "in_use"]
-EVENT_COLUMNS = ["time", "type", "reason", "object", "message", "count"]
+EVENT_COLUMNS = ["last_seen", "type", "reason", "object", "message", "count"]
 SERVICE_COLUMNS = ["name", "type", "cluster_ip", "ports", "selector"]
 VOLUME_COLUMNS = ["pod", "volume", "source", "claim", "mount_path"]
 
@@ -382,15 +382,16 @@ def pvcs(items: Iterable[dict], pod_items: Iterable[dict] = (), statefulset_item
 
 
 def events(items: Iterable[dict]) -> pd.DataFrame:
-    """Kubernetes Events, oldest first: ``time, type, reason, object, message, count``."""
+    """Kubernetes Events, oldest first: ``last_seen, type, reason, object, message, count``."""
     rows = []
     for e in items:
         io = e.get("involvedObject") or e.get("regarding") or {}
         when = e.get("lastTimestamp") or e.get("eventTime") or e.get("firstTimestamp") or _meta(e).get("creationTimestamp")
-        rows.append({"time": pd.Timestamp(when) if when else pd.NaT, "type": e.get("type"), "reason": e.get("reason"),
+        rows.append({"last_seen": pd.Timestamp(when) if when else pd.NaT, "type": e.get("type"), "reason": e.get("reason"),
                      "object": f"{str(io.get('kind', '')).lower()}/{io.get('name', '')}",
                      "message": e.get("message") or e.get("note"), "count": e.get("count") or 1})
-    rows.sort(key=lambda r: (r["time"] is pd.NaT, r["time"] if r["time"] is not pd.NaT else pd.Timestamp(0, tz="UTC")))
+    rows.sort(key=lambda r: (r["last_seen"] is pd.NaT,
+                             r["last_seen"] if r["last_seen"] is not pd.NaT else pd.Timestamp(0, tz="UTC")))
     return _frame(rows, EVENT_COLUMNS, ints=["count"])
 
 

@@ -598,7 +598,8 @@ class Recording:
         if not self.running or self._mw is None:
             return self
         try:
-            snapshot = {s.kind: self.kube.list_raw(s.kind, s.namespace, label_selector=s.label_selector)[0]
+            snapshot = {s.kind: self.kube.list_raw(s.kind, s.namespace, label_selector=s.label_selector,
+                                                   field_selector=s.field_selector)[0]
                         for s in self._specs}
         except StsnbError:
             snapshot = None
