@@ -36,6 +36,8 @@ TEXT: dict[str, dict[str, str]] = {
     "scaled": {"en": "{name}: {replicas} replicas", "ko": "{name}: 레플리카 {replicas}개"},
     "timeline": {"en": "timeline", "ko": "타임라인"},
     "time_axis": {"en": "time (s)", "ko": "시간 (초)"},
+    "timeline_hint": {"en": "Choose an image and press the button: the rollout's timeline appears here.",
+                      "ko": "이미지를 고르고 버튼을 누르면 여기에 롤아웃 타임라인이 나타난다."},
     "ordinal_axis": {"en": "ordinal", "ko": "서수"},
     "revision_legend": {"en": "revision", "ko": "리비전"},
     "controller_lane": {"en": "controller", "ko": "컨트롤러"},

@@ -315,7 +315,30 @@ def prepare_notebook(nb: dict) -> dict:
         for tag, add in TAG_RULES.items():
             if tag in tags and add not in tags:
                 tags.append(add)
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = _with_static_panels(nb, cell.get("outputs", []))
     return nb
+
+
+def _with_static_panels(nb: dict, outputs: list[dict]) -> list[dict]:
+    """After each widget view, the HTML its saved state holds (tables, texts), as a static output.
+
+    The page then shows a panel's table even where the widget cannot render (no JavaScript,
+    a reader, a search engine); ``_static/stsnb-widgets.js`` hides the copy once the live
+    widget has rendered, so a reader with JavaScript sees it once.
+    """
+    out: list[dict] = []
+    for output in outputs:
+        out.append(output)
+        view = output.get("data", {}).get(WIDGET_VIEW_MIME) if isinstance(output, dict) else None
+        if not view:
+            continue
+        found, shown, _ = panel_contents(nb, view.get("model_id", ""))
+        if found and shown:
+            html_text = "".join(f'<div class="stsnb-static-part">{part}</div>' for part in shown)
+            out.append({"output_type": "display_data", "metadata": {},
+                        "data": {"text/html": f'<div class="stsnb-static-panel">{html_text}</div>'}})
+    return out
 
 
 def _cell_tags(cell: dict) -> list[str]:

@@ -258,6 +258,8 @@ class ImagePanel(_Panel):
         self.progress_text = widgets.HTML("")
         self.identity = identity or IdentityTable(lab, _selector_of(lab, name), lang=self.lang)
         self.timeline = timeline if timeline is not None else widgets.Output()
+        if timeline is None:  # until the first update, say what will appear (a static page shows this too)
+            show_text(self.timeline, _labels.text("timeline_hint", self.lang))
         self.recording = None
         own = identity is None
         self.children = [widgets.HTML(f"<b>{html.escape(_labels.text('image_title', self.lang, name=obj_name))}</b>"),

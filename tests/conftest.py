@@ -120,3 +120,39 @@ def scenario() -> Callable:
 
 def e2e_kubeconfig() -> str | None:
     return os.environ.get("STSNB_E2E_KUBECONFIG") or None
+
+
+# ----------------------------------------------------------------------------- notebooks, once per session
+_NOTEBOOK_SUMMARY: list[str] = []
+#: Seconds a single notebook cell may run before the run counts as hung.
+NOTEBOOK_CELL_TIMEOUT = 180
+
+
+@pytest.fixture(scope="session")
+def notebook_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """``{(lang, name): RunResult}`` for every notebook, executed once on the sandbox.
+
+    Shared by the notebooks tier (which asserts on the results) and the docs tier (which builds
+    the site from the executed copies). Runs through :func:`stsnb.runner.run_notebooks` with a
+    pool of ``$STSNB_TEST_JOBS`` workers (2 by default); the copies go to a temporary folder, or
+    to ``$STSNB_TEST_EXECUTED_DIR`` when set.
+    """
+    from pathlib import Path
+
+    from stsnb.runner import LANGS, format_summary, run_notebooks
+
+    out = os.environ.get("STSNB_TEST_EXECUTED_DIR")
+    out_dir = Path(out) if out else tmp_path_factory.mktemp("executed")
+    jobs = int(os.environ.get("STSNB_TEST_JOBS", "2"))
+    source = Path(__file__).resolve().parents[1] / "notebooks"
+    results = run_notebooks(LANGS, backend="sandbox", out_dir=out_dir, jobs=jobs, timeout=NOTEBOOK_CELL_TIMEOUT,
+                            source_dir=source)
+    _NOTEBOOK_SUMMARY.append(format_summary(results))
+    return {(r.lang, r.notebook): r for r in results}
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+    for text in _NOTEBOOK_SUMMARY:
+        terminalreporter.write_sep("-", "notebooks on the sandbox")
+        for line in text.splitlines():
+            terminalreporter.write_line(line)

@@ -49,6 +49,7 @@ _PARTICLES = sorted(
     reverse=True,
 )
 _HANGUL_WORD = re.compile(r"^[\uac00-\ud7a3]+$")
+_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]{2,}")
 
 
 def strip_particle(word: str) -> str | None:
@@ -75,6 +76,10 @@ class SearchKorean(SearchEnglish):
 
     def split(self, input: str) -> list[str]:  # noqa: A002 - Sphinx's signature
         words = super().split(input)
+        # Korean written against Latin letters or digits ("0부터", "app이면서") is one token for
+        # the English splitter; index its Hangul runs as words of their own too.
+        runs = [run for w in words if not _HANGUL_WORD.match(w) for run in _HANGUL_RUN.findall(w)]
+        words = words + runs
         extra = [stem for stem in map(strip_particle, words) if stem]
         return words + extra
 

@@ -10,3 +10,21 @@
     paths: { "@jupyter-widgets/html-manager/dist": widgets },
   });
 })();
+
+/* The build adds, after each panel, a static copy of the tables its saved state holds
+ * (class stsnb-static-panel), for readers without JavaScript. Once the live widget has
+ * rendered in the same cell, hide the copy so the table is shown once.
+ */
+(function () {
+  function hideCopies() {
+    document.querySelectorAll(".stsnb-static-panel").forEach(function (copy) {
+      var cell = copy.closest(".cell_output") || copy.parentElement;
+      if (cell && cell.querySelector(".jupyter-widgets, .widget-box, .lm-Widget")) {
+        var box = copy.closest(".output") || copy;
+        box.style.display = "none";
+      }
+    });
+  }
+  new MutationObserver(hideCopies).observe(document.documentElement, { childList: true, subtree: true });
+  window.addEventListener("load", hideCopies);
+})();

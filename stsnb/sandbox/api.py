@@ -218,11 +218,14 @@ class Api:
                 return None
             raise errors.bad_request("the request body is empty: send the object as JSON")
         ctype = req.header("content-type", JSON).split(";")[0].strip()
+        if ctype == "application/vnd.kubernetes.protobuf":
+            # kubectl's typed commands (`create service …`) send protobuf and never retry with JSON
+            from .protobuf import decode_request_body
+            return decode_request_body(req.body)
         if ctype not in (JSON, "application/yaml", "application/apply-patch+yaml", "", "text/plain"):
-            # e.g. protobuf: client-go falls back to JSON on 415
             raise errors.unsupported_media_type(
                 f'the body of the request was in an unknown format - accepted media types include: '
-                f'application/json, application/yaml')
+                f'application/json, application/yaml, application/vnd.kubernetes.protobuf')
         try:
             if ctype in ("application/yaml", "application/apply-patch+yaml"):
                 import yaml

@@ -14,7 +14,8 @@ import pytest
 from stsnb.runner import run_notebooks
 from stsnb.sandbox import Sandbox
 
-from .conftest import CELL_TIMEOUT, NOTEBOOKS
+from ..conftest import NOTEBOOK_CELL_TIMEOUT as CELL_TIMEOUT
+from .conftest import NOTEBOOKS
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.timeout(1800)]
 
