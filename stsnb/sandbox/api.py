@@ -285,7 +285,18 @@ class Api:
         elif q.get("fieldSelector", "").startswith("metadata.name=") and "," not in q["fieldSelector"]:
             pass
         ns = r.namespace if rt.namespaced else None
-        w = self.sb.store.watch(rt.plural, ns, flt or (lambda o: True), q.get("resourceVersion"))
+        watch_list = q.get("sendInitialEvents") == "true"
+        if watch_list and not self.sb.profile.watch_list:
+            raise errors.invalid("ListOptions", "meta.k8s.io", "", [(
+                "sendInitialEvents", "FieldValueForbidden",
+                "Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled")])
+        w = self.sb.store.watch(rt.plural, ns, flt or (lambda o: True), None if watch_list else q.get("resourceVersion"))
+        initial_end = None
+        if watch_list:  # the initial ADDED events end with a bookmark that says so
+            initial_end = _dump({"type": "BOOKMARK", "object": {
+                "kind": rt.kind, "apiVersion": rt.api_version, "metadata": {
+                    "resourceVersion": str(self.sb.store.resource_version),
+                    "annotations": {"k8s.io/initial-events-end": "true"}}}}) + b"\n"
         try:
             timeout = float(q.get("timeoutSeconds") or 1800)
         except ValueError:
@@ -295,7 +306,10 @@ class Api:
 
         def stream() -> Iterator[bytes]:
             deadline = time.monotonic() + timeout
+            pending_initial = w.initial if initial_end is not None else -1
             try:
+                if pending_initial == 0:
+                    yield initial_end
                 for item in w.events(timeout=0.25):
                     if self.sb.stopping or time.monotonic() >= deadline:
                         return
@@ -310,6 +324,10 @@ class Api:
                         yield _dump({"type": type_, "object": tbl}) + b"\n"
                     else:
                         yield ev.line(type_)
+                    if pending_initial > 0:
+                        pending_initial -= 1
+                        if pending_initial == 0:
+                            yield initial_end
             finally:
                 w.stop()
 
@@ -319,6 +337,9 @@ class Api:
     def _openapi(self, path: str, req: Request) -> Response:
         schemas = self.sb.schemas
         if path == "/openapi/v2":
+            from .protobuf import OPENAPI_V2_CONTENT_TYPE, openapi_v2_protobuf, wants_openapi_v2_protobuf
+            if wants_openapi_v2_protobuf(req.header("accept")):  # kubectl ≤1.28 reads only this form
+                return Response(200, openapi_v2_protobuf(schemas.openapi_v2_bytes()), OPENAPI_V2_CONTENT_TYPE)
             return Response(200, schemas.openapi_v2_bytes())
         if path == "/openapi/v3":
             return Response(200, schemas.openapi_v3_index_bytes())

@@ -7,6 +7,8 @@ the API server does; here they become ``Status`` errors.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import cached_property
 
 from . import errors
@@ -59,15 +61,74 @@ class Codec:
         except SchemaError as e:
             raise _api_error(e) from None
 
+    # ----- OpenAPI
+    # kubectl decides from the documents' PATCH operations whether the server validates fields
+    # itself (a ``fieldValidation`` parameter); only then does it skip client-side validation,
+    # which with the 1.27 schema would demand ``serviceName`` of the guide's first manifest.
+
+    @cached_property
+    def _v2(self) -> bytes:
+        doc = json.loads(self.schemas.openapi_v2())
+        doc["definitions"].setdefault(_PATCH_DEF, _PATCH_SCHEMA)
+        for rt in RESOURCES:
+            doc["paths"].setdefault(_object_path(rt), {})["patch"] = {
+                "consumes": list(_PATCH_TYPES), "produces": ["application/json", "application/yaml"],
+                "operationId": f"patch{'Namespaced' if rt.namespaced else ''}{rt.kind}",
+                "parameters": [{"name": "body", "in": "body", "required": True,
+                                "schema": {"$ref": f"#/definitions/{_PATCH_DEF}"}}, *_PATCH_PARAMS_V2],
+                "responses": {"200": {"description": "OK", "schema": {
+                    "$ref": f"#/definitions/{self.schemas.type_for(rt.api_version, rt.kind)}"}}},
+                "x-kubernetes-action": "patch",
+                "x-kubernetes-group-version-kind": {"group": rt.group, "kind": rt.kind, "version": rt.version}}
+        return json.dumps(doc, separators=(",", ":")).encode()
+
+    @cached_property
+    def _v3(self) -> dict[str, bytes]:
+        index = json.loads(self.schemas.openapi_v3_index(resources=_RESOURCES))
+        docs: dict[str, bytes] = {}
+        for gv_path in index["paths"]:
+            doc = json.loads(self.schemas.openapi_v3(gv_path, resources=_RESOURCES))
+            doc.setdefault("components", {}).setdefault("schemas", {}).setdefault(_PATCH_DEF, _PATCH_SCHEMA)
+            api_version = gv_path.split("/", 1)[1]
+            for rt in RESOURCES:
+                if rt.api_version != api_version:
+                    continue
+                doc.setdefault("paths", {}).setdefault(_object_path(rt), {})["patch"] = {
+                    "operationId": f"patch{'Namespaced' if rt.namespaced else ''}{rt.kind}",
+                    "parameters": _PATCH_PARAMS_V3,
+                    "requestBody": {"required": True, "content": {
+                        t: {"schema": {"$ref": f"#/components/schemas/{_PATCH_DEF}"}} for t in _PATCH_TYPES}},
+                    "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+                        "$ref": f"#/components/schemas/{self.schemas.type_for(rt.api_version, rt.kind)}"}}}}},
+                    "x-kubernetes-action": "patch",
+                    "x-kubernetes-group-version-kind": {"group": rt.group, "kind": rt.kind, "version": rt.version}}
+            docs[gv_path] = json.dumps(doc, separators=(",", ":")).encode()
+        return docs
+
     def openapi_v2_bytes(self) -> bytes:
-        return self.schemas.openapi_v2()
+        return self._v2
 
     def openapi_v3_index_bytes(self) -> bytes:
-        return self.schemas.openapi_v3_index(resources=_RESOURCES)
+        """``/openapi/v3``: each group version with its document's SHA-512 as the hash kubectl caches by."""
+        paths = {gv: {"serverRelativeURL": f"/openapi/v3/{gv}?hash={hashlib.sha512(body).hexdigest().upper()}"}
+                 for gv, body in sorted(self._v3.items())}
+        return json.dumps({"paths": paths}, separators=(",", ":")).encode()
 
     def openapi_v3_bytes(self, path: str) -> bytes | None:
         """``path`` as in the URL after ``/openapi/v3/``: ``api/v1`` or ``apis/apps/v1``."""
-        try:
-            return self.schemas.openapi_v3(path, resources=_RESOURCES)
-        except (KeyError, SchemaError):
-            return None
+        return self._v3.get(path)
+
+
+_PATCH_DEF = "io.k8s.apimachinery.pkg.apis.meta.v1.Patch"
+_PATCH_SCHEMA = {"description": "Patch is provided to give a concrete name and type to the Kubernetes PATCH "
+                                "request body.", "type": "object"}
+_PATCH_TYPES = ("application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json",
+                "application/strategic-merge-patch+json")
+_QUERY = ("dryRun", "fieldManager", "fieldValidation", "force")
+_PATCH_PARAMS_V2 = [{"uniqueItems": True, "type": "string", "name": n, "in": "query"} for n in _QUERY]
+_PATCH_PARAMS_V3 = [{"name": n, "in": "query", "schema": {"type": "string", "uniqueItems": True}} for n in _QUERY]
+
+
+def _object_path(rt) -> str:
+    base = ("/apis/" if rt.group else "/api/") + rt.api_version
+    return f"{base}/{'namespaces/{namespace}/' if rt.namespaced else ''}{rt.plural}/{{name}}"

@@ -59,6 +59,14 @@ class Profile:
         return self.minor >= 35
 
     @property
+    def watch_list(self) -> bool:
+        """Watches with ``sendInitialEvents`` (WatchList, on by default from 1.34; UNCONFIRMED boundary).
+
+        Before that the server answers 422, and kubectl falls back to list-then-watch.
+        """
+        return self.minor >= 34
+
+    @property
     def volume_attributes_class_column(self) -> bool:
         """``get pvc`` prints VOLUMEATTRIBUTESCLASS (absent from the guide's 1.27 output)."""
         return self.minor >= 29

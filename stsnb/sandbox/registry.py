@@ -209,6 +209,14 @@ class Registry:
             spec["clusterIP"], spec["clusterIPs"] = ip, [ip]
         spec.setdefault("ipFamilies", ["IPv4"])
         spec.setdefault("ipFamilyPolicy", "SingleStack")
+        if spec.get("type") in ("NodePort", "LoadBalancer"):
+            spec.setdefault("externalTrafficPolicy", "Cluster")
+            used = {p.get("nodePort") for s in self.store.list("services") for p in s["spec"].get("ports") or []}
+            for port in spec.get("ports") or []:
+                if not port.get("nodePort"):
+                    free = [n for n in range(30000, 32768) if n not in used]
+                    port["nodePort"] = self.rng.choice(free)
+                    used.add(port["nodePort"])
 
     def _free_cluster_ip(self) -> str:
         net = SERVICE_CIDR

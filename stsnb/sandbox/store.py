@@ -51,6 +51,7 @@ class Watch:
         self.store, self.plural, self.namespace, self.filter = store, plural, namespace, flt
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.closed = False
+        self.initial = 0  # synthetic ADDED events queued for the objects that existed at the start
 
     def offer(self, ev: Event) -> None:
         if self.namespace is not None and ev.obj["metadata"].get("namespace", "") != self.namespace:
@@ -193,6 +194,7 @@ class Store:
                 for obj in self.list(plural, namespace):
                     if flt(obj):
                         w.queue.put(("ADDED", Event(int(obj["metadata"]["resourceVersion"]), plural, "ADDED", obj)))
+                        w.initial += 1
             else:
                 try:
                     since_rv = int(since)
