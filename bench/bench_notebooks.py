@@ -30,15 +30,22 @@ from stsnb.runner import LANGS, RunResult, default_source_dir, find_notebooks, f
 HERE = Path(__file__).resolve().parent
 
 
-def _empty_notebooks(root: Path, langs: list[str], names: dict[str, list[str]]) -> Path:
-    """One empty notebook per real one, with the same names, in ``root/<lang>/``."""
+#: The fixed cost every lesson pays before its first step: importing stsnb and the official
+#: client, starting the sandbox, and cleaning up. Measured separately to say where time goes.
+CONNECT_ONLY = ("import stsnb", "lab = stsnb.connect(backend=backend, k8s_version=k8s_version, speed=speed)",
+                "lab.reset()", "lab.cleanup()")
+
+
+def _empty_notebooks(root: Path, langs: list[str], names: dict[str, list[str]],
+                     body: tuple[str, ...] = ()) -> Path:
+    """One notebook per real one, same names, in ``root/<lang>/``: a parameters cell, then ``body``."""
     for lang in langs:
         for name in names[lang]:
             nb = v4.new_notebook()
             nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-            params = v4.new_code_cell('lang = "en"')
+            params = v4.new_code_cell('lang = "en"\nbackend = "sandbox"\nk8s_version = "1.27"\nspeed = 20.0')
             params.metadata["tags"] = ["parameters"]
-            nb.cells = [params]
+            nb.cells = [params, *(v4.new_code_cell(src) for src in body)]
             (root / lang).mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, str(root / lang / name))
     return root
@@ -67,11 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="stsnb-bench-") as tmp:
         tmp_path = Path(tmp)
         empty_src = _empty_notebooks(tmp_path / "empty", langs, names)
+        connect_src = _empty_notebooks(tmp_path / "connect", langs, names, CONNECT_ONLY)
         for i in range(args.repeat):
             common = dict(langs=langs, backend="sandbox", jobs=args.jobs, timeout=args.timeout)
             real_s, real = _timed(source_dir=source, out_dir=tmp_path / f"real-{i}", **common)
             empty_s, empty = _timed(source_dir=empty_src, out_dir=tmp_path / f"empty-{i}", **common)
+            connect_s, connect = _timed(source_dir=connect_src, out_dir=tmp_path / f"connect-{i}", **common)
             rounds.append({"notebooks_s": round(real_s, 2), "empty_s": round(empty_s, 2),
+                           "connect_only_s": round(connect_s, 2),
                            "ratio": round(real_s / empty_s, 2) if empty_s else None,
                            "passed": sum(r.ok for r in real), "count": count,
                            "per_notebook_s": {r.label: round(r.seconds, 2) for r in real},
@@ -81,7 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"round {i + 1}: {count} notebooks ({', '.join(langs)}) with {args.jobs} jobs")
             print(f"  notebooks on the sandbox   {real_s:7.1f} s wall   ({sum(r.ok for r in real)}/{count} passed)")
             print(f"  empty notebooks (floor)    {empty_s:7.1f} s wall   ({sum(r.ok for r in empty)}/{count} passed)")
-            print(f"  ratio                      {real_s / empty_s:7.2f} x")
+            print(f"  connect + cleanup only     {connect_s:7.1f} s wall   (import stsnb and the official client, "
+                  "start the sandbox)")
+            print(f"  ratio                      {real_s / empty_s:7.2f} x   (to connect-only: "
+                  f"{real_s / connect_s:.2f} x)")
             print(f"  above the floor            {real_s - empty_s:7.1f} s, "
                   f"{(real_s - empty_s) / count:.1f} s per notebook")
     out = HERE / "results"
