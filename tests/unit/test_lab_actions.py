@@ -292,7 +292,7 @@ def test_compare_and_events_are_tables(lab):
     assert facts.loc["pod_names", "statefulset/nginx-stateful"] == "nginx-stateful-0, nginx-stateful-1, nginx-stateful-2"
     assert facts.loc["manages_pods_through", "deployment/test-deploy"].startswith("ReplicaSet test-deploy-")
     ev = lab.events("nginx-stateful")
-    assert list(ev.columns) == ["time", "type", "reason", "object", "message", "count"]
+    assert list(ev.columns) == ["last_seen", "type", "reason", "object", "message", "count"]
     assert "SuccessfulCreate" in set(ev["reason"]) or "Scheduled" in set(ev["reason"])
 
 
