@@ -39,14 +39,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .clock import Clock
-from .codec import Codec
-from .engine import Engine
-from .kubelet import DEFAULT_NODES, Kubelet, NodeSpec, Scheduler
+from .core.clock import Clock
+from .apiserver.codec import Codec
+from .core.engine import Engine
+from .node.kubelet import DEFAULT_NODES, Kubelet, NodeSpec, Scheduler
 from .profile import Profile
-from .registry import Registry
-from .statefulset import StatefulSetController
-from .store import Store
+from .apiserver.registry import Registry
+from .controllers.statefulset import StatefulSetController
+from .core.store import Store
 
 __all__ = ["Sandbox", "NodeSpec"]
 
@@ -108,8 +108,8 @@ class Sandbox:
         """Bootstrap the cluster objects, start the controllers, the API and DNS servers."""
         if self.started:
             return self
-        from .api import Api
-        from .server import ApiServer
+        from .apiserver.handler import Api
+        from .apiserver.server import ApiServer
         self._bootstrap()
         self.engine.start()
         self.api = Api(self)
@@ -241,12 +241,12 @@ class Sandbox:
                 "platform": "linux/amd64"}
 
     def table(self, plural: str, objects: list[dict], include_object: str, list_meta: dict) -> dict:
-        from .printers import table
+        from .apiserver.printers import table
         return table(plural, objects, self.clock.datetime(), k8s_version=self.profile.version,
                      include_object=include_object, list_meta=list_meta)
 
     def program_context(self, pod: dict, container: dict, ip: str | None):
-        from .programs import ProgramContext
+        from .node.programs import ProgramContext
         ns = pod["metadata"]["namespace"]
         status = dict(pod.get("status") or {})
         if ip:

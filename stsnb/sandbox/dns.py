@@ -98,7 +98,7 @@ import dns.rdtypes.IN.AAAA
 import dns.rdtypes.IN.SRV
 
 if TYPE_CHECKING:
-    from .store import Event, Store
+    from .core.store import Event, Store
 
 __all__ = ["ClusterDns", "DnsServer", "DNS_SCHEMA_VERSION"]
 

@@ -205,11 +205,11 @@ def test_a_watch_ends_after_timeout_seconds(apps):
 
 
 def test_a_watch_from_a_compacted_resource_version_gets_410(sandbox):
-    from stsnb.sandbox.store import Store
+    from stsnb.sandbox.core.store import Store
     store = Store(history=2)
     for i in range(5):
         store.create("namespaces", {"metadata": {"name": f"n{i}"}})
-    from stsnb.sandbox import errors
+    from stsnb.sandbox.core import errors
     with pytest.raises(errors.ApiError) as e:
         store.watch("namespaces", None, lambda o: True, "2")
     assert e.value.code == 410

@@ -19,7 +19,7 @@ import dns.reversename
 import pytest
 
 from stsnb.sandbox.dns import ClusterDns, DnsServer
-from stsnb.sandbox.store import Store
+from stsnb.sandbox.core.store import Store
 
 # ----------------------------------------------------------------- a cluster like the guide's
 

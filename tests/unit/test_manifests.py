@@ -34,7 +34,7 @@ spec:
 
 
 def _revision_hash(sts: dict, version: str = "1.27") -> str:
-    from stsnb.sandbox.defaults import apply_defaults
+    from stsnb.sandbox.apiserver.defaults import apply_defaults
     from stsnb.sandbox.hashing import hash_revision_data, revision_patch
     from stsnb.sandbox.profile import Profile
     obj = copy.deepcopy(sts)

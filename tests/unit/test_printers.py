@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from stsnb.sandbox import printers
-from stsnb.sandbox.printers import column_definitions, human_duration, table
+from stsnb.sandbox.apiserver import printers
+from stsnb.sandbox.apiserver.printers import column_definitions, human_duration, table
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 

@@ -6,8 +6,8 @@ import dns.message
 import pytest
 
 from stsnb.sandbox.dns import ClusterDns
-from stsnb.sandbox.programs import Outcome, ProgramContext, run, supported_programs
-from stsnb.sandbox.store import Store
+from stsnb.sandbox.node.programs import Outcome, ProgramContext, run, supported_programs
+from stsnb.sandbox.core.store import Store
 
 SEARCH = ["default.svc.cluster.local", "svc.cluster.local", "cluster.local"]
 HEADER = "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n"

@@ -12,9 +12,9 @@ import struct
 
 import pytest
 
-from stsnb.sandbox import errors
-from stsnb.sandbox.api import Request
-from stsnb.sandbox.protobuf import (
+from stsnb.sandbox.core import errors
+from stsnb.sandbox.apiserver.handler import Request
+from stsnb.sandbox.apiserver.protobuf import (
     KINDS, MAGIC, MESSAGES, OPENAPI_V2_ACCEPT, OPENAPI_V2_CONTENT_TYPE, ProtobufError, decode, decode_message,
     decode_request_body, encode_openapi_v2, iter_fields, openapi_v2_protobuf, wants_openapi_v2_protobuf,
 )
@@ -273,7 +273,7 @@ def test_the_openapi_document_keeps_what_kubectl_reads():
 
 
 def test_the_real_1_27_document_encodes_once_and_is_cached():
-    from stsnb.sandbox.schema import Schemas
+    from stsnb.sandbox.apiserver.schema import Schemas
     document = Schemas.for_version("1.27").openapi_v2()
     pb = openapi_v2_protobuf(document)
     assert openapi_v2_protobuf(document) is pb

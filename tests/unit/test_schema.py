@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stsnb.sandbox.schema import (
+from stsnb.sandbox.apiserver.schema import (
     SERVED_KINDS,
     SchemaError,
     Schemas,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Callable
 
-from .. import errors
-from ..registry import deep_copy
-from ..resources import BY_KIND
+from ..core import errors
+from ..apiserver.registry import deep_copy
+from ..core.resources import BY_KIND
 
 if TYPE_CHECKING:
     from .. import Sandbox

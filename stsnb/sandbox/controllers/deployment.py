@@ -21,11 +21,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from .. import errors
+from ..core import errors
 from ..hashing import pod_template_hash
-from ..registry import deep_copy
-from ..selectors import selector_from_label_selector
-from ..store import Event
+from ..apiserver.registry import deep_copy
+from ...k8s.selectors import selector_from_label_selector
+from ..core.store import Event
 from .common import (controller_ref_of, controlled_by, edit, edit_spec, int_or_percent, is_terminating,
                      new_controller_ref, resolve_fenceposts, set_condition)
 

@@ -33,9 +33,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .. import errors
-from ..registry import deep_copy
-from ..store import Event
+from ..core import errors
+from ..apiserver.registry import deep_copy
+from ..core.store import Event
 from .common import delete_quietly, edit, is_pod_ready, is_terminating, new_controller_ref
 
 if TYPE_CHECKING:

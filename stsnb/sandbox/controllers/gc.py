@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..store import Event
+from ..core.store import Event
 from .common import delete_quietly, edit, find_owner, is_terminating
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..resources import RESOURCES
-from ..store import Event
+from ..core.resources import RESOURCES
+from ..core.store import Event
 from .common import delete_quietly, edit, is_terminating
 
 if TYPE_CHECKING:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .. import errors
-from ..registry import deep_copy
-from ..selectors import selector_from_label_selector
-from ..store import Event
+from ..core import errors
+from ..apiserver.registry import deep_copy
+from ...k8s.selectors import selector_from_label_selector
+from ..core.store import Event
 from .common import (controller_ref_of, controlled_by, edit, is_pod_active, is_pod_available, is_pod_ready,
                      is_terminating, new_controller_ref, ready_since)
 

@@ -49,10 +49,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .. import errors
+from ..core import errors
 from ..hashing import random_suffix
-from ..selectors import selector_from_label_selector
-from ..store import Event
+from ...k8s.selectors import selector_from_label_selector
+from ..core.store import Event
 from .common import delete_quietly, edit, is_terminating, pod_claim_names
 
 if TYPE_CHECKING:

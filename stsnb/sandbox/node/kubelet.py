@@ -23,13 +23,13 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
-from . import errors
-from .api import Response
-from .registry import deep_copy
-from .store import Event
+from ..core import errors
+from ..apiserver.handler import Response
+from ..apiserver.registry import deep_copy
+from ..core.store import Event
 
 if TYPE_CHECKING:
-    from . import Sandbox
+    from .. import Sandbox
 
 #: Tags the sandbox's registry does not have: pulling them fails like a missing tag on Docker Hub.
 MISSING_TAGS = frozenset({"does-not-exist", "doesnotexist", "nonexistent", "not-a-tag", "missing"})

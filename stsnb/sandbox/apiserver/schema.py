@@ -71,7 +71,7 @@ from typing import Any, ClassVar
 import jsonpatch
 import jsonpointer
 
-from .hashing import go_json
+from ..hashing import go_json
 
 __all__ = [
     "SERVED_KINDS",

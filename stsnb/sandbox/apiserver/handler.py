@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import errors
-from .resources import BY_PLURAL, Discovery, ResourceType
+from ..core import errors
+from ..core.resources import BY_PLURAL, Discovery, ResourceType
 
 if TYPE_CHECKING:
-    from . import Sandbox
+    from .. import Sandbox
 
 JSON = "application/json"
 

@@ -11,9 +11,9 @@ import hashlib
 import json
 from functools import cached_property
 
-from . import errors
-from .profile import Profile
-from .resources import RESOURCES
+from ..core import errors
+from ..profile import Profile
+from ..core.resources import RESOURCES
 from .schema import Schemas, SchemaError, apply_json_patch, json_merge_patch
 
 _RESOURCES = tuple((r.api_version, r.kind, r.plural, r.namespaced) for r in RESOURCES)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .profile import Profile
+from ..profile import Profile
 
 
 def image_pull_policy(image: str) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import re
 
-from .profile import Profile
-from .selectors import selector_from_label_selector
+from ..profile import Profile
+from ...k8s.selectors import selector_from_label_selector
 
 Cause = tuple[str, str, str]
 

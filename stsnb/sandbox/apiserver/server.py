@@ -12,7 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
-from .api import Request, Response
+from .handler import Request, Response
 
 
 class _Handler(BaseHTTPRequestHandler):

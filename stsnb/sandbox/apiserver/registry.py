@@ -14,12 +14,14 @@ import json
 import random
 from typing import TYPE_CHECKING, Any
 
-from . import defaults, errors, validation
-from .resources import BY_KIND, BY_PLURAL, ResourceType
-from .selectors import SelectorError, parse_field_selector, parse_label_selector
+from . import defaults
+from ..core import errors
+from . import validation
+from ..core.resources import BY_KIND, BY_PLURAL, ResourceType
+from ...k8s.selectors import SelectorError, parse_field_selector, parse_label_selector
 
 if TYPE_CHECKING:
-    from . import Sandbox
+    from .. import Sandbox
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
@@ -115,7 +117,7 @@ class Registry:
         return self.store.create(plural, obj), warnings
 
     def _generate_name(self, base: str) -> str:
-        from .hashing import generate_name
+        from ..hashing import generate_name
         return generate_name(self.rng, base)
 
     def _check_namespace_open(self, rt: ResourceType, ns: str, name: str) -> None:
@@ -167,7 +169,7 @@ class Registry:
                     spec["tolerations"].append({"effect": "NoExecute", "key": key, "operator": "Exists",
                                                 "tolerationSeconds": 300})
             if spec.get("automountServiceAccountToken", True) is not False:
-                from .hashing import random_suffix
+                from ..hashing import random_suffix
                 vol = f"kube-api-access-{random_suffix(self.rng)}"
                 spec.setdefault("volumes", []).append({"name": vol, "projected": {"defaultMode": 420, "sources": [
                     {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
@@ -340,7 +342,7 @@ class Registry:
 
     # ------------------------------------------------------------------ scale
     def scale_of(self, rt: ResourceType, obj: dict) -> dict:
-        from .selectors import format_label_selector
+        from ...k8s.selectors import format_label_selector
         meta = obj["metadata"]
         sel = (obj.get("spec") or {}).get("selector")
         return {"kind": "Scale", "apiVersion": "autoscaling/v1",

@@ -15,14 +15,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from . import errors
-from .hashing import controller_revision_name, go_json, hash_revision_data, revision_patch
-from .registry import deep_copy
-from .selectors import selector_from_label_selector
-from .store import Event
+from ..core import errors
+from ..hashing import controller_revision_name, go_json, hash_revision_data, revision_patch
+from ..apiserver.registry import deep_copy
+from ...k8s.selectors import selector_from_label_selector
+from ..core.store import Event
 
 if TYPE_CHECKING:
-    from . import Sandbox
+    from .. import Sandbox
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"

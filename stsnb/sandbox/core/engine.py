@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 from .store import Event
 
 if TYPE_CHECKING:
-    from . import Sandbox
+    from .. import Sandbox
 
 log = logging.getLogger(__name__)
 

@@ -490,7 +490,7 @@ def decode(body: bytes) -> dict[str, Any]:
 
 def decode_request_body(body: bytes) -> dict[str, Any]:
     """:func:`decode`, raising the sandbox API's :class:`~.errors.ApiError` on failure."""
-    from . import errors
+    from ..core import errors
     try:
         return decode(body)
     except ProtobufError as e:
