@@ -38,6 +38,8 @@ from . import manifests as _manifests
 from . import tables as _tables
 from .errors import (AlreadyExists, CannotExpose, ClusterUnreachable, ConfigError, Conflict, Forbidden, NotFound,
                      StsnbError, from_api_exception)
+from .k8s.pods import pod_owner, pod_ready, pod_status
+from .k8s.selectors import label_selector_string
 from .settings import Settings
 from .watching import (Progress, Recording, View, WatchSpec, all_gone, deployment_rollout, pod_finished,
                        pod_replaced, statefulset_rollout, wait_for)
@@ -141,24 +143,6 @@ def parse_target(target: str, default: str = "statefulset") -> tuple[Kind, str]:
 
 def _ref(kind: Kind, name: str) -> str:
     return f"{kind.ref}/{name}"
-
-
-def _selector_string(selector: dict | None) -> str:
-    """A LabelSelector object as the ``labelSelector`` query string."""
-    if not selector:
-        return ""
-    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
-    for e in selector.get("matchExpressions") or []:
-        op, key, values = e.get("operator"), e.get("key"), e.get("values") or []
-        if op == "In":
-            parts.append(f"{key} in ({','.join(values)})")
-        elif op == "NotIn":
-            parts.append(f"{key} notin ({','.join(values)})")
-        elif op == "Exists":
-            parts.append(key)
-        elif op == "DoesNotExist":
-            parts.append(f"!{key}")
-    return ",".join(parts)
 
 
 # ---------------------------------------------------------------------------- results
@@ -705,7 +689,7 @@ class Lab:
             title = title or name
             if not selector:
                 obj = self.kube.find(kind, name)
-                selector = _selector_string((obj or {}).get("spec", {}).get("selector")) if obj else f"app={name}"
+                selector = label_selector_string((obj or {}).get("spec", {}).get("selector")) if obj else f"app={name}"
         return Recording(self.kube, self.namespace, label_selector=selector, time_scale=self.time_scale,
                          title=title, lang=self.lang, statefulset=statefulset)
 
@@ -736,7 +720,7 @@ class Lab:
         """
         kind, name = parse_target(target)
         obj = self.kube.get(kind, name)
-        sel = _selector_string((obj.get("spec") or {}).get("selector"))
+        sel = label_selector_string((obj.get("spec") or {}).get("selector"))
         ns = self.namespace
         if kind.kind == "StatefulSet":
             specs = [WatchSpec("statefulsets", ns, field_selector=f"metadata.name={name}"),
@@ -791,7 +775,7 @@ class Lab:
             return result
 
         first = next((o for o in objs if o["kind"] in ("StatefulSet", "Deployment")), None)
-        selector = _selector_string((first or {}).get("spec", {}).get("selector")) or None if first else None
+        selector = label_selector_string((first or {}).get("spec", {}).get("selector")) or None if first else None
         return self._maybe_record(record, f"{first['kind'].lower()}/{first['metadata']['name']}" if first else None,
                                   run, selector=selector)
 
@@ -1034,7 +1018,7 @@ class Lab:
         makes one with a new random name. ``result.frame`` shows both side by side.
         """
         pod = self._require_ours(resolve_kind("pod"), name)
-        owner = _tables.pod_owner(pod) or {}
+        owner = pod_owner(pod) or {}
         labels = pod["metadata"].get("labels") or {}
         siblings = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
         before = {p["metadata"]["uid"] for p in self.kube.list("pods", label_selector=siblings)} \
@@ -1070,17 +1054,17 @@ class Lab:
 
         def check(view: View) -> Progress:
             fresh = [p for p in view.items("pods") if p["metadata"]["uid"] not in before
-                     and (_tables.pod_owner(p) or {}).get("uid") == rs_uid]
-            if fresh and all(_tables.pod_ready(p) for p in fresh):
+                     and (pod_owner(p) or {}).get("uid") == rs_uid]
+            if fresh and all(pod_ready(p) for p in fresh):
                 return Progress(True, f"pod {fresh[0]['metadata']['name']} replaced it")
             return Progress(False, f"replicaset {owner.get('name')}: " + (
-                f"new pod {fresh[0]['metadata']['name']} is {_tables.pod_status(fresh[0])}" if fresh
+                f"new pod {fresh[0]['metadata']['name']} is {pod_status(fresh[0])}" if fresh
                 else "no replacement pod yet"))
         view, _ = wait_for(self.kube, [WatchSpec("pods", self.namespace, label_selector=sel)], check,
                            timeout=self._timeout(timeout),
                            condition=f"replicaset {owner.get('name')} to replace pod {pod['metadata']['name']}")
         fresh = [p for p in view.items("pods") if p["metadata"]["uid"] not in before
-                 and (_tables.pod_owner(p) or {}).get("uid") == rs_uid]
+                 and (pod_owner(p) or {}).get("uid") == rs_uid]
         return fresh[0] if fresh else None
 
     def create_headless_service(self, name: str, tcp: str = "80:80") -> ActionResult:
@@ -1123,7 +1107,7 @@ class Lab:
         kind, name = parse_target(target)
         obj = self._require_ours(kind, name)
         if record:
-            sel = _selector_string((obj.get("spec") or {}).get("selector")) or None
+            sel = label_selector_string((obj.get("spec") or {}).get("selector")) or None
             return self._maybe_record(True, None, lambda: self.delete(target, cascade=cascade, wait=wait,
                                                                      timeout=timeout), selector=sel)
         dependents = self._dependents([(kind.plural, obj)]) if cascade != "orphan" and kind.namespaced else []
@@ -1278,18 +1262,18 @@ class Lab:
         return False
 
     def _owned(self, plural: str, owner: dict) -> list[dict]:
-        sel = _selector_string((owner.get("spec") or {}).get("selector"))
+        sel = label_selector_string((owner.get("spec") or {}).get("selector"))
         uid = owner["metadata"]["uid"]
         return [o for o in self.kube.list(plural, label_selector=sel or None)
                 if any(r.get("uid") == uid for r in o["metadata"].get("ownerReferences") or [])]
 
     def _workload_pods(self, obj: dict) -> list[dict]:
-        sel = _selector_string((obj.get("spec") or {}).get("selector"))
+        sel = label_selector_string((obj.get("spec") or {}).get("selector"))
         pods = self.kube.list("pods", label_selector=sel or None)
         if obj.get("kind") == "StatefulSet":
-            return [p for p in pods if (_tables.pod_owner(p) or {}).get("uid") == obj["metadata"]["uid"]]
+            return [p for p in pods if (pod_owner(p) or {}).get("uid") == obj["metadata"]["uid"]]
         rs_uids = {r["metadata"]["uid"] for r in self._owned("replicasets", obj)}
-        return [p for p in pods if (_tables.pod_owner(p) or {}).get("uid") in rs_uids]
+        return [p for p in pods if (pod_owner(p) or {}).get("uid") in rs_uids]
 
     # ------------------------------------------------------------------ tables
     def pods(self, selector: str | None = None) -> "pd.DataFrame":

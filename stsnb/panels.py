@@ -32,6 +32,7 @@ import ipywidgets as widgets
 from . import _labels
 from . import tables as _tables
 from .errors import StsnbError
+from .k8s.pods import pod_owner, pod_ready, pod_revision
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -161,7 +162,8 @@ class IdentityTable(_Panel):
 
 
 def _selector_of(lab: "Lab", name: str) -> str:
-    from .lab import _selector_string, parse_target
+    from .lab import parse_target
+    from .k8s.selectors import label_selector_string as _selector_string
     kind, obj_name = parse_target(name)
     obj = lab.kube.find(kind, obj_name)
     if obj is None:
@@ -170,8 +172,8 @@ def _selector_of(lab: "Lab", name: str) -> str:
 
 
 def _live_pods(view: "View", name: str) -> list[dict]:
-    return [p for p in view.items("pods") if (_tables.pod_owner(p) or {}).get("name") == name
-            or (_tables.pod_owner(p) or {}).get("kind") == "ReplicaSet"]
+    return [p for p in view.items("pods") if (pod_owner(p) or {}).get("name") == name
+            or (pod_owner(p) or {}).get("kind") == "ReplicaSet"]
 
 
 class ScalePanel(_Panel):
@@ -274,9 +276,9 @@ class ImagePanel(_Panel):
             spec, st = sts.get("spec") or {}, sts.get("status") or {}
             replicas = int(spec.get("replicas", 1))
             update = st.get("updateRevision")
-            updated = sum(1 for p in pods if _tables.pod_revision(p) == update and _tables.pod_ready(p)
+            updated = sum(1 for p in pods if pod_revision(p) == update and pod_ready(p)
                           and not p["metadata"].get("deletionTimestamp"))
-            ready = sum(1 for p in pods if _tables.pod_ready(p))
+            ready = sum(1 for p in pods if pod_ready(p))
             self.progress.max = max(1, replicas)
             self.progress.value = min(updated, self.progress.max)
             self.progress_text.value = html.escape(_labels.text("progress", self.lang, updated=updated,

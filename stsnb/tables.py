@@ -35,14 +35,15 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 
 from . import _labels
+from .k8s.pods import pod_ordinal, pod_owner, pod_ready, pod_revision, pod_status
+from .k8s.selectors import map_selector_matches
 
 __all__ = [
     "POD_COLUMNS", "REVISION_COLUMNS", "STATEFULSET_COLUMNS", "DNS_COLUMNS", "PVC_COLUMNS", "EVENT_COLUMNS",
     "SERVICE_COLUMNS", "VOLUME_COLUMNS",
     "pods", "labels", "revisions", "statefulsets", "dns_names", "pvcs", "compare", "events", "services", "volumes",
     "translate", "style",
-    "pod_ordinal", "pod_ready", "pod_status", "pod_revision", "pod_owner", "pod_images", "dashed_ip",
-    "expected_dns_names", "selector_matches", "short_access_modes",
+    "pod_images", "pod_failure", "dashed_ip", "expected_dns_names", "short_access_modes",
 ]
 
 POD_COLUMNS = ["name", "ordinal", "phase", "ready", "ip", "node", "revision", "image", "status"]
@@ -72,46 +73,6 @@ def _meta(obj: dict) -> dict:
     return obj.get("metadata") or {}
 
 
-def pod_owner(pod: dict) -> dict | None:
-    """The controller ownerReference of a pod (``{"kind": "StatefulSet", "name": ...}``) or None."""
-    for ref in _meta(pod).get("ownerReferences") or []:
-        if ref.get("controller"):
-            return ref
-    return None
-
-
-def pod_ordinal(pod: dict) -> int | None:
-    """The StatefulSet ordinal of a pod: its ``apps.kubernetes.io/pod-index`` label or its name suffix."""
-    meta = _meta(pod)
-    idx = (meta.get("labels") or {}).get("apps.kubernetes.io/pod-index")
-    if idx is not None and str(idx).isdigit():
-        return int(idx)
-    owner = pod_owner(pod)
-    name = meta.get("name", "")
-    if owner and owner.get("kind") == "StatefulSet":
-        prefix = owner.get("name", "") + "-"
-        if name.startswith(prefix) and name[len(prefix):].isdigit():
-            return int(name[len(prefix):])
-    if owner is None and "statefulset.kubernetes.io/pod-name" in (meta.get("labels") or {}):
-        m = re.search(r"-(\d+)$", name)
-        return int(m.group(1)) if m else None
-    return None
-
-
-def pod_ready(pod: dict) -> bool:
-    """Whether the pod's Ready condition is True."""
-    for c in (pod.get("status") or {}).get("conditions") or []:
-        if c.get("type") == "Ready":
-            return c.get("status") == "True"
-    return False
-
-
-def pod_revision(pod: dict) -> str | None:
-    """The pod's ``controller-revision-hash`` (StatefulSet) or ``pod-template-hash`` (Deployment) label."""
-    labels = _meta(pod).get("labels") or {}
-    return labels.get("controller-revision-hash") or labels.get("pod-template-hash")
-
-
 def pod_images(pod: dict) -> str:
     return ",".join(c.get("image", "") for c in (pod.get("spec") or {}).get("containers") or [])
 
@@ -135,41 +96,12 @@ def pod_failure(pod: dict) -> tuple[str, str, str] | None:
     return None
 
 
-def pod_status(pod: dict) -> str:
-    """kubectl's STATUS column: a waiting/terminated reason, ``Terminating``, or the phase."""
-    status = pod.get("status") or {}
-    phase = status.get("phase") or "Pending"
-    reason = status.get("reason")
-    for s in status.get("containerStatuses") or []:
-        state = s.get("state") or {}
-        if state.get("waiting") and state["waiting"].get("reason"):
-            reason = state["waiting"]["reason"]
-        elif state.get("terminated"):
-            t = state["terminated"]
-            reason = t.get("reason") or (f"Signal:{t['signal']}" if t.get("signal") else f"ExitCode:{t.get('exitCode')}")
-    if _meta(pod).get("deletionTimestamp") and phase not in ("Succeeded", "Failed"):
-        return "Terminating"
-    if reason:
-        return reason
-    if phase == "Pending" and not (pod.get("spec") or {}).get("nodeName"):
-        return "Pending"
-    return phase
-
-
 def dashed_ip(ip: str) -> str:
     """CoreDNS's endpoint name for an address without a hostname: ``10.100.194.79`` → ``10-100-194-79``."""
     if ":" in ip:
         s = ip.replace(":", "-")
         return s + "0" if s.endswith("-") else s
     return ip.replace(".", "-")
-
-
-def selector_matches(selector: dict | None, labels: dict | None) -> bool:
-    """A Service selector (plain map) matches a label set; an empty selector matches nothing."""
-    if not selector:
-        return False
-    labels = labels or {}
-    return all(labels.get(k) == v for k, v in selector.items())
 
 
 def _sort_key(ordinal: Any, name: str) -> tuple:
@@ -284,7 +216,7 @@ def expected_dns_names(pod: dict, services: Iterable[dict], namespace: str, zone
     out = []
     for svc in sorted(services, key=lambda s: _meta(s).get("name", "")):
         sspec = svc.get("spec") or {}
-        if _meta(svc).get("namespace", namespace) != namespace or not selector_matches(sspec.get("selector"), labels_):
+        if _meta(svc).get("namespace", namespace) != namespace or not map_selector_matches(sspec.get("selector"), labels_):
             continue
         if not sspec.get("publishNotReadyAddresses") and (not pod_ready(pod) or terminating):
             continue
@@ -487,8 +419,8 @@ def compare(subjects: Sequence[dict]) -> pd.DataFrame:
         svcs = []
         for svc in sorted(s.get("services") or [], key=lambda x: _meta(x).get("name", "")):
             sspec = svc.get("spec") or {}
-            if any(selector_matches(sspec.get("selector"), _meta(p).get("labels")) for p in pod_list) or (
-                    not pod_list and selector_matches(sspec.get("selector"),
+            if any(map_selector_matches(sspec.get("selector"), _meta(p).get("labels")) for p in pod_list) or (
+                    not pod_list and map_selector_matches(sspec.get("selector"),
                                                       ((spec.get("template") or {}).get("metadata") or {}).get("labels"))):
                 ip = sspec.get("clusterIP")
                 svcs.append(f"{_meta(svc).get('name')} ({'headless' if ip == 'None' else 'ClusterIP ' + str(ip)})")

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 from kubernetes import watch as _k8s_watch
 
 from . import tables
+from .k8s.pods import pod_ordinal, pod_owner, pod_ready, pod_revision, pod_status
 from .errors import ConditionFailed, StsnbError, WaitTimeout
 
 if TYPE_CHECKING:
@@ -297,7 +298,7 @@ def wait_for(kube: "Kube", specs: Sequence[WatchSpec], check: Callable[[View], P
 def _owned(view_pods: Iterable[dict], owner_kind: str, owner_name: str, owner_uid: str | None) -> list[dict]:
     out = []
     for p in view_pods:
-        ref = tables.pod_owner(p)
+        ref = pod_owner(p)
         if ref and ref.get("kind") == owner_kind and ref.get("name") == owner_name and (
                 owner_uid is None or ref.get("uid") == owner_uid):
             out.append(p)
@@ -331,7 +332,7 @@ def statefulset_reason(sts: dict, pods: Sequence[dict]) -> str:
     parallel = spec.get("podManagementPolicy") == "Parallel"
     by_ord: dict[int, dict] = {}
     for p in pods:
-        o = tables.pod_ordinal(p)
+        o = pod_ordinal(p)
         if o is not None:
             by_ord[o] = p
     for i in range(replicas):
@@ -344,19 +345,19 @@ def statefulset_reason(sts: dict, pods: Sequence[dict]) -> str:
         if p["metadata"].get("deletionTimestamp"):
             if not parallel:
                 return f"pod {i} terminating"
-        elif not tables.pod_ready(p) and not parallel:
+        elif not pod_ready(p) and not parallel:
             return f"pod {i} not Ready yet"
     extra = sorted((o for o in by_ord if o >= replicas), reverse=True)
     if extra:
         return f"scaling down: removing pod {extra[0]}"
-    if parallel and any(not tables.pod_ready(by_ord[i]) for i in range(replicas)):
-        first = next(i for i in range(replicas) if not tables.pod_ready(by_ord[i]))
+    if parallel and any(not pod_ready(by_ord[i]) for i in range(replicas)):
+        first = next(i for i in range(replicas) if not pod_ready(by_ord[i]))
         return f"pod {first} not Ready yet"
     update = status.get("updateRevision")
     strategy = spec.get("updateStrategy") or {}
     if not update:
         return ""
-    outdated = [i for i in range(replicas) if tables.pod_revision(by_ord[i]) != update]
+    outdated = [i for i in range(replicas) if pod_revision(by_ord[i]) != update]
     if not outdated:
         return "steady"
     if strategy.get("type") == "OnDelete":
@@ -376,12 +377,12 @@ def _sts_state(sts: dict, pods: list[dict]) -> tuple[bool, str]:
     updated = status.get("updatedReplicas") or 0
     update_rev = status.get("updateRevision") or "?"
     reason = statefulset_reason(sts, pods)
-    not_ready = [p for p in sorted(pods, key=lambda x: (tables.pod_ordinal(x) or 0))
-                 if not tables.pod_ready(p) or p["metadata"].get("deletionTimestamp")]
+    not_ready = [p for p in sorted(pods, key=lambda x: (pod_ordinal(x) or 0))
+                 if not pod_ready(p) or p["metadata"].get("deletionTimestamp")]
     detail = ""
     if not_ready:
         p = not_ready[0]
-        detail = f"; pod {p['metadata']['name']} is {tables.pod_status(p)}"
+        detail = f"; pod {p['metadata']['name']} is {pod_status(p)}"
         for c in (p.get("status") or {}).get("conditions") or []:
             if c.get("type") == "PodScheduled" and c.get("status") == "False" and c.get("message"):
                 detail += f" ({c['message']})"
@@ -389,10 +390,10 @@ def _sts_state(sts: dict, pods: list[dict]) -> tuple[bool, str]:
                f"{detail}{'; controller: ' + reason if reason and reason != 'steady' else ''}")
     if (status.get("observedGeneration") or 0) < (meta.get("generation") or 0):
         return False, "Waiting for statefulset spec update to be observed..."
-    ordinals = sorted(o for o in (tables.pod_ordinal(p) for p in pods) if o is not None)
+    ordinals = sorted(o for o in (pod_ordinal(p) for p in pods) if o is not None)
     if ordinals != list(range(replicas)) or len(pods) != replicas:
         return False, summary
-    if ready < replicas or any(not tables.pod_ready(p) or p["metadata"].get("deletionTimestamp") for p in pods):
+    if ready < replicas or any(not pod_ready(p) or p["metadata"].get("deletionTimestamp") for p in pods):
         return False, summary
     strategy = spec.get("updateStrategy") or {}
     if strategy.get("type", "RollingUpdate") != "RollingUpdate":
@@ -401,7 +402,7 @@ def _sts_state(sts: dict, pods: list[dict]) -> tuple[bool, str]:
     if updated < replicas - partition:
         return False, summary
     if partition == 0 and (status.get("currentRevision") != status.get("updateRevision") or
-                           any(tables.pod_revision(p) != status.get("updateRevision") for p in pods)):
+                           any(pod_revision(p) != status.get("updateRevision") for p in pods)):
         return False, summary
     return True, f"partitioned roll out complete: {updated} new pods have been updated..."
 
@@ -455,7 +456,7 @@ def deployment_rollout(name: str) -> Callable[[View], Progress]:
         spec, status, meta = d.get("spec") or {}, d.get("status") or {}, d["metadata"]
         rs_uids = {r["metadata"]["uid"] for r in view.items("replicasets")
                    if any(o.get("uid") == meta.get("uid") for o in r["metadata"].get("ownerReferences") or [])}
-        pods = [p for p in view.items("pods") if (tables.pod_owner(p) or {}).get("uid") in rs_uids] \
+        pods = [p for p in view.items("pods") if (pod_owner(p) or {}).get("uid") in rs_uids] \
             if view.items("replicasets") else view.items("pods")
         failure = _failure_of(pods, f"the rollout of deployment {name}", hint=(
             f"fix the image with `lab.set_image('deployment/{name}', ...)`, or `lab.rollback('deployment/{name}')`"))
@@ -490,13 +491,13 @@ def pod_replaced(name: str, old_uid: str) -> Callable[[View], Progress]:
         if p is None:
             return Progress(False, f"pod {name} is gone, not re-created yet")
         if p["metadata"].get("uid") == old_uid:
-            return Progress(False, f"pod {name} (the old one) is {tables.pod_status(p)}")
+            return Progress(False, f"pod {name} (the old one) is {pod_status(p)}")
         failure = _failure_of([p], f"re-creating pod {name}", hint="fix the image of its StatefulSet")
         if failure:
             return Progress(False, failure.message, failure)
-        if tables.pod_ready(p):
+        if pod_ready(p):
             return Progress(True, f"pod {name} re-created and Ready")
-        return Progress(False, f"pod {name} re-created, {tables.pod_status(p)}")
+        return Progress(False, f"pod {name} re-created, {pod_status(p)}")
     return check
 
 
@@ -512,7 +513,7 @@ def pod_finished(name: str) -> Callable[[View], Progress]:
         failure = _failure_of([p], f"pod {name}", hint="check the image name; the lookup pod needs `busybox`")
         if failure:
             return Progress(False, failure.message, failure)
-        return Progress(False, f"pod {name} is {tables.pod_status(p)}")
+        return Progress(False, f"pod {name} is {pod_status(p)}")
     return check
 
 
@@ -668,7 +669,7 @@ class Recording:
         self._update_reasons(t)
 
     def _reason_for(self, pod: dict) -> str:
-        ref = tables.pod_owner(pod)
+        ref = pod_owner(pod)
         if not ref or ref.get("kind") != "StatefulSet":
             return ""
         return self._last_reason.get(ref.get("name", ""), "")
@@ -690,19 +691,19 @@ class Recording:
     def _pod_row(self, t: float, event: str, pod: dict, deleted: bool = False) -> None:
         meta = pod["metadata"]
         uid = meta.get("uid", "")
-        status = "Deleted" if deleted else tables.pod_status(pod)
-        ready = False if deleted else tables.pod_ready(pod)
-        key = (status, ready, tables.pod_revision(pod), (pod.get("status") or {}).get("phase"))
+        status = "Deleted" if deleted else pod_status(pod)
+        ready = False if deleted else pod_ready(pod)
+        key = (status, ready, pod_revision(pod), (pod.get("status") or {}).get("phase"))
         prev = self._last.get(uid)
         if prev is not None and prev.key == key and not deleted:
             return
         if deleted and prev is None and event != "DELETED":
             return
-        self._last[uid] = _PodState(key, tables.pod_revision(pod))
-        ref = tables.pod_owner(pod) or {}
-        self.rows.append({"time": t, "event": event, "pod": meta.get("name"), "ordinal": tables.pod_ordinal(pod),
+        self._last[uid] = _PodState(key, pod_revision(pod))
+        ref = pod_owner(pod) or {}
+        self.rows.append({"time": t, "event": event, "pod": meta.get("name"), "ordinal": pod_ordinal(pod),
                           "phase": (pod.get("status") or {}).get("phase"), "status": status, "ready": ready,
-                          "revision": tables.pod_revision(pod), "reason": self._reason_for(pod), "uid": uid,
+                          "revision": pod_revision(pod), "reason": self._reason_for(pod), "uid": uid,
                           "_owner": ref.get("name") if ref.get("kind") == "StatefulSet" else None})
 
     # ---- results

@@ -142,17 +142,52 @@ def selector_from_label_selector(sel: dict | None) -> LabelSelector:
     return LabelSelector(tuple(reqs), format_label_selector(sel))
 
 
-def format_label_selector(sel: dict | None) -> str:
-    """The string form kubectl prints in a SELECTOR column."""
+_OPERATOR_TEXT = {"In": " in ", "NotIn": " notin "}
+
+
+def label_selector_string(sel: dict | None) -> str:
+    """``metav1.LabelSelectorAsSelector(sel).String()``: the ``?labelSelector=`` form; ``""`` when empty.
+
+    As upstream (``apimachinery/pkg/labels/selector.go``, ``internalSelector.Add`` sorts by key):
+    requirements are sorted by key, ``in``/``notin`` values sorted. Raises :class:`SelectorError`
+    for an operator apimachinery rejects.
+    """
     if not sel:
-        return "<none>"
-    parts = [f"{k}={v}" for k, v in sorted((sel.get("matchLabels") or {}).items())]
+        return ""
+    reqs: list[tuple[str, str]] = [(k, f"{k}={v}") for k, v in (sel.get("matchLabels") or {}).items()]
     for expr in sel.get("matchExpressions") or []:
-        op = expr.get("operator")
-        vals = ",".join(sorted(expr.get("values") or []))
-        parts.append({"In": f"{expr['key']} in ({vals})", "NotIn": f"{expr['key']} notin ({vals})",
-                      "Exists": expr["key"], "DoesNotExist": f"!{expr['key']}"}.get(op, ""))
-    return ",".join(parts) or "<none>"
+        key, op = expr.get("key", ""), expr.get("operator")
+        if op == "Exists":
+            reqs.append((key, key))
+        elif op == "DoesNotExist":
+            reqs.append((key, "!" + key))
+        elif op in _OPERATOR_TEXT:
+            reqs.append((key, f"{key}{_OPERATOR_TEXT[op]}({','.join(sorted(expr.get('values') or []))})"))
+        else:
+            raise SelectorError(f'"{op}" is not a valid label selector operator')
+    reqs.sort(key=lambda r: r[0])
+    return ",".join(text for _, text in reqs)
+
+
+def format_label_selector(sel: dict | None) -> str:
+    """``metav1.FormatLabelSelector``: what kubectl prints in a SELECTOR column (``<none>``, ``<error>``)."""
+    try:
+        return label_selector_string(sel) or "<none>"
+    except SelectorError:
+        return "<error>"
+
+
+def map_selector_string(selector: dict | None) -> str:
+    """A plain map selector (a Service's) as ``k=v,…`` sorted by key; ``""`` when empty."""
+    return ",".join(f"{k}={v}" for k, v in sorted((selector or {}).items()))
+
+
+def map_selector_matches(selector: dict | None, labels: dict | None) -> bool:
+    """A Service's map selector against a label set; an empty selector selects nothing (Services, not sets)."""
+    if not selector:
+        return False
+    labels = labels or {}
+    return all(labels.get(k) == v for k, v in selector.items())
 
 
 def parse_field_selector(text: str | None, supported: tuple[str, ...]) -> Callable[[dict], bool]:

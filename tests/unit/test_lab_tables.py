@@ -7,6 +7,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from stsnb import tables
+from stsnb.k8s.pods import pod_status
 from stsnb.lab import _render_table, parse_nslookup, parse_target
 from stsnb.watching import statefulset_reason
 
@@ -81,8 +82,8 @@ def test_deployment_pods_have_no_ordinal_and_sort_after_statefulset_pods():
 
 
 def test_pod_status_is_kubectls_status_column():
-    assert tables.pod_status(sts_pod(0, terminating=True)) == "Terminating"
-    assert tables.pod_status(sts_pod(0, ready=False, waiting="ImagePullBackOff")) == "ImagePullBackOff"
+    assert pod_status(sts_pod(0, terminating=True)) == "Terminating"
+    assert pod_status(sts_pod(0, ready=False, waiting="ImagePullBackOff")) == "ImagePullBackOff"
     assert tables.pod_failure(sts_pod(0, ready=False, waiting="ImagePullBackOff"))[1] == "ImagePullBackOff"
     assert tables.pod_failure(sts_pod(0, ready=False, waiting="ContainerCreating")) is None
 

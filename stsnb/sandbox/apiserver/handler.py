@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..core import errors
-from ..core.resources import BY_PLURAL, Discovery, ResourceType
+from ..core.resources import BY_PLURAL, ResourceType
+from .discovery import Discovery
 
 if TYPE_CHECKING:
     from .. import Sandbox

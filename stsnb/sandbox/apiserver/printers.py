@@ -45,6 +45,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ...k8s.ages import human_duration, parse_time, translate_timestamp_since
+from ...k8s.pods import pod_summary
+from ...k8s.selectors import SelectorError, format_label_selector, label_selector_string
+
 __all__ = [
     "FINISHED_PODS_NOT_TERMINATING_SINCE",
     "PRINTED_RESOURCES",
@@ -68,81 +72,6 @@ VOLUME_ATTRIBUTES_CLASS_SINCE = (1, 29)
 #: (kubernetes/kubernetes PR #122038, still in review on 2024-06-06, so v1.31
 #: at the earliest). Before it, any pod with a deletionTimestamp is Terminating.
 FINISHED_PODS_NOT_TERMINATING_SINCE = (1, 31)
-
-_NS_PER_SECOND = 1_000_000_000
-_NS_PER_MINUTE = 60 * _NS_PER_SECOND
-_NS_PER_HOUR = 60 * _NS_PER_MINUTE
-
-
-# --------------------------------------------------------------------------
-# Durations and timestamps
-# --------------------------------------------------------------------------
-
-
-def human_duration(seconds: float) -> str:
-    """apimachinery ``duration.HumanDuration``: about 2-3 significant figures.
-
-    ``seconds`` is the elapsed time (``now - then``). Up to 2 seconds of clock
-    skew is tolerated: anything that truncates to -1 s prints ``0s``, and
-    anything below that ``<invalid>``.
-    """
-    return _human_duration_ns(round(seconds * _NS_PER_SECOND))
-
-
-def _human_duration_ns(ns: int) -> str:
-    # int(d.Seconds()) in Go truncates toward zero.
-    seconds = -((-ns) // _NS_PER_SECOND) if ns < 0 else ns // _NS_PER_SECOND
-    if seconds < -1:
-        return "<invalid>"
-    if seconds < 0:
-        return "0s"
-    if seconds < 60 * 2:
-        return f"{seconds}s"
-    minutes = ns // _NS_PER_MINUTE
-    if minutes < 10:
-        s = seconds % 60
-        return f"{minutes}m" if s == 0 else f"{minutes}m{s}s"
-    if minutes < 60 * 3:
-        return f"{minutes}m"
-    hours = ns // _NS_PER_HOUR
-    if hours < 8:
-        m = minutes % 60
-        return f"{hours}h" if m == 0 else f"{hours}h{m}m"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        h = hours % 24
-        return f"{hours // 24}d" if h == 0 else f"{hours // 24}d{h}h"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        dy = (hours // 24) % 365
-        return f"{hours // 24 // 365}y" if dy == 0 else f"{hours // 24 // 365}y{dy}d"
-    return f"{hours // 24 // 365}y"
-
-
-def _parse_time(value: str | datetime | None) -> datetime | None:
-    """A ``metav1.Time``/``MicroTime`` (RFC 3339) as an aware datetime; ``None`` when unset."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _aware(now: datetime) -> datetime:
-    return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
-
-
-def translate_timestamp_since(timestamp: str | datetime | None, now: datetime) -> str:
-    """printers.go ``translateTimestampSince``: ``<unknown>`` for a zero time, else its age."""
-    then = _parse_time(timestamp)
-    if then is None:
-        return "<unknown>"
-    delta: timedelta = _aware(now) - then
-    return _human_duration_ns(delta // timedelta(microseconds=1) * 1000)
-
 
 # --------------------------------------------------------------------------
 # Versions
@@ -501,44 +430,6 @@ def _format_labels(labels: Mapping[str, str] | None) -> str:
     return text or "<none>"
 
 
-_SELECTOR_OPERATORS = {"In": " in ", "NotIn": " notin ", "Exists": "", "DoesNotExist": ""}
-
-
-def _label_selector_string(selector: Mapping[str, Any] | None) -> str:
-    """``metav1.LabelSelectorAsSelector(sel).String()``; ``""`` for nil or empty.
-
-    Requirements are sorted by key; ``In``/``NotIn`` values are sorted.
-    Raises ``ValueError`` for an operator apimachinery would reject.
-    """
-    if not selector:
-        return ""
-    requirements: list[tuple[str, str]] = []
-    for key, value in (selector.get("matchLabels") or {}).items():
-        requirements.append((key, f"{key}={value}"))
-    for expr in selector.get("matchExpressions") or []:
-        key, op = expr.get("key", ""), expr.get("operator")
-        if op not in _SELECTOR_OPERATORS:
-            raise ValueError(f"{op!r} is not a valid label selector operator")
-        if op == "Exists":
-            requirements.append((key, key))
-        elif op == "DoesNotExist":
-            requirements.append((key, "!" + key))
-        else:
-            values = sorted(expr.get("values") or [])
-            requirements.append((key, f"{key}{_SELECTOR_OPERATORS[op]}({','.join(values)})"))
-    requirements.sort(key=lambda r: r[0])
-    return ",".join(text for _, text in requirements)
-
-
-def _format_label_selector(selector: Mapping[str, Any] | None) -> str:
-    """apimachinery ``metav1.FormatLabelSelector``: like the above, ``<none>`` when empty."""
-    try:
-        text = _label_selector_string(selector)
-    except ValueError:
-        return "<error>"
-    return text or "<none>"
-
-
 def _access_modes(modes: Iterable[str] | None) -> str:
     """core helper ``GetAccessModesAsString``: fixed order RWO, ROX, RWX, RWOP."""
     present = set(modes or [])
@@ -585,116 +476,13 @@ _POD_FAILED_CONDITIONS = [
 ]
 
 
-def _is_restartable_init_container(container: Mapping[str, Any] | None) -> bool:
-    """A sidecar: an init container with ``restartPolicy: Always``."""
-    return bool(container) and container.get("restartPolicy") == "Always"
-
-
-def _last_finished(status: Mapping[str, Any]) -> datetime | None:
-    terminated = (status.get("lastState") or {}).get("terminated")
-    if terminated is None:
-        return None
-    return _parse_time(terminated.get("finishedAt"))
-
-
-def _later(current: datetime | None, candidate: datetime | None) -> datetime | None:
-    if candidate is None:
-        return current
-    if current is None or current < candidate:
-        return candidate
-    return current
-
-
-def _has_condition(status: Mapping[str, Any], type_: str) -> bool:
-    return any(
-        c.get("type") == type_ and c.get("status") == "True" for c in status.get("conditions") or []
-    )
-
-
-def _terminated_reason(terminated: Mapping[str, Any], prefix: str = "") -> str:
-    if terminated.get("reason"):
-        return prefix + terminated["reason"]
-    if terminated.get("signal"):
-        return f"{prefix}Signal:{terminated['signal']}"
-    return f"{prefix}ExitCode:{terminated.get('exitCode', 0)}"
-
-
 def _pod_cells(pod: Mapping[str, Any], ctx: _Context) -> list[Any]:
-    """printers.go ``printPod``, wide."""
+    """printers.go ``printPod``, wide (the status logic is :func:`stsnb.k8s.pods.pod_summary`)."""
     meta, spec, status = _meta(pod), _spec(pod), _status(pod)
-    init_containers = list(spec.get("initContainers") or [])
-    init_by_name = {c.get("name"): c for c in init_containers}
-
-    restarts = 0
-    restartable_restarts = 0
-    total = len(spec.get("containers") or []) + sum(
-        1 for c in init_containers if _is_restartable_init_container(c)
-    )
-    ready = 0
-    last_restart: datetime | None = None
-    last_restartable_restart: datetime | None = None
-
-    phase = status.get("phase", "")
-    reason = status.get("reason") or phase
-    for condition in status.get("conditions") or []:
-        if condition.get("type") == "PodScheduled" and condition.get("reason") == "SchedulingGated":
-            reason = "SchedulingGated"
-
-    initializing = False
-    for i, container in enumerate(status.get("initContainerStatuses") or []):
-        restarts += int(container.get("restartCount", 0))
-        last_restart = _later(last_restart, _last_finished(container))
-        restartable = _is_restartable_init_container(init_by_name.get(container.get("name")))
-        if restartable:
-            restartable_restarts += int(container.get("restartCount", 0))
-            last_restartable_restart = _later(last_restartable_restart, _last_finished(container))
-        state = container.get("state") or {}
-        terminated, waiting = state.get("terminated"), state.get("waiting")
-        if terminated is not None and terminated.get("exitCode", 0) == 0:
-            continue
-        if restartable and container.get("started") is True:
-            if container.get("ready"):
-                ready += 1
-            continue
-        if terminated is not None:
-            reason = _terminated_reason(terminated, "Init:")
-        elif waiting is not None and waiting.get("reason") and waiting["reason"] != "PodInitializing":
-            reason = "Init:" + waiting["reason"]
-        else:
-            reason = f"Init:{i}/{len(init_containers)}"
-        initializing = True
-        break
-
-    if not initializing or _has_condition(status, "Initialized"):
-        restarts = restartable_restarts
-        last_restart = last_restartable_restart
-        has_running = False
-        for container in reversed(status.get("containerStatuses") or []):
-            restarts += int(container.get("restartCount", 0))
-            last_restart = _later(last_restart, _last_finished(container))
-            state = container.get("state") or {}
-            terminated, waiting = state.get("terminated"), state.get("waiting")
-            if waiting is not None and waiting.get("reason"):
-                reason = waiting["reason"]
-            elif terminated is not None:
-                reason = _terminated_reason(terminated)
-            elif container.get("ready") and state.get("running") is not None:
-                has_running = True
-                ready += 1
-        # Back to "Running" if at least one container still reports running.
-        if reason == "Completed" and has_running:
-            reason = "Running" if _has_condition(status, "Ready") else "NotReady"
-
-    if meta.get("deletionTimestamp") and status.get("reason") == "NodeLost":
-        reason = "Unknown"
-    elif meta.get("deletionTimestamp") and (
-        phase not in ("Succeeded", "Failed") or ctx.version < FINISHED_PODS_NOT_TERMINATING_SINCE
-    ):
-        reason = "Terminating"
-
-    restarts_cell = str(restarts)
-    if restarts != 0 and last_restart is not None:
-        restarts_cell = f"{restarts} ({translate_timestamp_since(last_restart, ctx.now)} ago)"
+    summary = pod_summary(pod, finished_not_terminating=ctx.version >= FINISHED_PODS_NOT_TERMINATING_SINCE)
+    restarts_cell = str(summary.restarts)
+    if summary.restarts != 0 and summary.last_restart is not None:
+        restarts_cell = f"{summary.restarts} ({translate_timestamp_since(summary.last_restart, ctx.now)} ago)"
 
     # v1 → internal conversion: podIP wins, else podIPs[0].
     pod_ips = status.get("podIPs") or []
@@ -714,8 +502,8 @@ def _pod_cells(pod: Mapping[str, Any], ctx: _Context) -> list[Any]:
 
     return [
         meta.get("name", ""),
-        f"{ready}/{total}",
-        reason,
+        f"{summary.ready}/{summary.total}",
+        summary.reason,
         restarts_cell,
         _age(pod, ctx),
         pod_ip or "<none>",
@@ -749,8 +537,8 @@ def _deployment_cells(obj: Mapping[str, Any], ctx: _Context) -> list[Any]:
     status = _status(obj)
     names, images = _layout_container_cells(_template_containers(obj))
     try:
-        selector = _label_selector_string(_spec(obj).get("selector"))
-    except ValueError:
+        selector = label_selector_string(_spec(obj).get("selector"))
+    except SelectorError:
         selector = "<invalid>"
     return [
         _meta(obj).get("name", ""),
@@ -775,7 +563,7 @@ def _replicaset_cells(obj: Mapping[str, Any], ctx: _Context) -> list[Any]:
         _age(obj, ctx),
         names,
         images,
-        _format_label_selector(_spec(obj).get("selector")),
+        format_label_selector(_spec(obj).get("selector")),
     ]
 
 
@@ -1036,12 +824,12 @@ def _node_cells(obj: Mapping[str, Any], ctx: _Context) -> list[Any]:
 
 def _event_cells(obj: Mapping[str, Any], ctx: _Context) -> list[Any]:
     first = obj.get("firstTimestamp")
-    if _parse_time(first) is None:
+    if parse_time(first) is None:
         first_seen = translate_timestamp_since(obj.get("eventTime"), ctx.now)
     else:
         first_seen = translate_timestamp_since(first, ctx.now)
     last = obj.get("lastTimestamp")
-    last_seen = first_seen if _parse_time(last) is None else translate_timestamp_since(last, ctx.now)
+    last_seen = first_seen if parse_time(last) is None else translate_timestamp_since(last, ctx.now)
 
     count = int(obj.get("count") or 0)
     series = obj.get("series")
@@ -1354,7 +1142,7 @@ _FALLBACK_COLUMNS = (
 
 def _fallback_cells(obj: Mapping[str, Any], ctx: _Context) -> list[Any]:
     created = _meta(obj).get("creationTimestamp")
-    age = None if _parse_time(created) is None else translate_timestamp_since(created, ctx.now)
+    age = None if parse_time(created) is None else translate_timestamp_since(created, ctx.now)
     return [_meta(obj).get("name", ""), age]
 
 
@@ -1430,7 +1218,7 @@ def table(
     if include_object not in ("Metadata", "Object", "None", ""):
         raise ValueError(f'unrecognized includeObject value: "{include_object}"')
     version = parse_k8s_version(k8s_version)
-    ctx = _Context(now=_aware(now), version=version)
+    ctx = _Context(now=now if now.tzinfo else now.replace(tzinfo=timezone.utc), version=version)
     printer = _PRINTERS.get(plural)
     columns = printer.columns if printer else _FALLBACK_COLUMNS
     cells_of = printer.cells if printer else _fallback_cells

@@ -18,7 +18,7 @@ from . import defaults
 from ..core import errors
 from . import validation
 from ..core.resources import BY_KIND, BY_PLURAL, ResourceType
-from ...k8s.selectors import SelectorError, parse_field_selector, parse_label_selector
+from ...k8s.selectors import SelectorError, label_selector_string, parse_field_selector, parse_label_selector
 
 if TYPE_CHECKING:
     from .. import Sandbox
@@ -342,7 +342,6 @@ class Registry:
 
     # ------------------------------------------------------------------ scale
     def scale_of(self, rt: ResourceType, obj: dict) -> dict:
-        from ...k8s.selectors import format_label_selector
         meta = obj["metadata"]
         sel = (obj.get("spec") or {}).get("selector")
         return {"kind": "Scale", "apiVersion": "autoscaling/v1",
@@ -350,7 +349,7 @@ class Registry:
                              if k in meta},
                 "spec": {"replicas": obj["spec"].get("replicas", 0)},
                 "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
-                           "selector": format_label_selector(sel) if sel else ""}}
+                           "selector": label_selector_string(sel)}}
 
     def update_scale(self, rt: ResourceType, namespace: str | None, name: str, scale: Any, *,
                      dry_run: bool = False) -> dict:
