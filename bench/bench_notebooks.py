@@ -2,7 +2,7 @@
 
 Runs, in one process and with the same pool and settings:
 
-1. every notebook of the chosen languages on the sandbox, through :func:`stsnb.runner.run_notebooks`;
+1. every notebook of the chosen languages on the sandbox, through :func:`stsnb.cli.run.run_notebooks`;
 2. the same number of *empty* notebooks (a parameters cell and nothing else, same kernelspec)
    through the same function, so kernel start-up, papermill and the pool are all that is measured.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 from nbformat import v4
 
-from stsnb.runner import LANGS, RunResult, default_source_dir, find_notebooks, format_summary, run_notebooks
+from stsnb.cli.run import LANGS, RunResult, default_source_dir, find_notebooks, format_summary, run_notebooks
 
 HERE = Path(__file__).resolve().parent
 

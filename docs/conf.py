@@ -5,7 +5,7 @@ Build one language with either::
     STSNB_DOCS_LANG=ko sphinx-build -b html -c docs <source>/ko <out>/ko
     sphinx-build -b html -c docs -D language=ko <source>/ko <out>/ko
 
-Normally ``stsnb.docs.build_site`` (``stsnb docs build``) does this: it copies the
+Normally ``stsnb.cli.docs.build_site`` (``stsnb docs build``) does this: it copies the
 pages in ``docs/<lang>/`` and the executed notebooks (``build/executed/<lang>/``) into
 a staging tree, tags the cells to hide, makes sure the widget JavaScript is vendored in
 ``docs/_vendor/static/widgets/`` and runs both builds. Nothing here executes a

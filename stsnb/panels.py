@@ -162,7 +162,7 @@ class IdentityTable(_Panel):
 
 
 def _selector_of(lab: "Lab", name: str) -> str:
-    from .lab import parse_target
+    from .kube import parse_target
     from .k8s.selectors import label_selector_string as _selector_string
     kind, obj_name = parse_target(name)
     obj = lab.kube.find(kind, obj_name)
@@ -186,7 +186,7 @@ class ScalePanel(_Panel):
                  identity: IdentityTable | None = None) -> None:
         super().__init__(lab, lang=lang)
         self.name = name
-        from .lab import parse_target
+        from .kube import parse_target
         kind, obj_name = parse_target(name)
         self._obj_name = obj_name
         current = 0
@@ -234,7 +234,7 @@ class ImagePanel(_Panel):
                  container: str | None = None, lang: str | None = None, identity: IdentityTable | None = None,
                  timeline: widgets.Output | None = None) -> None:
         super().__init__(lab, lang=lang)
-        from .lab import parse_target
+        from .kube import parse_target
         kind, obj_name = parse_target(name)
         self.name, self._obj_name = name, obj_name
         replicas, current_image = 1, None
@@ -323,7 +323,7 @@ class Dashboard(_Panel):
         self.image = ImagePanel(lab, name, tags, lang=self.lang, identity=self.identity, timeline=self.timeline)
         self.scale.on_done(self._sync)
         self.image.on_done(self._sync)
-        from .lab import parse_target
+        from .kube import parse_target
         self.children = [widgets.HTML("<h4 style='margin:4px 0'>" + html.escape(
             _labels.text("dashboard_title", self.lang, name=parse_target(name)[1])) + "</h4>"),
                          widgets.HBox([self.scale, self.image]), self.identity, self.timeline]
@@ -345,5 +345,5 @@ class Dashboard(_Panel):
 
 
 def _target(name: str) -> tuple:
-    from .lab import parse_target
+    from .kube import parse_target
     return parse_target(name)

@@ -15,12 +15,10 @@ value) and nothing accumulates in pyplot's global state.
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import _labels
 
-if TYPE_CHECKING:
-    from .watching import Recording
 
 __all__ = ["timeline", "REVISION_COLORS", "korean_font"]
 
@@ -54,13 +52,16 @@ def _lanes(rows: list[dict]) -> list[tuple[str | None, int | None, str]]:
     return out
 
 
-def timeline(rec: "Recording", *, lang: str = "en", title: str | None = None, ax: Any = None):
-    """Draw a :class:`~stsnb.watching.Recording` as a matplotlib figure (returned, not shown)."""
+def timeline(rows: list[dict], reasons: list[dict], *, lang: str = "en", title: str | None = None, ax: Any = None):
+    """Draw a timeline (the ``rows`` and ``reasons`` of a :class:`~stsnb.timeline.Recording`) as a figure.
+
+    Returns the figure (not shown).
+    """
     import matplotlib
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    rows = [r for r in rec.rows]
+    rows = list(rows)
     font = korean_font() if lang == "ko" else None
     # concrete family names (not "sans-serif") are stored in each Text, so they still apply at draw time
     rc = {"font.family": [font, "DejaVu Sans"]} if font else {}
@@ -69,7 +70,7 @@ def timeline(rec: "Recording", *, lang: str = "en", title: str | None = None, ax
             warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
         lanes = _lanes(rows)
         n = max(1, len(lanes))
-        end = max([r["time"] for r in rows] + [r["time"] for r in rec.reasons] + [0.0])
+        end = max([r["time"] for r in rows] + [r["time"] for r in reasons] + [0.0])
         end = end * 1.04 + 0.5
         if ax is None:
             fig, (ax, ax_r) = plt.subplots(2, 1, figsize=(9, 1.0 + 0.5 * n + 1.1), sharex=True,
@@ -117,7 +118,7 @@ def timeline(rec: "Recording", *, lang: str = "en", title: str | None = None, ax
         ax.set_ylim(-0.6, n - 0.4)
         ax.set_xlim(0, end)
         ax.grid(axis="x", alpha=0.25)
-        label = title or rec.title
+        label = title
         ax.set_title(_labels.text("timeline_title", lang, name=label) if label else _labels.text("timeline", lang))
         handles = [Patch(facecolor=c, edgecolor=c, label=rev) for rev, c in colors.items()]
         handles += [Patch(facecolor="#9ca3af", alpha=0.3, hatch="..", label=_labels.text("not_ready", lang)),
@@ -127,7 +128,7 @@ def timeline(rec: "Recording", *, lang: str = "en", title: str | None = None, ax
         if not rows:
             ax.text(0.5, 0.5, _labels.text("no_events", lang), transform=ax.transAxes, ha="center", va="center")
         if ax_r is not None:
-            _draw_reasons(ax_r, rec.reasons, end, lang)
+            _draw_reasons(ax_r, reasons, end, lang)
             ax_r.set_xlabel(_labels.text("time_axis", lang))
         else:
             ax.set_xlabel(_labels.text("time_axis", lang))

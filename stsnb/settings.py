@@ -138,96 +138,102 @@ class Settings:
         Raises:
             ConfigError: a value is not allowed; the message names the key, the value and what is allowed.
         """
-        params = dict(params or {})
-        env = os.environ if env is None else env
-        unknown = sorted(set(params) - set(ENV))
-        if unknown:
-            raise ConfigError(f"unknown setting(s) {', '.join(map(repr, unknown))}",
-                              hint=f"the settings are: {', '.join(sorted(ENV))}")
-        raw: dict[str, Any] = {}
-        sources: dict[str, str] = {}
-        for key, var in ENV.items():
-            value = params.get(key)
-            if value is not None and value != "":
-                raw[key], sources[key] = value, "parameter"
-            elif env.get(var, "") != "":
-                raw[key], sources[key] = env[var], var
-            else:
-                sources[key] = "default"
+        raw, sources = _gather(params, env)
 
         def where(key: str) -> str:
             return "" if sources[key] == "parameter" else f" (from ${sources[key]})"
 
-        backend = str(raw.get("backend", "auto")).strip().lower()
-        _check_choice("backend", backend, BACKENDS, where("backend"))
-        if backend == "auto":
-            if sources["kubeconfig"] != "default" or sources["context"] != "default":
-                given = "kubeconfig" if sources["kubeconfig"] != "default" else "context"
-                backend, reason = "kubeconfig", (
-                    f"backend='auto' and a {given} was given explicitly ({_describe(sources[given])})")
-            else:
-                backend, reason = "sandbox", ("backend='auto' and no real cluster was asked for "
-                                              "(no STSNB_BACKEND, STSNB_KUBECONFIG or context)")
-        else:
-            reason = (f"backend={backend!r} was asked for ({_describe(sources['backend'])})"
-                      if sources["backend"] != "default" else f"backend={backend!r}")
-
-        default_ns = SANDBOX_NAMESPACE if backend == "sandbox" else LAB_NAMESPACE
-        namespace = str(raw.get("namespace", default_ns)).strip()
-        if not _DNS_LABEL.match(namespace) or len(namespace) > 63:
-            raise ConfigError(f"namespace {namespace!r}{where('namespace')} is not a valid namespace name",
-                              hint="use lower-case letters, digits and '-', at most 63 characters, e.g. 'stsnb-lab'")
-
-        k8s_version = str(raw.get("k8s_version", "1.27")).strip()
-        m = _VERSION.match(k8s_version)
-        if not m:
-            raise ConfigError(f"k8s_version {k8s_version!r}{where('k8s_version')} is not a Kubernetes version",
-                              hint="write it as MAJOR.MINOR, e.g. '1.27' (the guide's) or '1.34'")
-        k8s_version = f"1.{m.group(1)}"
-
-        speed = _number("speed", raw.get("speed", 20.0), float, where("speed"))
-        if not speed > 0:
-            raise ConfigError(f"speed {speed!r}{where('speed')} must be greater than 0",
-                              hint="1 runs the sandbox in real time, 20 (the default) twenty times faster")
-        timeout_s = _number("timeout_s", raw.get("timeout_s", 120.0), float, where("timeout_s"))
-        if not timeout_s > 0:
-            raise ConfigError(f"timeout_s {timeout_s!r}{where('timeout_s')} must be greater than 0",
-                              hint="a real cluster pulling images may need 120 s or more")
-        seed = raw.get("seed")
-        if seed is not None:
-            seed = _number("seed", seed, int, where("seed"))
-
-        lang = str(raw.get("lang", "en")).strip().lower()
-        _check_choice("lang", lang, LANGS, where("lang"))
-
+        backend, reason = _choose_backend(raw, sources, where)
+        cluster = _cluster_settings(raw, sources, where, backend)
         storage_class = raw.get("storage_class")
         if storage_class is not None:
             storage_class = str(storage_class).strip()
             if not _DNS_SUBDOMAIN.match(storage_class):
                 raise ConfigError(f"storage_class {storage_class!r}{where('storage_class')} is not a valid name",
                                   hint="name an existing StorageClass (`kubectl get storageclass`), e.g. 'standard'")
-        domain = str(raw.get("cluster_domain", "cluster.local")).strip().strip(".")
-        if not _DNS_SUBDOMAIN.match(domain):
-            raise ConfigError(f"cluster_domain {domain!r}{where('cluster_domain')} is not a DNS domain",
-                              hint="it is usually 'cluster.local'")
+        timeout_s = _number("timeout_s", raw.get("timeout_s", 120.0), float, where("timeout_s"))
+        if not timeout_s > 0:
+            raise ConfigError(f"timeout_s {timeout_s!r}{where('timeout_s')} must be greater than 0",
+                              hint="a real cluster pulling images may need 120 s or more")
+        lang = str(raw.get("lang", "en")).strip().lower()
+        _check_choice("lang", lang, LANGS, where("lang"))
+        return cls(cluster=cluster, sandbox=_sandbox_settings(raw, where), display=DisplaySettings(lang=lang),
+                   timeout_s=timeout_s, storage_class=storage_class, sources=sources, backend_reason=reason)
 
-        kubeconfig = raw.get("kubeconfig")
-        if kubeconfig is not None:
-            kubeconfig = os.path.expanduser(str(kubeconfig))
-        context = raw.get("context")
-        if context is not None:
-            context = str(context)
-        if backend == "sandbox" and (sources["kubeconfig"] == "parameter" or sources["context"] == "parameter"):
-            raise ConfigError(
-                f"backend='sandbox' was chosen but a {'kubeconfig' if kubeconfig else 'context'} was passed too "
-                f"({kubeconfig or context!r})",
-                hint="to use that cluster pass backend='kubeconfig'; for the sandbox leave kubeconfig/context unset")
-        return cls(
-            cluster=ClusterSettings(backend=backend, namespace=namespace, kubeconfig=kubeconfig, context=context,
-                                    cluster_domain=domain),
-            sandbox=SandboxSettings(k8s_version=k8s_version, speed=speed, seed=seed),
-            display=DisplaySettings(lang=lang),
-            timeout_s=timeout_s, storage_class=storage_class, sources=sources, backend_reason=reason)
+
+def _gather(params: Mapping[str, Any] | None, env: Mapping[str, str] | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Raw values and where each came from: a parameter, beats its ``STSNB_*`` variable, beats the default."""
+    params = dict(params or {})
+    env = os.environ if env is None else env
+    unknown = sorted(set(params) - set(ENV))
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {', '.join(map(repr, unknown))}",
+                          hint=f"the settings are: {', '.join(sorted(ENV))}")
+    raw: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, var in ENV.items():
+        value = params.get(key)
+        if value is not None and value != "":
+            raw[key], sources[key] = value, "parameter"
+        elif env.get(var, "") != "":
+            raw[key], sources[key] = env[var], var
+        else:
+            sources[key] = "default"
+    return raw, sources
+
+
+def _choose_backend(raw: dict[str, Any], sources: dict[str, str], where: Any) -> tuple[str, str]:
+    """``(backend, why)``: ``auto`` becomes the sandbox unless a kubeconfig or context was given explicitly."""
+    backend = str(raw.get("backend", "auto")).strip().lower()
+    _check_choice("backend", backend, BACKENDS, where("backend"))
+    if backend != "auto":
+        return backend, (f"backend={backend!r} was asked for ({_describe(sources['backend'])})"
+                         if sources["backend"] != "default" else f"backend={backend!r}")
+    if sources["kubeconfig"] != "default" or sources["context"] != "default":
+        given = "kubeconfig" if sources["kubeconfig"] != "default" else "context"
+        return "kubeconfig", f"backend='auto' and a {given} was given explicitly ({_describe(sources[given])})"
+    return "sandbox", "backend='auto' and no real cluster was asked for (no STSNB_BACKEND, STSNB_KUBECONFIG or context)"
+
+
+def _cluster_settings(raw: dict[str, Any], sources: dict[str, str], where: Any, backend: str) -> ClusterSettings:
+    default_ns = SANDBOX_NAMESPACE if backend == "sandbox" else LAB_NAMESPACE
+    namespace = str(raw.get("namespace", default_ns)).strip()
+    if not _DNS_LABEL.match(namespace) or len(namespace) > 63:
+        raise ConfigError(f"namespace {namespace!r}{where('namespace')} is not a valid namespace name",
+                          hint="use lower-case letters, digits and '-', at most 63 characters, e.g. 'stsnb-lab'")
+    domain = str(raw.get("cluster_domain", "cluster.local")).strip().strip(".")
+    if not _DNS_SUBDOMAIN.match(domain):
+        raise ConfigError(f"cluster_domain {domain!r}{where('cluster_domain')} is not a DNS domain",
+                          hint="it is usually 'cluster.local'")
+    kubeconfig = raw.get("kubeconfig")
+    if kubeconfig is not None:
+        kubeconfig = os.path.expanduser(str(kubeconfig))
+    context = raw.get("context")
+    if context is not None:
+        context = str(context)
+    if backend == "sandbox" and (sources["kubeconfig"] == "parameter" or sources["context"] == "parameter"):
+        raise ConfigError(
+            f"backend='sandbox' was chosen but a {'kubeconfig' if kubeconfig else 'context'} was passed too "
+            f"({kubeconfig or context!r})",
+            hint="to use that cluster pass backend='kubeconfig'; for the sandbox leave kubeconfig/context unset")
+    return ClusterSettings(backend=backend, namespace=namespace, kubeconfig=kubeconfig, context=context,
+                           cluster_domain=domain)
+
+
+def _sandbox_settings(raw: dict[str, Any], where: Any) -> SandboxSettings:
+    k8s_version = str(raw.get("k8s_version", "1.27")).strip()
+    m = _VERSION.match(k8s_version)
+    if not m:
+        raise ConfigError(f"k8s_version {k8s_version!r}{where('k8s_version')} is not a Kubernetes version",
+                          hint="write it as MAJOR.MINOR, e.g. '1.27' (the guide's) or '1.34'")
+    speed = _number("speed", raw.get("speed", 20.0), float, where("speed"))
+    if not speed > 0:
+        raise ConfigError(f"speed {speed!r}{where('speed')} must be greater than 0",
+                          hint="1 runs the sandbox in real time, 20 (the default) twenty times faster")
+    seed = raw.get("seed")
+    if seed is not None:
+        seed = _number("seed", seed, int, where("seed"))
+    return SandboxSettings(k8s_version=f"1.{m.group(1)}", speed=speed, seed=seed)
 
 
 def _describe(source: str) -> str:

@@ -1,11 +1,12 @@
 """Shared fixtures: a sandbox cluster, a lab connected to it, and the notebook-like guide scenario.
 
-Tiers: ``tests/unit`` (pure code and the sandbox, always), ``tests/e2e`` (a real cluster, when
-``STSNB_E2E_KUBECONFIG`` is set). Sandbox tests start one :class:`~stsnb.sandbox.Sandbox` per module
-(fast, ``speed=50``) and give each test a clean lab namespace.
+Tiers: ``tests/unit`` (pure functions, no cluster), ``tests/sandbox`` (the sandbox through the
+official client, the lab and the panels on it), ``tests/kubectl``, ``tests/notebooks``, ``tests/docs``
+(always) and ``tests/e2e`` (a real cluster, when ``STSNB_E2E_KUBECONFIG`` is set). Sandbox tests
+start one :class:`~stsnb.sandbox.Sandbox` per module (fast, ``speed=50``) and give each test a clean
+lab namespace.
 
-If the sandbox cannot start (a part of it is still being written), every test that needs it is
-skipped with the reason, instead of failing somewhere deep inside.
+A sandbox that cannot start is a failure of every test that needs it, never a skip.
 """
 
 from __future__ import annotations
@@ -16,19 +17,12 @@ from typing import Callable
 
 import pytest
 
-_SANDBOX_BROKEN: list[str] = []
 _NS_COUNTER = itertools.count(1)
 
 
 def _start_sandbox(**kw):
     from stsnb.sandbox import Sandbox
-    if _SANDBOX_BROKEN:
-        pytest.skip(_SANDBOX_BROKEN[0])
-    try:
-        return Sandbox(**kw).start()
-    except Exception as e:  # noqa: BLE001 - reported as the skip reason
-        _SANDBOX_BROKEN.append(f"waits on the sandbox (stsnb/sandbox) starting: {type(e).__name__}: {e}")
-        pytest.skip(_SANDBOX_BROKEN[0])
+    return Sandbox(**kw).start()
 
 
 @pytest.fixture(scope="module")
@@ -133,13 +127,13 @@ def notebook_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """``{(lang, name): RunResult}`` for every notebook, executed once on the sandbox.
 
     Shared by the notebooks tier (which asserts on the results) and the docs tier (which builds
-    the site from the executed copies). Runs through :func:`stsnb.runner.run_notebooks` with a
+    the site from the executed copies). Runs through :func:`stsnb.cli.run.run_notebooks` with a
     pool of ``$STSNB_TEST_JOBS`` workers (2 by default); the copies go to a temporary folder, or
     to ``$STSNB_TEST_EXECUTED_DIR`` when set.
     """
     from pathlib import Path
 
-    from stsnb.runner import LANGS, format_summary, run_notebooks
+    from stsnb.cli.run import LANGS, format_summary, run_notebooks
 
     out = os.environ.get("STSNB_TEST_EXECUTED_DIR")
     out_dir = Path(out) if out else tmp_path_factory.mktemp("executed")

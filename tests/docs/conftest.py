@@ -40,8 +40,8 @@ def executed_dir(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture(scope="session")
 def site(executed_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The docs site built from ``executed_dir`` (a :class:`stsnb.docs.BuildReport`)."""
-    from stsnb.docs import build_site
+    """The docs site built from ``executed_dir`` (a :class:`stsnb.cli.docs.BuildReport`)."""
+    from stsnb.cli.docs import build_site
 
     report = build_site(executed_dir, tmp_path_factory.mktemp("site"))
     _BUILD_REPORTS.append(report.summary())

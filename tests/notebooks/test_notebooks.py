@@ -29,7 +29,7 @@ def test_notebook_runs_end_to_end_on_the_sandbox(notebook_runs, lang, name):
 def test_every_check_cell_ran_and_raised_nothing(notebook_runs, lang, name):
     result = notebook_runs[(lang, name)]
     if not result.ok:
-        pytest.skip(f"the notebook failed: {result.describe_failure()}")
+        pytest.fail(f"the notebook failed: {result.describe_failure()}")
     nb = nbformat.read(str(result.output), as_version=4)
     checks = [c for c in nb.cells if "check" in c.metadata.get("tags", [])]
     assert checks and all(c.execution_count is not None for c in checks)
@@ -42,7 +42,7 @@ def test_executed_copy_shows_something_after_every_step(notebook_runs, lang, nam
     """Each step's cell leaves a table, a timeline, a panel or text for the reader (checks and setup aside)."""
     result = notebook_runs[(lang, name)]
     if not result.ok:
-        pytest.skip(f"the notebook failed: {result.describe_failure()}")
+        pytest.fail(f"the notebook failed: {result.describe_failure()}")
     nb = nbformat.read(str(result.output), as_version=4)
     assert nb.metadata.papermill.parameters["lang"] == lang
     silent = [c.source for c in nb.cells
@@ -56,7 +56,7 @@ def test_korean_and_english_runs_produce_the_same_kinds_of_output_cell_by_cell(n
     """Identical code gives the same outputs (streams, results, displays) in the same cells in both languages."""
     en, ko = notebook_runs[("en", name)], notebook_runs[("ko", name)]
     if not (en.ok and ko.ok):
-        pytest.skip("a notebook failed")
+        pytest.fail("a notebook failed: see test_notebook_runs_end_to_end_on_the_sandbox")
     a = nbformat.read(str(en.output), as_version=4)
     b = nbformat.read(str(ko.output), as_version=4)
     assert len(a.cells) == len(b.cells)
@@ -70,7 +70,7 @@ def test_korean_and_english_runs_produce_the_same_kinds_of_output_cell_by_cell(n
 def test_executed_copy_keeps_the_state_of_its_panels_for_the_docs(notebook_runs, lang, name):
     result = notebook_runs[(lang, name)]
     if not result.ok:
-        pytest.skip(f"the notebook failed: {result.describe_failure()}")
+        pytest.fail(f"the notebook failed: {result.describe_failure()}")
     nb = nbformat.read(str(result.output), as_version=4)
     panels = [c for c in nb.cells if c.cell_type == "code" and "stsnb.panels." in c.source]
     views = [o for c in panels for o in c.outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]

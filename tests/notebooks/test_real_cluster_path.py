@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from stsnb.runner import run_notebooks
+from stsnb.cli.run import run_notebooks
 from stsnb.sandbox import Sandbox
 
 from ..conftest import NOTEBOOK_CELL_TIMEOUT as CELL_TIMEOUT

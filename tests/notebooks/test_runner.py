@@ -10,7 +10,7 @@ import pytest
 from nbformat import v4
 
 from stsnb.errors import ConfigError
-from stsnb.runner import _infer, check_kernel, main_run, run_notebooks
+from stsnb.cli.run import _infer, check_kernel, main_run, run_notebooks
 
 TINY = {
     "01-passes.ipynb": 'import sys\nprint(lang, backend, speed, sys.executable)',

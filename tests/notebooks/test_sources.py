@@ -7,12 +7,12 @@ import re
 
 import pytest
 
+from . import guide_shingles
 from .conftest import NAMES, NOTEBOOKS, read
 
 EXPECTED = ["01-what-is-a-statefulset.ipynb", "02-creating.ipynb", "03-networking.ipynb", "04-storage.ipynb",
             "05-beyond-the-guide.ipynb"]
 REQUIRED_PARAMETERS = {"backend", "namespace", "k8s_version", "speed", "timeout_s", "lang"}
-GUIDE = NOTEBOOKS.parent.parent / "shared" / "reference" / "statefulset-guide.ko.md"
 
 
 def code_cells(nb):
@@ -122,14 +122,19 @@ def test_korean_prose_is_in_korean_and_uses_the_official_terms(name):
         assert variant not in prose, f"use {official!r}, not {variant!r}"
 
 
-@pytest.mark.skipif(not GUIDE.exists(), reason=f"the reference guide is not at {GUIDE}")
 @pytest.mark.parametrize("name", EXPECTED)
 def test_korean_prose_does_not_copy_the_guides_sentences(name):
     """No run of 16 characters of the guide's Korean prose (code blocks aside) reappears in the notebook."""
-    width = 16
-    guide = re.sub(r"\s+", " ", re.sub(r"```.*?```", "", GUIDE.read_text(encoding="utf-8"), flags=re.S))
-    shingles = {guide[i:i + width] for i in range(len(guide) - width)
-                if len(re.findall(r"[가-힣]", guide[i:i + width])) >= 6}
-    text = re.sub(r"\s+", " ", markdown(read("ko", name)))
-    copied = sorted({text[i:i + width] for i in range(len(text) - width) if text[i:i + width] in shingles})
+    guide = guide_shingles.load()
+    text = guide_shingles.normalise(markdown(read("ko", name)), strip_code=False)
+    copied = sorted(s for s in guide_shingles.shingles(text) if guide_shingles.fingerprint(s) in guide)
     assert not copied, f"runs of text copied from the guide: {copied}"
+
+
+def test_the_guide_fingerprints_recognise_a_run_copied_from_the_guide():
+    """The copy check can fail: a sentence that copies the guide's opening definition is caught."""
+    copied = "이 자원은 상태기반의 어플리케이션을 관리하기 위한 리소스다."  # the guide's words, as a copier would
+    guide = guide_shingles.load()
+    assert any(guide_shingles.fingerprint(s) in guide for s in guide_shingles.shingles(copied))
+    ours = "스테이트풀셋은 파드마다 이름과 저장소를 지켜 주는 워크로드 리소스입니다."
+    assert not any(guide_shingles.fingerprint(s) in guide for s in guide_shingles.shingles(ours))

@@ -12,6 +12,9 @@ import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 
+from stsnb.sandbox.apiserver.handler import Request
+
+from ..unit.test_protobuf import DEPLOYMENT_HEX, HEADLESS_HEX
 from .conftest import GUIDE_STS, sts_settled, wait_until
 
 
@@ -273,3 +276,20 @@ def test_a_seed_makes_uids_ips_and_cluster_ips_reproducible():
             return pod.metadata.uid, pod.status.pod_ip, svc.spec.cluster_ip
 
     assert run() == run()
+
+
+def test_the_api_creates_a_service_from_kubectls_protobuf_and_answers_json(new_sandbox):
+    sb = new_sandbox(seed=1)
+    resp = sb.api.handle(Request("POST", "/api/v1/namespaces/default/services?fieldManager=kubectl-create&"
+                                 "fieldValidation=Strict",
+                                 {"content-type": "application/vnd.kubernetes.protobuf",
+                                  "accept": "application/vnd.kubernetes.protobuf,application/json"},
+                                 bytes.fromhex(HEADLESS_HEX)))
+    assert resp.status == 201 and resp.content_type == "application/json"
+    svc = json.loads(resp.body)
+    assert svc["metadata"]["name"] == "nginx-stateful"
+    assert (svc["spec"]["clusterIP"], svc["spec"]["clusterIPs"], svc["spec"]["sessionAffinity"]) == \
+        ("None", ["None"], "None")
+    bad = sb.api.handle(Request("POST", "/apis/apps/v1/namespaces/default/deployments",
+                                {"content-type": "application/vnd.kubernetes.protobuf"}, bytes.fromhex(DEPLOYMENT_HEX)))
+    assert bad.status == 415 and json.loads(bad.body)["reason"] == "UnsupportedMediaType"

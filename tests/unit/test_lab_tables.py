@@ -8,7 +8,9 @@ from pandas.testing import assert_frame_equal
 
 from stsnb import tables
 from stsnb.k8s.pods import pod_status
-from stsnb.lab import _render_table, parse_nslookup, parse_target
+from stsnb.kube import parse_target
+from stsnb.lab.results import parse_nslookup
+from stsnb.lab.views import render_table as _render_table
 from stsnb.watching import statefulset_reason
 
 REV1, REV2 = "nginx-stateful-7db594cfbd", "nginx-stateful-6c7d474cc"

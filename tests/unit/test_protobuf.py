@@ -13,7 +13,6 @@ import struct
 import pytest
 
 from stsnb.sandbox.core import errors
-from stsnb.sandbox.apiserver.handler import Request
 from stsnb.sandbox.apiserver.protobuf import (
     KINDS, MAGIC, MESSAGES, OPENAPI_V2_ACCEPT, OPENAPI_V2_CONTENT_TYPE, ProtobufError, decode, decode_message,
     decode_request_body, encode_openapi_v2, iter_fields, openapi_v2_protobuf, wants_openapi_v2_protobuf,
@@ -191,25 +190,6 @@ def test_decode_request_body_answers_with_api_errors():
     with pytest.raises(errors.ApiError) as e:
         decode_request_body(bytes.fromhex(DEPLOYMENT_HEX))
     assert e.value.code == 415
-
-
-# ---------------------------------------------------------------- through the API
-
-def test_the_api_creates_a_service_from_kubectls_protobuf_and_answers_json(new_sandbox):
-    sb = new_sandbox(seed=1)
-    resp = sb.api.handle(Request("POST", "/api/v1/namespaces/default/services?fieldManager=kubectl-create&"
-                                 "fieldValidation=Strict",
-                                 {"content-type": "application/vnd.kubernetes.protobuf",
-                                  "accept": "application/vnd.kubernetes.protobuf,application/json"},
-                                 bytes.fromhex(HEADLESS_HEX)))
-    assert resp.status == 201 and resp.content_type == "application/json"
-    svc = json.loads(resp.body)
-    assert svc["metadata"]["name"] == "nginx-stateful"
-    assert (svc["spec"]["clusterIP"], svc["spec"]["clusterIPs"], svc["spec"]["sessionAffinity"]) == \
-        ("None", ["None"], "None")
-    bad = sb.api.handle(Request("POST", "/apis/apps/v1/namespaces/default/deployments",
-                                {"content-type": "application/vnd.kubernetes.protobuf"}, bytes.fromhex(DEPLOYMENT_HEX)))
-    assert bad.status == 415 and json.loads(bad.body)["reason"] == "UnsupportedMediaType"
 
 
 # ---------------------------------------------------------------- OpenAPI v2 as protobuf

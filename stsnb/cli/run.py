@@ -20,7 +20,7 @@ refuses to run then, because the notebooks would import another environment's
 
 Library use::
 
-    from stsnb.runner import run_notebooks
+    from stsnb.cli.run import run_notebooks
     results = run_notebooks(["en", "ko"], backend="sandbox", jobs=2, timeout=120)
     assert all(r.ok for r in results)
 """
@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["LANGS", "RunResult", "find_notebooks", "check_kernel", "run_notebooks", "format_summary", "main_run"]
 
@@ -51,6 +51,7 @@ KERNEL_NAME = "python3"
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_JOBS = 2
 DEFAULT_OUT = Path("build") / "executed"
+DESCRIPTION = "Execute the notebooks with papermill and write the executed copies (with outputs) for the docs."
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def default_source_dir() -> Path:
     here = Path.cwd() / "notebooks"
     if here.is_dir():
         return here
-    return Path(__file__).resolve().parent.parent / "notebooks"
+    return Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def find_notebooks(source_dir: Path, lang: str, select: Sequence[str] = ()) -> list[Path]:
@@ -370,9 +371,8 @@ def format_summary(results: Sequence[RunResult]) -> str:
     return "\n".join(lines)
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="stsnb run", description="Execute the notebooks with papermill and write the "
-                                "executed copies (with outputs) for the docs.")
+def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of ``stsnb run``."""
     p.add_argument("select", nargs="*", metavar="NOTEBOOK",
                    help="run only notebooks whose name starts with or contains this (e.g. 03)")
     p.add_argument("--lang", choices=[*LANGS, "all"], default="all", help="which language (default: all)")
@@ -392,13 +392,21 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _parser() -> argparse.ArgumentParser:
+    return add_arguments(argparse.ArgumentParser(prog="stsnb run", description=DESCRIPTION))
+
+
 def main_run(argv: Sequence[str] | None = None) -> int:
     """``stsnb run [NOTEBOOK…] [--lang ko|en|all] [--backend …] [-p NAME VALUE] [-r NAME VALUE] [--out DIR] [--jobs N] [--timeout S]``.
 
     Prints the per-notebook summary; returns 0 when every notebook passed, 1 when one failed
     (naming the notebook and the cell), 2 on a usage or configuration error.
     """
-    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    return command(_parser().parse_args(list(sys.argv[1:] if argv is None else argv)))
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run what ``stsnb run`` was asked for (``args`` from :func:`add_arguments`)."""
     langs = list(LANGS) if args.lang == "all" else [args.lang]
     params = {name: _infer(value) for name, value in args.parameter}
     params.update({name: value for name, value in args.raw})
@@ -416,7 +424,3 @@ def main_run(argv: Sequence[str] | None = None) -> int:
     print(format_summary(results))
     print(f"wall time {time.perf_counter() - started:.1f} s; executed copies in {args.out}")
     return 0 if all(r.ok for r in results) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main_run())

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 LANGS: tuple[str, ...] = ("en", "ko")
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCS_DIR = REPO_ROOT / "docs"
 VENDOR_DIR = DOCS_DIR / "_vendor"
 #: Where ``stsnb run`` writes the executed notebooks, and the default site output.
@@ -179,6 +179,83 @@ def _sri_sha512(path: Path) -> str:
     return "sha512-" + base64.b64encode(digest).decode("ascii")
 
 
+def _npm_pack(npm: str, npm_path: str, specs: list[str], tmp: Path, timeout: float) -> dict[str, dict]:
+    """``npm pack`` the packages into ``tmp`` (tarballs only); their ``npm pack --json`` entries by name."""
+    try:
+        proc = subprocess.run(
+            [npm_path, "pack", "--json", "--prefer-offline", "--fetch-retries=1",
+             "--pack-destination", str(tmp), *specs],
+            cwd=tmp, capture_output=True, text=True, timeout=timeout,
+            env={**os.environ, "npm_config_update_notifier": "false",
+                 "npm_config_fund": "false", "npm_config_audit": "false"},
+        )  # fmt: skip
+    except subprocess.TimeoutExpired as exc:
+        raise DocsBuildError(
+            f"`npm pack {' '.join(specs)}` did not finish within {timeout:.0f} s; "
+            "the npm registry is probably unreachable from here",
+            hint="check the network or proxy (`npm config get registry`), or copy "
+            "docs/_vendor/ from a checkout that has it",
+        ) from exc
+    if proc.returncode != 0:
+        raise _npm_failure(npm, specs, proc)
+    try:
+        return {entry["name"]: entry for entry in json.loads(proc.stdout)}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DocsBuildError(f"could not read `npm pack --json` output: {proc.stdout[:500]!r}") from exc
+
+
+def _unpack_widgets(packages: Sequence[_NpmPackage], packed: dict[str, dict], tmp: Path) -> tuple[Path, list[str]]:
+    """Check each tarball against its pinned hash, keep the files the site serves; ``(staging dir, files)``."""
+    staging = tmp / "static"
+    widgets = staging / "widgets"
+    widgets.mkdir(parents=True)
+    files: list[str] = []
+    notices: list[str] = []
+    for package in packages:
+        entry = packed.get(package.name)
+        if entry is None or entry.get("version") != package.version:
+            raise DocsBuildError(f"npm did not pack {package.spec}: got {entry!r}")
+        tarball = tmp / entry["filename"]
+        actual = _sri_sha512(tarball)
+        if actual != package.integrity:
+            raise DocsBuildError(
+                f"{package.spec} from the registry does not match its pinned hash "
+                f"(expected {package.integrity}, got {actual}); refusing to serve it",
+                hint="if the version was changed on purpose, update WIDGET_PACKAGES "
+                "in stsnb/cli/docs.py",
+            )
+        licence = _extract_kept(tarball, re.compile(package.keep), widgets, files)
+        notices.append(f"{package.spec}  licence: {licence}  integrity: {package.integrity}")
+    if "widgets/embed-amd.js" not in files or "widgets/require.js" not in files:
+        raise DocsBuildError(f"the npm tarballs lacked embed-amd.js or require.js: {files}")
+    (widgets / "THIRD-PARTY.txt").write_text(
+        "Served by the stsnb docs site, fetched from the npm registry at build time:\n"
+        + "\n".join(notices) + "\n",
+        encoding="utf-8",
+    )
+    files.append("widgets/THIRD-PARTY.txt")
+    return staging, files
+
+
+def _extract_kept(tarball: Path, keep: re.Pattern, widgets: Path, files: list[str]) -> str:
+    """Copy the tarball's files matching ``keep`` into ``widgets`` (flat); return the package's licence."""
+    licence = "see package"
+    with tarfile.open(tarball, "r:gz") as tar:
+        for member in tar.getmembers():
+            rel = member.name.removeprefix("package/")
+            if rel == "package.json":
+                meta = json.load(tar.extractfile(member))  # type: ignore[arg-type]
+                licence = str(meta.get("license", licence))
+                continue
+            if not member.isfile() or not keep.fullmatch(rel):
+                continue
+            target = widgets / Path(rel).name
+            with tar.extractfile(member) as src, open(target, "wb") as dst:  # type: ignore[union-attr]
+                shutil.copyfileobj(src, dst)
+            files.append(f"widgets/{target.name}")
+    return licence
+
+
 def ensure_widget_js(
     vendor_dir: Path | None = None,
     *,
@@ -220,71 +297,8 @@ def ensure_widget_js(
     vendor_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="stsnb-npm-", dir=vendor_dir) as tmp_name:
         tmp = Path(tmp_name)
-        try:
-            proc = subprocess.run(
-                [npm_path, "pack", "--json", "--prefer-offline", "--fetch-retries=1",
-                 "--pack-destination", str(tmp), *specs],
-                cwd=tmp, capture_output=True, text=True, timeout=timeout,
-                env={**os.environ, "npm_config_update_notifier": "false",
-                     "npm_config_fund": "false", "npm_config_audit": "false"},
-            )  # fmt: skip
-        except subprocess.TimeoutExpired as exc:
-            raise DocsBuildError(
-                f"`npm pack {' '.join(specs)}` did not finish within {timeout:.0f} s; "
-                "the npm registry is probably unreachable from here",
-                hint="check the network or proxy (`npm config get registry`), or copy "
-                "docs/_vendor/ from a checkout that has it",
-            ) from exc
-        if proc.returncode != 0:
-            raise _npm_failure(npm, specs, proc)
-        try:
-            packed = {entry["name"]: entry for entry in json.loads(proc.stdout)}
-        except (ValueError, KeyError, TypeError) as exc:
-            raise DocsBuildError(f"could not read `npm pack --json` output: {proc.stdout[:500]!r}") from exc
-
-        staging = tmp / "static"
-        widgets = staging / "widgets"
-        widgets.mkdir(parents=True)
-        files: list[str] = []
-        notices: list[str] = []
-        for package in packages:
-            entry = packed.get(package.name)
-            if entry is None or entry.get("version") != package.version:
-                raise DocsBuildError(f"npm did not pack {package.spec}: got {entry!r}")
-            tarball = tmp / entry["filename"]
-            actual = _sri_sha512(tarball)
-            if actual != package.integrity:
-                raise DocsBuildError(
-                    f"{package.spec} from the registry does not match its pinned hash "
-                    f"(expected {package.integrity}, got {actual}); refusing to serve it",
-                    hint="if the version was changed on purpose, update WIDGET_PACKAGES "
-                    "in stsnb/docs.py",
-                )
-            keep = re.compile(package.keep)
-            licence = "see package"
-            with tarfile.open(tarball, "r:gz") as tar:
-                for member in tar.getmembers():
-                    rel = member.name.removeprefix("package/")
-                    if rel == "package.json":
-                        meta = json.load(tar.extractfile(member))  # type: ignore[arg-type]
-                        licence = str(meta.get("license", licence))
-                        continue
-                    if not member.isfile() or not keep.fullmatch(rel):
-                        continue
-                    target = widgets / Path(rel).name
-                    with tar.extractfile(member) as src, open(target, "wb") as dst:  # type: ignore[union-attr]
-                        shutil.copyfileobj(src, dst)
-                    files.append(f"widgets/{target.name}")
-            notices.append(f"{package.spec}  licence: {licence}  integrity: {package.integrity}")
-        if "widgets/embed-amd.js" not in files or "widgets/require.js" not in files:
-            raise DocsBuildError(f"the npm tarballs lacked embed-amd.js or require.js: {files}")
-        (widgets / "THIRD-PARTY.txt").write_text(
-            "Served by the stsnb docs site, fetched from the npm registry at build time:\n"
-            + "\n".join(notices) + "\n",
-            encoding="utf-8",
-        )
-        files.append("widgets/THIRD-PARTY.txt")
-
+        packed = _npm_pack(npm, npm_path, specs, tmp, timeout)
+        staging, files = _unpack_widgets(packages, packed, tmp)
         final = vendor_dir / "static"
         if final.exists():
             shutil.rmtree(final)
@@ -550,6 +564,77 @@ _LANDING_LINKS = {
 }
 
 
+def _notebooks_per_language(executed_dir: Path, langs: Sequence[str], warnings: list[str]) -> dict[str, list[Path]]:
+    """The executed notebooks of each language; every language must have the same ones."""
+    notebooks: dict[str, list[Path]] = {}
+    for lang in langs:
+        notebooks[lang], skipped = _find_notebooks(executed_dir, lang)
+        warnings.extend(skipped)
+    names = {lang: [p.name for p in paths] for lang, paths in notebooks.items()}
+    all_names = sorted({n for ns in names.values() for n in ns})
+    gaps = {lang: sorted(set(all_names) - set(ns)) for lang, ns in names.items()}
+    if any(gaps.values()):
+        detail = "; ".join(f"{lang} lacks {', '.join(g)}" for lang, g in gaps.items() if g)
+        raise DocsBuildError(
+            f"the languages have different notebooks ({detail}); every page links to its "
+            "twin in the other language",
+            hint="run `stsnb run` for all languages first",
+        )
+    return notebooks
+
+
+def _start_sphinx(lang: str, docs_dir: Path, tmp: Path, notebooks: list[Path], vendor: VendorInfo,
+                  warnings: list[str]) -> tuple[subprocess.Popen, float, Path, Path]:
+    """Stage one language's sources (pages and prepared notebooks) and start ``sphinx-build`` on them."""
+    src = tmp / "src" / lang
+    pages = docs_dir / lang
+    if not (pages / "index.md").is_file():
+        raise DocsBuildError(f"{pages} has no index.md (the landing page for {lang!r})")
+    shutil.copytree(pages, src)
+    for path in notebooks:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        warnings.extend(inspect_notebook(nb, f"{lang}/{path.name}"))
+        (src / path.name).write_text(
+            json.dumps(prepare_notebook(nb), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+    log = tmp / f"sphinx-{lang}.log"
+    warn = tmp / f"warnings-{lang}.txt"
+    cmd = [
+        sys.executable, "-m", "sphinx", "-b", "html", "-q", "-T",
+        "-c", str(docs_dir), "-d", str(tmp / "doctrees" / lang),
+        "-w", str(warn), "-D", f"language={lang}",
+        "-D", f"html_static_path=_static,{Path(vendor.static_dir).resolve()}",
+        str(src), str(tmp / "out" / lang / "html"),
+    ]  # fmt: skip
+    env = {**os.environ, "STSNB_DOCS_LANG": lang, "PYTHONIOENCODING": "utf-8"}
+    with open(log, "wb") as log_file:
+        proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
+    return proc, time.perf_counter(), log, warn
+
+
+def _finish_sphinx(lang: str, run: tuple[subprocess.Popen, float, Path, Path], seconds: dict[str, float],
+                   warnings: list[str]) -> str | None:
+    """Wait for one ``sphinx-build``; collect its warnings; the failure text, or None."""
+    proc, started, log, warn = run
+    try:
+        code: int | str = proc.wait(timeout=SPHINX_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        code = "timeout"
+    seconds[lang] = time.perf_counter() - started
+    if warn.exists():
+        warnings.extend(
+            f"sphinx {lang}: {line}"
+            for line in warn.read_text(encoding="utf-8", errors="replace").splitlines()
+            if line.strip()
+        )
+    if code != 0:
+        tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:])
+        return f"sphinx-build for {lang!r} failed ({code}):\n{tail}"
+    return None
+
+
 def build_site(
     executed_dir: Path,
     out_dir: Path,
@@ -592,21 +677,7 @@ def build_site(
     _check_sphinx()
 
     warnings: list[str] = []
-    notebooks: dict[str, list[Path]] = {}
-    for lang in langs:
-        notebooks[lang], skipped = _find_notebooks(executed_dir, lang)
-        warnings.extend(skipped)
-    names = {lang: [p.name for p in paths] for lang, paths in notebooks.items()}
-    all_names = sorted({n for ns in names.values() for n in ns})
-    gaps = {lang: sorted(set(all_names) - set(ns)) for lang, ns in names.items()}
-    if any(gaps.values()):
-        detail = "; ".join(f"{lang} lacks {', '.join(g)}" for lang, g in gaps.items() if g)
-        raise DocsBuildError(
-            f"the languages have different notebooks ({detail}); every page links to its "
-            "twin in the other language",
-            hint="run `stsnb run` for all languages first",
-        )
-
+    notebooks = _notebooks_per_language(executed_dir, langs, warnings)
     _check_out_dir(out_dir, langs)
     vendor = ensure_widget_js(vendor_dir, npm=npm)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -617,51 +688,8 @@ def build_site(
     # writes <outdir>/../jupyter_execute/, which the two builds must not share.
     with tempfile.TemporaryDirectory(prefix=".stsnb-docs-", dir=out_dir) as tmp_name:
         tmp = Path(tmp_name)
-        procs: dict[str, tuple[subprocess.Popen, float, Path, Path]] = {}
-        for lang in langs:
-            src = tmp / "src" / lang
-            pages = docs_dir / lang
-            if not (pages / "index.md").is_file():
-                raise DocsBuildError(f"{pages} has no index.md (the landing page for {lang!r})")
-            shutil.copytree(pages, src)
-            for path in notebooks[lang]:
-                nb = json.loads(path.read_text(encoding="utf-8"))
-                warnings.extend(inspect_notebook(nb, f"{lang}/{path.name}"))
-                (src / path.name).write_text(
-                    json.dumps(prepare_notebook(nb), ensure_ascii=False, indent=1), encoding="utf-8"
-                )
-            log = tmp / f"sphinx-{lang}.log"
-            warn = tmp / f"warnings-{lang}.txt"
-            cmd = [
-                sys.executable, "-m", "sphinx", "-b", "html", "-q", "-T",
-                "-c", str(docs_dir), "-d", str(tmp / "doctrees" / lang),
-                "-w", str(warn), "-D", f"language={lang}",
-                "-D", f"html_static_path=_static,{Path(vendor.static_dir).resolve()}",
-                str(src), str(tmp / "out" / lang / "html"),
-            ]  # fmt: skip
-            env = {**os.environ, "STSNB_DOCS_LANG": lang, "PYTHONIOENCODING": "utf-8"}
-            with open(log, "wb") as log_file:
-                proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
-            procs[lang] = (proc, time.perf_counter(), log, warn)
-
-        failures = []
-        for lang, (proc, started, log, warn) in procs.items():
-            try:
-                code = proc.wait(timeout=SPHINX_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                code = "timeout"
-            sphinx_seconds[lang] = time.perf_counter() - started
-            if warn.exists():
-                warnings.extend(
-                    f"sphinx {lang}: {line}"
-                    for line in warn.read_text(encoding="utf-8", errors="replace").splitlines()
-                    if line.strip()
-                )
-            if code != 0:
-                tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:])
-                failures.append(f"sphinx-build for {lang!r} failed ({code}):\n{tail}")
+        procs = {lang: _start_sphinx(lang, docs_dir, tmp, notebooks[lang], vendor, warnings) for lang in langs}
+        failures = [f for lang, run in procs.items() if (f := _finish_sphinx(lang, run, sphinx_seconds, warnings))]
         if failures:
             raise DocsBuildError(
                 "\n\n".join(failures), hint="fix the first error above and build again"

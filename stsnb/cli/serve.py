@@ -1,0 +1,59 @@
+"""``stsnb sandbox serve``: a sandbox cluster on 127.0.0.1 for kubectl, until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+__all__ = ["serve_command", "add_arguments", "DESCRIPTION"]
+
+DESCRIPTION = ("Serve a sandbox Kubernetes cluster on 127.0.0.1 (API and DNS) and write a kubeconfig for it, "
+               "so kubectl, the official client and dig can talk to it. Stops on Ctrl-C.")
+
+
+def add_arguments(serve: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of ``stsnb sandbox serve``."""
+    serve.add_argument("--port", type=int, default=0, help="API port (0: any free port)")
+    serve.add_argument("--dns-port", type=int, default=0, help="DNS port, UDP and TCP (0: any free port)")
+    serve.add_argument("--kubeconfig", help="write a kubeconfig for the sandbox here (default: a temporary file)")
+    serve.add_argument("--speed", type=float, default=20.0, help="sandbox time runs this many times faster")
+    serve.add_argument("--k8s-version", default="1.27", help='Kubernetes version to imitate (default "1.27", the guide\'s)')
+    serve.add_argument("--seed", type=int, default=None, help="make IPs, names and uids reproducible")
+    return serve
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from ..sandbox import Sandbox
+    try:
+        sb = Sandbox(port=args.port, dns_port=args.dns_port, k8s_version=args.k8s_version, speed=args.speed,
+                     seed=args.seed)
+    except ValueError as e:
+        print(f"stsnb: {e}", file=sys.stderr)
+        return 2
+    try:
+        sb.start()
+    except OSError as e:
+        print(f"stsnb: cannot listen on 127.0.0.1 (port {args.port}, DNS port {args.dns_port}): {e}. "
+              "Choose free ports, or 0 to pick any.", file=sys.stderr)
+        return 1
+    path = sb.write_kubeconfig(args.kubeconfig) if args.kubeconfig else sb.write_kubeconfig()
+    print(f"stsnb sandbox (Kubernetes {sb.profile.version}, speed x{sb.clock.speed:g}) serving", flush=True)
+    print(f"  API:        {sb.url}")
+    if sb.dns_port:
+        print(f"  DNS:        127.0.0.1:{sb.dns_port} (udp+tcp)   e.g. dig @127.0.0.1 -p {sb.dns_port} -x <pod IP>")
+    print(f"  kubeconfig: {path}   (context stsnb-sandbox)")
+    print(f"  try:        KUBECONFIG={path} kubectl get nodes")
+    print("Press Ctrl-C to stop.", flush=True)
+    done = threading.Event()
+
+    def stop(signum, frame) -> None:  # noqa: ARG001
+        done.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    done.wait()
+    sb.stop()
+    print("stsnb sandbox stopped.", flush=True)
+    return 0

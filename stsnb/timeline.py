@@ -1,0 +1,252 @@
+"""Timelines: pods and StatefulSets followed while a block of actions runs.
+
+A :class:`Recording` follows the watch streams of :mod:`stsnb.watching` and
+turns their events into rows (:attr:`Recording.frame`), with the reason the
+StatefulSet controller is waiting at each step (:func:`~stsnb.watching.statefulset_reason`),
+computed client-side from the same state the controller looks at, so a real
+cluster and the sandbox give the same kind of timeline. :meth:`Recording.plot`
+hands the rows to :mod:`stsnb.plots`, which knows nothing of recordings.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import StsnbError
+from .k8s.pods import pod_ordinal, pod_owner, pod_ready, pod_revision, pod_status
+from .watching import Multiwatch, View, WatchSpec, by_resource_version, note_event, owned_pods, statefulset_reason
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .kube import Kube
+
+__all__ = ["Recording"]
+
+_ROW_KEYS = ("time", "event", "pod", "ordinal", "phase", "status", "ready", "revision", "reason")
+
+
+@dataclass
+class _PodState:
+    key: tuple
+    revision: str | None
+
+
+@dataclass
+class Recording:
+    """Pods and StatefulSets followed while a block of actions runs; see :meth:`stsnb.lab.Lab.record`.
+
+    ``frame`` columns: ``time`` (seconds since the recording began, in cluster time: sandbox seconds
+    on the sandbox), ``event`` (``EXISTING`` for pods there at the start, then ``ADDED``,
+    ``MODIFIED``, ``DELETED``; ``SYNC`` for a state caught up at the end), ``pod``, ``ordinal``,
+    ``phase``, ``status`` (kubectl's STATUS), ``ready``, ``revision`` (the pod's revision label) and
+    ``reason`` (what the StatefulSet controller was waiting for right after the event).
+    """
+
+    kube: "Kube"
+    namespace: str
+    label_selector: str | None = None
+    time_scale: float = 1.0
+    title: str | None = None
+    lang: str = "en"
+    statefulset: str | None = None
+    rows: list[dict] = field(default_factory=list)
+    reasons: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._mw: Multiwatch | None = None
+        self._t0 = 0.0
+        self._view = View()
+        self._last: dict[str, _PodState] = {}
+        self._last_reason: dict[str, str] = {}
+        self._synced: set[int] = set()
+        self._specs = [WatchSpec("pods", self.namespace, self.label_selector),
+                       WatchSpec("statefulsets", self.namespace,
+                                 field_selector=f"metadata.name={self.statefulset}" if self.statefulset else None)]
+        self.running = False
+
+    # ---- lifecycle
+    def start(self) -> "Recording":
+        self._mw = Multiwatch(self.kube, self._specs).start()
+        self._t0 = time.monotonic()
+        self.running = True
+        deadline = time.monotonic() + 10
+        while len(self._synced) < len(self._specs) and time.monotonic() < deadline:
+            ev = self._mw.get(deadline - time.monotonic())
+            if ev is not None:
+                self._consume(ev)
+        self._t0 = time.monotonic()
+        return self
+
+    def stop(self) -> "Recording":
+        """Catch up with the cluster's current state, then stop following it.
+
+        Events wait in the queue while the block runs; here they are drained until the streams
+        have delivered the state a fresh list shows (or 3 s passed), ordered by resourceVersion
+        (events of different streams arrive interleaved), and turned into rows.
+        """
+        if not self.running or self._mw is None:
+            return self
+        try:
+            snapshot = {s.kind: self.kube.list_raw(s.kind, s.namespace, label_selector=s.label_selector,
+                                                   field_selector=s.field_selector)[0]
+                        for s in self._specs}
+        except StsnbError:
+            snapshot = None
+        latest = {s.kind: {o["metadata"]["name"]: o["metadata"].get("resourceVersion") for o in self._view.items(s.kind)}
+                  for s in self._specs}
+        want = {k: {o["metadata"]["name"]: o["metadata"].get("resourceVersion") for o in items}
+                for k, items in (snapshot or {}).items()}
+        pending: list[tuple] = []
+        deadline = time.monotonic() + 3.0
+        while True:
+            ev = self._mw.get(0 if snapshot is None or latest == want else min(0.2, max(0.0, deadline - time.monotonic())))
+            if ev is not None:
+                pending.append(ev)
+                note_event(latest, self._specs[ev[1]].kind, ev[0], ev[2])
+                continue
+            if snapshot is None or latest == want or time.monotonic() >= deadline:
+                break
+        self._mw.stop()
+        self.running = False
+        for ev in by_resource_version(pending):
+            self._consume(ev)
+        if snapshot is not None and not self._matches(snapshot):
+            for i, s in enumerate(self._specs):
+                self._consume(("SYNC", i, snapshot[s.kind], time.monotonic()), sync_rows=True)
+        return self
+
+    def __enter__(self) -> "Recording":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _matches(self, snapshot: dict[str, list[dict]]) -> bool:
+        for kind, items in snapshot.items():
+            seen = {o["metadata"]["name"]: o["metadata"].get("resourceVersion") for o in self._view.items(kind)}
+            want = {o["metadata"]["name"]: o["metadata"].get("resourceVersion") for o in items}
+            if seen != want:
+                return False
+        return True
+
+    # ---- events → rows
+    def _at(self, t: float) -> float:
+        return round(max(0.0, t - self._t0) * self.time_scale, 3)
+
+    def _consume(self, ev: tuple[str, int, Any, float], *, sync_rows: bool = False) -> None:
+        type_, i, payload, received = ev
+        if type_ == "ERROR":
+            return
+        kind = self._specs[i].kind
+        first_sync = type_ == "SYNC" and i not in self._synced
+        before = {o["metadata"]["name"]: o for o in self._view.items(kind)} if type_ == "SYNC" else {}
+        self._view.apply(kind, type_, payload)
+        if type_ == "SYNC":
+            self._synced.add(i)
+        t = 0.0 if first_sync else self._at(received)
+        if kind == "pods":
+            if type_ == "SYNC":
+                names = {o["metadata"]["name"] for o in payload}
+                for name, old in before.items():
+                    if name not in names:
+                        self._pod_row(t, "DELETED" if not sync_rows else "SYNC", old, deleted=True)
+                for o in payload:
+                    self._pod_row(t, "EXISTING" if first_sync else "SYNC", o)
+            else:
+                self._pod_row(t, type_, payload, deleted=type_ == "DELETED")
+        self._update_reasons(t)
+
+    def _reason_for(self, pod: dict) -> str:
+        ref = pod_owner(pod)
+        if not ref or ref.get("kind") != "StatefulSet":
+            return ""
+        return self._last_reason.get(ref.get("name", ""), "")
+
+    def _update_reasons(self, t: float) -> None:
+        pods = self._view.items("pods")
+        for sts in self._view.items("statefulsets"):
+            name = sts["metadata"]["name"]
+            reason = statefulset_reason(sts, owned_pods(pods, "StatefulSet", name, sts["metadata"].get("uid")))
+            if self._last_reason.get(name) != reason:
+                self._last_reason[name] = reason
+                self.reasons.append({"time": t, "statefulset": name, "reason": reason})
+                for row in reversed(self.rows):
+                    if row["time"] != t:
+                        break
+                    if row["_owner"] == name:
+                        row["reason"] = reason
+
+    def _pod_row(self, t: float, event: str, pod: dict, deleted: bool = False) -> None:
+        meta = pod["metadata"]
+        uid = meta.get("uid", "")
+        status = "Deleted" if deleted else pod_status(pod)
+        ready = False if deleted else pod_ready(pod)
+        key = (status, ready, pod_revision(pod), (pod.get("status") or {}).get("phase"))
+        prev = self._last.get(uid)
+        if prev is not None and prev.key == key and not deleted:
+            return
+        if deleted and prev is None and event != "DELETED":
+            return
+        self._last[uid] = _PodState(key, pod_revision(pod))
+        ref = pod_owner(pod) or {}
+        self.rows.append({"time": t, "event": event, "pod": meta.get("name"), "ordinal": pod_ordinal(pod),
+                          "phase": (pod.get("status") or {}).get("phase"), "status": status, "ready": ready,
+                          "revision": pod_revision(pod), "reason": self._reason_for(pod), "uid": uid,
+                          "_owner": ref.get("name") if ref.get("kind") == "StatefulSet" else None})
+
+    # ---- results
+    @property
+    def frame(self) -> "pd.DataFrame":
+        """The timeline as a DataFrame (see the class docstring for the columns)."""
+        import pandas as pd
+        df = pd.DataFrame([{k: r.get(k) for k in _ROW_KEYS} for r in self.rows], columns=list(_ROW_KEYS))
+        df["ordinal"] = pd.array([r.get("ordinal") for r in self.rows], dtype="Int64")
+        df["ready"] = df["ready"].astype(bool)
+        return df
+
+    def order(self, event: str = "created") -> list[int]:
+        """Ordinals in the order something happened to them while recording.
+
+        ``event``: ``"created"`` (a pod object appeared), ``"deleted"`` (it was removed),
+        ``"terminating"`` (its deletion began), ``"ready"`` (it became Ready), or ``"updated"``
+        (it became Ready at a revision other than the one it had when the recording began).
+        """
+        allowed = ("created", "deleted", "terminating", "ready", "updated")
+        if event not in allowed:
+            raise ValueError(f"order({event!r}): choose one of {', '.join(allowed)}")
+        out: list[int] = []
+        initial: dict[str, str | None] = {r["pod"]: r["revision"] for r in self.rows if r["event"] == "EXISTING"}
+        was_ready: dict[str, bool] = {}
+        was_terminating: set[str] = set()
+        for r in self.rows:
+            o, uid = r["ordinal"], r["uid"]
+            if event == "created" and r["event"] == "ADDED":
+                self._add(out, o)
+            elif event == "deleted" and r["event"] == "DELETED":
+                self._add(out, o)
+            elif event == "terminating" and r["status"] == "Terminating" and uid not in was_terminating:
+                was_terminating.add(uid)
+                if r["event"] != "EXISTING":
+                    self._add(out, o)
+            elif event in ("ready", "updated"):
+                became = r["ready"] and not was_ready.get(uid, False) and r["event"] != "EXISTING"
+                was_ready[uid] = r["ready"]
+                if became and (event == "ready" or (r["pod"] in initial and r["revision"] != initial[r["pod"]])):
+                    self._add(out, o)
+        return out
+
+    @staticmethod
+    def _add(out: list[int], o: Any) -> None:
+        if o is not None:
+            out.append(int(o))
+
+    def plot(self, *, lang: str | None = None, title: str | None = None, ax=None):
+        """The timeline as a figure: one lane per pod ordinal, coloured by revision; see :mod:`stsnb.plots`."""
+        from .plots import timeline
+        return timeline(self.rows, self.reasons, lang=lang or self.lang, title=title or self.title, ax=ax)
+
+    def _repr_html_(self) -> str:
+        return self.frame.to_html(index=False)
