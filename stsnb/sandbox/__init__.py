@@ -243,7 +243,7 @@ class Sandbox:
     def table(self, plural: str, objects: list[dict], include_object: str, list_meta: dict) -> dict:
         from .apiserver.printers import table
         return table(plural, objects, self.clock.datetime(), k8s_version=self.profile.version,
-                     include_object=include_object, list_meta=list_meta)
+                     include_object=include_object, list_meta=list_meta, describe=self.schemas.field_description)
 
     def program_context(self, pod: dict, container: dict, ip: str | None):
         from .node.programs import ProgramContext

@@ -39,6 +39,10 @@ class Codec:
     def schemas(self) -> Schemas:
         return Schemas.for_version(self.profile.version)
 
+    def field_description(self, definition: str, path: str) -> str:
+        """The imitated version's documentation of a field (what ``kubectl explain`` shows)."""
+        return self.schemas.field_description(definition, path)
+
     def decode(self, obj: dict, *, strict: bool, patch_type: str | None = None, patch: object = None
                ) -> tuple[dict, list[str]]:
         """Check types and unknown fields of a body whose apiVersion/kind the registry has set."""
