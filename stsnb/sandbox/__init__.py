@@ -42,7 +42,8 @@ from typing import Any
 from .core.clock import Clock
 from .apiserver.codec import Codec
 from .core.engine import Engine
-from .node.kubelet import DEFAULT_NODES, Kubelet, NodeSpec, Scheduler
+from .node.kubelet import Kubelet
+from .node.scheduler import DEFAULT_NODES, NodeSpec, Scheduler
 from .profile import Profile
 from .apiserver.registry import Registry
 from .controllers.statefulset import StatefulSetController
