@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..core import errors
+from ..core.cluster import Cluster
 from ..core.resources import BY_PLURAL, ResourceType
 from .discovery import Discovery
-
-if TYPE_CHECKING:
-    from .. import Sandbox
 
 JSON = "application/json"
 
@@ -76,7 +74,7 @@ class Route:
 class Api:
     """Routes and answers Kubernetes REST requests over one sandbox's registry."""
 
-    def __init__(self, sandbox: "Sandbox") -> None:
+    def __init__(self, sandbox: Cluster) -> None:
         self.sb = sandbox
         self.discovery = Discovery()
         self._encoded: dict[int, tuple[dict, bytes]] = {}

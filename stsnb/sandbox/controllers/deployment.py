@@ -19,18 +19,15 @@ ReplicaSet is created, then "... to 2 from 1" (kubernetes#101142, 1.22) or, from
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from ..core import errors
+from ..core.cluster import Cluster
 from ..hashing import pod_template_hash
 from ..apiserver.registry import deep_copy
 from ...k8s.selectors import selector_from_label_selector
 from ..core.store import Event
 from .common import (controller_ref_of, controlled_by, edit, edit_spec, int_or_percent, is_terminating,
                      new_controller_ref, resolve_fenceposts, set_condition)
-
-if TYPE_CHECKING:
-    from .. import Sandbox
 
 COMPONENT = "deployment-controller"
 HASH_LABEL = "pod-template-hash"
@@ -164,7 +161,7 @@ class DeploymentController:
     #: while a rollout is unfinished, look at it at least this often (sandbox seconds) for its progress deadline
     STUCK_POLL_SECONDS = 30.0
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self._requeue_at: dict[tuple[str, str], float] = {}
 

@@ -13,16 +13,13 @@ Ready") in the sandbox's event log, which the timelines show.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from ..core import errors
+from ..core.cluster import Cluster
 from ..hashing import controller_revision_name, go_json, hash_revision_data, revision_patch
 from ..apiserver.registry import deep_copy
 from ...k8s.selectors import selector_from_label_selector
 from ..core.store import Event
-
-if TYPE_CHECKING:
-    from .. import Sandbox
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
@@ -82,7 +79,7 @@ class _Stop(Exception):
 class StatefulSetController:
     name = "statefulset"
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self._last_wait: dict[tuple[str, str], str] = {}
 

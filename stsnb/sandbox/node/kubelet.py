@@ -18,17 +18,20 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from dataclasses import dataclass, field
 from collections.abc import Generator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..apiserver.registry import deep_copy
 from ..core import errors
+from ..core.cluster import Cluster
 from ..core.store import Event
 from .scheduler import Ipam
 
 if TYPE_CHECKING:
-    from .. import Sandbox
+    import dns.message
+
+    from .programs import ProgramContext
 
 #: Tags the sandbox's registry does not have: pulling them fails like a missing tag on Docker Hub.
 MISSING_TAGS = frozenset({"does-not-exist", "doesnotexist", "nonexistent", "not-a-tag", "missing"})
@@ -71,7 +74,7 @@ class Kubelet:
     SHUTDOWN_SECONDS = 0.6
     BACKOFF_SECONDS = 1.0
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self.runs: dict[str, _Run] = {}
         self.ipam = Ipam(sb.nodes, sb.rng)
@@ -190,7 +193,7 @@ class Kubelet:
         now = self.sb.clock.timestamp()
         statuses, all_running, exits = [], True, []
         for c in pod["spec"]["containers"]:
-            ctx = self.sb.program_context(pod, c, run.ip)
+            ctx = self._program_context(pod, c, run.ip)
             outcome = programs.run(ctx)
             run.logs[c["name"]] = run.logs.get(c["name"], "") + outcome.output
             run.ignores_sigterm = run.ignores_sigterm or outcome.ignores_sigterm
@@ -215,6 +218,21 @@ class Kubelet:
         self.sb.log_event("pods", run.namespace, run.name, "Running", "Ready" if all_running else "")
         if exits:
             self._exited(run, dict(exits))
+
+    def _program_context(self, pod: dict, container: dict, ip: str | None) -> ProgramContext:
+        """What the container sees: its pod (with the IP just given), the cluster DNS and resolv.conf."""
+        from . import programs  # imported on first use: dnspython is not loaded until a container starts
+        ns = pod["metadata"]["namespace"]
+        status = dict(pod.get("status") or {})
+        if ip:
+            status["podIP"] = ip
+        zone = self.sb.zone
+        return programs.ProgramContext(pod={**pod, "status": status}, container=container,
+                                       resolve=self._resolve, nameserver="10.96.0.10",
+                                       search=[f"{ns}.svc.{zone}", f"svc.{zone}", zone])
+
+    def _resolve(self, query: dns.message.Message) -> dns.message.Message:
+        return self.sb.cluster_dns.resolve(query)
 
     def _slept(self, run: _Run, container: str, outcome) -> None:
         """A container's sleep ended: it writes what comes after and exits (or keeps running)."""
@@ -336,6 +354,11 @@ class Kubelet:
                 "state": {"running": {"startedAt": now}}}
 
     # ------------------------------------------------------------------ logs
+    def pod_stopped(self, uid: str) -> bool:
+        """True when nothing of the pod runs here: never started, or shut down."""
+        run = self.runs.get(uid)
+        return run is None or run.stage == "gone"
+
     def log_text(self, namespace: str, name: str, container: str | None) -> str:
         pod = self.sb.registry.get("pods", namespace, name)
         run = self.runs.get(pod["metadata"]["uid"])

@@ -9,14 +9,13 @@ the kubelet when it starts a pod.
 from __future__ import annotations
 
 import ipaddress
+import random
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ..apiserver.registry import deep_copy
 from ..core.store import Event
-
-if TYPE_CHECKING:
-    from .. import Sandbox
+from ..core.cluster import Cluster, WorkerNode
 
 __all__ = ["DEFAULT_NODES", "Ipam", "NodeSpec", "Scheduler"]
 
@@ -40,7 +39,7 @@ DEFAULT_NODES = (  # pod IPs as in the guide's cluster: 10.100.194.x on worker1,
 class Ipam:
     """Pod IPs from per-node blocks, like Calico's block allocation in the guide's cluster."""
 
-    def __init__(self, nodes: tuple[NodeSpec, ...], rng) -> None:
+    def __init__(self, nodes: Collection[WorkerNode], rng: random.Random) -> None:
         self._net = {n.name: ipaddress.ip_network(n.pod_cidr) for n in nodes}
         self._next: dict[str, int] = {}
         self._used: set[str] = set()
@@ -72,7 +71,7 @@ class Scheduler:
 
     name = "scheduler"
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self._bound: dict[str, str] = {}  # pod uid -> node, kept from watch events
         self._counts: dict[str, int] = {n.name: 0 for n in sb.nodes}
