@@ -121,7 +121,7 @@ class Sandbox:
         self.api.discovery.server_address = f"127.0.0.1:{self._server.port}"
         self._server.start()
         if self._dns_port_wanted is not None:
-            from .dns import DnsServer
+            from .dns_server import DnsServer
             self._dns_server = DnsServer(self.cluster_dns, port=self._dns_port_wanted)
             self._dns_server.start()
         self.started = True
