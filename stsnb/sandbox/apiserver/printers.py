@@ -473,6 +473,23 @@ def _full_object(obj: Mapping[str, Any], printer: _Printer | None) -> dict[str, 
     return full
 
 
+def _row(
+    obj: Mapping[str, Any], printer: _Printer | None, cells: list[Any], keep: list[bool], include_object: str
+) -> dict[str, Any]:
+    """One ``TableRow``: the visible cells, the printer's row conditions, the object as asked for."""
+    row: dict[str, Any] = {"cells": [cell for cell, shown in zip(cells, keep, strict=True) if shown]}
+    conditions = printer.conditions(obj) if printer and printer.conditions else None
+    if conditions:
+        row["conditions"] = conditions
+    if include_object == "Object":
+        row["object"] = _full_object(obj, printer)
+    elif include_object == "None":
+        row["object"] = None
+    else:
+        row["object"] = _partial_object_metadata(obj)
+    return row
+
+
 def table(
     plural: str,
     objects: Iterable[Mapping[str, Any]],
@@ -528,21 +545,7 @@ def table(
     cells_of = printer.cells if printer else printer_cells.fallback_cells
     keep = _visible(columns, version)
 
-    rows = []
-    for obj in objects:
-        cells = cells_of(obj, ctx)
-        row: dict[str, Any] = {"cells": [cell for cell, shown in zip(cells, keep, strict=True) if shown]}
-        conditions = printer.conditions(obj) if printer and printer.conditions else None
-        if conditions:
-            row["conditions"] = conditions
-        if include_object == "Object":
-            row["object"] = _full_object(obj, printer)
-        elif include_object == "None":
-            row["object"] = None
-        else:
-            row["object"] = _partial_object_metadata(obj)
-        rows.append(row)
-
+    rows = [_row(obj, printer, cells_of(obj, ctx), keep, include_object) for obj in objects]
     list_meta = list_meta or {}
     metadata = {
         key: list_meta[key]
