@@ -31,15 +31,12 @@ Endpoints ports keep the Service's port order (upstream sorts them by a Go hash)
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from ..core import errors
+from ..core.cluster import Cluster
 from ..apiserver.registry import deep_copy
 from ..core.store import Event
 from .common import delete_quietly, edit, is_pod_ready, is_terminating, new_controller_ref
-
-if TYPE_CHECKING:
-    from .. import Sandbox
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
@@ -119,7 +116,7 @@ def _natural(name: str) -> tuple:
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name))
 
 
-def _keys_for_pod_event(sb: "Sandbox", ev: Event) -> list:
+def _keys_for_pod_event(sb: Cluster, ev: Event) -> list:
     ns = ev.obj["metadata"].get("namespace", "")
     out = []
     for svc in sb.store.list("services", ns):
@@ -131,7 +128,7 @@ def _keys_for_pod_event(sb: "Sandbox", ev: Event) -> list:
     return out
 
 
-def _service_keys(sb: "Sandbox", ev: Event) -> list:
+def _service_keys(sb: Cluster, ev: Event) -> list:
     if ev.plural == "services":
         return [(ev.obj["metadata"]["namespace"], ev.obj["metadata"]["name"])]
     if ev.plural == "pods":
@@ -145,7 +142,7 @@ class EndpointSliceController:
 
     name = "endpointslice"
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
 
     def keys_for(self, ev: Event) -> list:
@@ -297,7 +294,7 @@ class EndpointsController:
 
     name = "endpoints"
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
 
     def keys_for(self, ev: Event) -> list:

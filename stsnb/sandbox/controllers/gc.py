@@ -21,13 +21,10 @@ Owner kinds the sandbox does not serve are never treated as gone.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from ..core.store import Event
 from .common import delete_quietly, edit, find_owner, is_terminating
-
-if TYPE_CHECKING:
-    from .. import Sandbox
+from ..core.cluster import Cluster
 
 FOREGROUND = "foregroundDeletion"
 ORPHAN = "orphan"
@@ -39,7 +36,7 @@ class GarbageCollector:
 
     name = "garbagecollector"
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self._dependents: dict[str, set[Coord]] = {}
         self._refs: dict[Coord, tuple[str, frozenset[str]]] = {}
@@ -187,6 +184,5 @@ class GarbageCollector:
         stored = edit(self.sb, plural, ns, name, drop, uid=uid)
         self.sb.log_event(plural, ns, name, "DependentsDeleted", "foreground deletion can finish")
         if plural == "pods" and stored is not None and not stored["metadata"].get("finalizers"):
-            run = self.sb.kubelet.runs.get(uid)
-            if run is None or run.stage == "gone" or not stored["spec"].get("nodeName"):
+            if self.sb.kubelet.pod_stopped(uid) or not stored["spec"].get("nodeName"):
                 self.sb.registry.finish_pod(stored)

@@ -11,14 +11,11 @@ Terminating, as on a real cluster.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from ..core.resources import RESOURCES
 from ..core.store import Event
 from .common import delete_quietly, edit, is_terminating
-
-if TYPE_CHECKING:
-    from .. import Sandbox
+from ..core.cluster import Cluster
 
 class NamespaceController:
     """Deletes the content of namespaces that are being deleted."""
@@ -27,7 +24,7 @@ class NamespaceController:
     #: look again at a Terminating namespace at least this often (sandbox seconds)
     RESYNC_SECONDS = 5.0
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self._resync_at: dict[str, float] = {}
 

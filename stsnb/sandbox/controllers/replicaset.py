@@ -14,17 +14,14 @@ reports status.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from ..core import errors
+from ..core.cluster import Cluster
 from ..apiserver.registry import deep_copy
 from ...k8s.selectors import selector_from_label_selector
 from ..core.store import Event
 from .common import (controller_ref_of, controlled_by, edit, is_pod_active, is_pod_available, is_pod_ready,
                      is_terminating, new_controller_ref, ready_since)
-
-if TYPE_CHECKING:
-    from .. import Sandbox
 
 COMPONENT = "replicaset-controller"
 _PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
@@ -50,7 +47,7 @@ class ReplicaSetController:
 
     name = "replicaset"
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self._requeue_at: dict[tuple[str, str], float] = {}
 

@@ -47,16 +47,13 @@ stored anywhere.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from ..core import errors
+from ..core.cluster import Cluster
 from ..hashing import random_suffix
 from ...k8s.selectors import selector_from_label_selector
 from ..core.store import Event
 from .common import delete_quietly, edit, is_terminating, pod_claim_names
-
-if TYPE_CHECKING:
-    from .. import Sandbox
 
 COMPONENT = "persistentvolume-controller"
 PVC_PROTECTION = "kubernetes.io/pvc-protection"
@@ -110,7 +107,7 @@ class VolumeController:
     #: sandbox seconds a Delete-policy volume stays Released before its PV is removed
     RECLAIM_SECONDS = 0.5
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self._provisioning: set[str] = set()
         self._reclaiming: set[str] = set()
