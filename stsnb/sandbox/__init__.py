@@ -37,10 +37,9 @@ import logging
 import os
 import random
 import tempfile
-import threading
 import uuid
 from pathlib import Path
-from typing import Any
+
 
 from .core.clock import Clock
 from .apiserver.codec import Codec
@@ -89,8 +88,6 @@ class Sandbox:
         self._server = None
         self._dns_server = None
         self._cluster_dns = None
-        self._event_log: list[dict[str, Any]] = []
-        self._log_lock = threading.Lock()
         self.internal_errors: list[str] = []
         self.stopping = False
         self.started = False
@@ -248,18 +245,6 @@ class Sandbox:
         from .apiserver.printers import table
         return table(plural, objects, self.clock.datetime(), k8s_version=self.profile.version,
                      include_object=include_object, list_meta=list_meta, describe=self.schemas.field_description)
-
-    def log_event(self, kind: str, namespace: str, name: str, action: str, detail: str = "") -> None:
-        """Append to the event log that timelines read (sandbox time, not wall time)."""
-        t = self.clock.now()
-        with self._log_lock:
-            self._event_log.append({"time": round(t, 3), "timestamp": self.clock.timestamp(t), "kind": kind,
-                                    "namespace": namespace, "name": name, "action": action, "detail": detail})
-
-    def event_log(self, since: float = 0.0) -> list[dict[str, Any]]:
-        """Controller and kubelet actions since sandbox second ``since``, oldest first."""
-        with self._log_lock:
-            return [e for e in self._event_log if e["time"] >= since]
 
     def log_internal_error(self, req: object, exc: BaseException) -> None:
         import traceback

@@ -135,9 +135,7 @@ class DeploymentController:
                         return False
                     new["metadata"].setdefault("ownerReferences", []).append(new_controller_ref(d))
                     return None
-                if edit(self.sb, "replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], add) is not None:
-                    self.sb.log_event("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], "Adopted",
-                                      f"by Deployment {d['metadata']['name']}")
+                edit(self.sb, "replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], add)
 
     def _find_new(self, d: dict, rss: list[dict]) -> dict | None:
         """``FindNewReplicaSet``: the oldest ReplicaSet whose template equals the deployment's."""
@@ -201,10 +199,6 @@ class DeploymentController:
                     new["spec"].pop("minReadySeconds", None)
             stored = edit_spec(self.sb, "replicasets", ns, existing["metadata"]["name"], put,
                                uid=existing["metadata"]["uid"])
-            if (stored or {}).get("metadata", {}).get("annotations", {}).get(REVISION) != \
-                    (existing["metadata"].get("annotations") or {}).get(REVISION):
-                self.sb.log_event("replicasets", ns, existing["metadata"]["name"], "Revision",
-                                  f"revision {new_revision}")
             return stored or existing
         needs = self._set_deployment_revision(d, (existing["metadata"].get("annotations") or {}).get(REVISION))
         if has_progress_deadline(d) and get_condition(d["status"], "Progressing") is None:
@@ -247,8 +241,6 @@ class DeploymentController:
                 else:
                     d["status"]["collisionCount"] = int(collision or 0) + 1
                     self._write_status(d)
-                    self.sb.log_event("deployments", ns, dname, "HashCollision",
-                                      f"{rs_name} exists; collisionCount is now {d['status']['collisionCount']}")
                     self.sb.engine.enqueue(self.name, (ns, dname))
                     return None
             else:
@@ -260,11 +252,9 @@ class DeploymentController:
                 self.sb.registry.record_event(d, "Warning", "ReplicaSetCreateError", msg, COMPONENT)
                 return None
         if not already:
-            self.sb.log_event("replicasets", ns, rs_name, "Created", f"revision {new_revision} of Deployment {dname}")
             if new_replicas > 0:
                 self.sb.registry.record_event(d, "Normal", "ScalingReplicaSet",
                                               f"Scaled up replica set {rs_name} to {new_replicas}", COMPONENT)
-                self.sb.log_event("replicasets", ns, rs_name, "Scaled", f"up to {new_replicas}")
         needs = self._set_deployment_revision(d, new_revision)
         if not already and has_progress_deadline(d):
             d["status"]["conditions"] = set_condition(d["status"].get("conditions") or [], self._condition(
@@ -303,8 +293,6 @@ class DeploymentController:
         if size_changes:
             self.sb.registry.record_event(d, "Normal", "ScalingReplicaSet",
                                           self._scaled_message(op, rs["metadata"]["name"], old, new_scale), COMPONENT)
-            self.sb.log_event("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], "Scaled",
-                              f"{op} from {old} to {new_scale}")
         return size_changes, stored
 
     def _scale_and_record(self, rs: dict, new_scale: int, d: dict) -> tuple[bool, dict]:
@@ -560,8 +548,6 @@ class DeploymentController:
                 self.sb.registry.delete("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"])
             except errors.ApiError:
                 continue
-            self.sb.log_event("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], "Deleted",
-                              f"revisionHistoryLimit {limit}")
 
     # ------------------------------------------------------------------ status
     def _calculate_status(self, all_rss: list[dict], new: dict | None, d: dict) -> dict:
@@ -609,9 +595,6 @@ class DeploymentController:
                     f'Deployment "{d["metadata"]["name"]}" has successfully progressed.'
                 st["conditions"] = set_condition(st["conditions"], self._condition(
                     "Progressing", "True", "NewReplicaSetAvailable", msg))
-                if cur is None or cur.get("reason") != "NewReplicaSetAvailable":
-                    self.sb.log_event("deployments", d["metadata"]["namespace"], d["metadata"]["name"],
-                                      "RolloutComplete", rs_name or "")
             elif deployment_progressing(d, st):
                 msg = f'ReplicaSet "{rs_name}" is progressing.' if rs_name else \
                     f'Deployment "{d["metadata"]["name"]}" is progressing.'
@@ -626,9 +609,6 @@ class DeploymentController:
                     f'Deployment "{d["metadata"]["name"]}" has timed out progressing.'
                 st["conditions"] = set_condition(st["conditions"], self._condition(
                     "Progressing", "False", "ProgressDeadlineExceeded", msg))
-                if cur is None or cur.get("reason") != "ProgressDeadlineExceeded":
-                    self.sb.log_event("deployments", d["metadata"]["namespace"], d["metadata"]["name"],
-                                      "ProgressDeadlineExceeded", msg)
         st["conditions"] = [c for c in st["conditions"] if c.get("type") != "ReplicaFailure"]
         if st == d["status"]:
             self._requeue_stuck(d, st)

@@ -202,8 +202,7 @@ class EndpointSliceController:
             for rest in by_ports.values():
                 to_delete += rest
         for s in to_delete:
-            if delete_quietly(self.sb, "endpointslices", ns, s["metadata"]["name"], uid=s["metadata"]["uid"]):
-                self.sb.log_event("endpointslices", ns, s["metadata"]["name"], "Deleted", f"for Service {name}")
+            delete_quietly(self.sb, "endpointslices", ns, s["metadata"]["name"], uid=s["metadata"]["uid"])
 
     # ----- building
     def _ports(self, svc: dict, pod: dict) -> list[dict]:
@@ -255,12 +254,9 @@ class EndpointSliceController:
         obj = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": meta,
                "addressType": "IPv4", "endpoints": eps, "ports": ports}
         try:
-            created, _ = self.sb.registry.create("endpointslices", ns, obj)
-        except errors.ApiError as e:
-            self.sb.log_event("endpointslices", ns, name, "FailedCreate", e.message)
+            self.sb.registry.create("endpointslices", ns, obj)
+        except errors.ApiError:
             return
-        self.sb.log_event("endpointslices", ns, created["metadata"]["name"], "Created",
-                          f"for Service {name}: {self._summary(eps)}")
 
     def _update(self, svc: dict, cur: dict, ports: list[dict] | None, eps: list[dict]) -> None:
         labels = self._labels(svc)
@@ -274,11 +270,8 @@ class EndpointSliceController:
             new["metadata"]["labels"] = labels
             if changed_eps:
                 new["metadata"].setdefault("annotations", {})[TRIGGER_TIME] = self.sb.clock.timestamp()
-        stored = edit(self.sb, "endpointslices", cur["metadata"]["namespace"], cur["metadata"]["name"], put,
-                      uid=cur["metadata"]["uid"])
-        if stored is not None and changed_eps:
-            self.sb.log_event("endpointslices", cur["metadata"]["namespace"], cur["metadata"]["name"], "Updated",
-                              self._summary(eps))
+        edit(self.sb, "endpointslices", cur["metadata"]["namespace"], cur["metadata"]["name"], put,
+              uid=cur["metadata"]["uid"])
 
     @staticmethod
     def _summary(eps: list[dict]) -> str:
@@ -307,8 +300,8 @@ class EndpointsController:
         svc = self.sb.store.get("services", ns, name)
         cur = self.sb.store.get("endpoints", ns, name)
         if svc is None:
-            if cur is not None and delete_quietly(self.sb, "endpoints", ns, name, uid=cur["metadata"]["uid"]):
-                self.sb.log_event("endpoints", ns, name, "Deleted", "its Service is gone")
+            if cur is not None:
+                delete_quietly(self.sb, "endpoints", ns, name, uid=cur["metadata"]["uid"])
             return
         if not managed(svc):
             return  # a Service without a selector: its Endpoints belong to the user
@@ -326,10 +319,8 @@ class EndpointsController:
                 obj["subsets"] = subsets
             try:
                 self.sb.registry.create("endpoints", ns, obj)
-            except errors.ApiError as e:
-                self.sb.log_event("endpoints", ns, name, "FailedCreate", e.message)
+            except errors.ApiError:
                 return
-            self.sb.log_event("endpoints", ns, name, "Created", self._summary(subsets))
             return
         if (cur.get("subsets") or []) == subsets and (cur["metadata"].get("labels") or {}) == labels:
             return
@@ -344,8 +335,7 @@ class EndpointsController:
             else:
                 new["metadata"].pop("labels", None)
             new["metadata"].setdefault("annotations", {})[TRIGGER_TIME] = self.sb.clock.timestamp()
-        if edit(self.sb, "endpoints", ns, name, put, uid=cur["metadata"]["uid"]) is not None:
-            self.sb.log_event("endpoints", ns, name, "Updated", self._summary(subsets))
+        edit(self.sb, "endpoints", ns, name, put, uid=cur["metadata"]["uid"])
 
     def _subsets(self, svc: dict) -> list[dict]:
         """``syncService`` + ``addEndpointSubset`` + ``RepackSubsets``."""

@@ -143,9 +143,6 @@ class GarbageCollector:
                     kept.append(r)
                 new["metadata"]["ownerReferences"] = kept
             edit(self.sb, plural, ns, name, patch, uid=uid)
-            if dangling:
-                self.sb.log_event(plural, ns, name, "OwnerRemoved",
-                                  ", ".join(f"{r.get('kind')}/{r.get('name')}" for r in dangling) + " no longer exists")
             return
         finalizers = meta.get("finalizers") or []
         with self.sb.store.lock:
@@ -158,10 +155,7 @@ class GarbageCollector:
             policy = "Foreground"
         else:
             policy = "Background"
-        if delete_quietly(self.sb, plural, ns, name, uid=uid, propagation=policy):
-            owners = ", ".join(f"{r.get('kind')}/{r.get('name')}" for r in refs)
-            why = f"its owner {owners} is being deleted in the foreground" if waiting else f"its owner {owners} is gone"
-            self.sb.log_event(plural, ns, name, "GarbageCollected", f"{why} ({policy.lower()})")
+        delete_quietly(self.sb, plural, ns, name, uid=uid, propagation=policy)
 
     # ------------------------------------------------------------------ processDeletingDependentsItem
     def _process_deleting_dependents(self, plural: str, ns: str, name: str) -> None:
@@ -182,7 +176,6 @@ class GarbageCollector:
             else:
                 new["metadata"].pop("finalizers", None)
         stored = edit(self.sb, plural, ns, name, drop, uid=uid)
-        self.sb.log_event(plural, ns, name, "DependentsDeleted", "foreground deletion can finish")
         if plural == "pods" and stored is not None and not stored["metadata"].get("finalizers"):
             if self.sb.kubelet.pod_stopped(uid) or not stored["spec"].get("nodeName"):
                 self.sb.registry.finish_pod(stored)

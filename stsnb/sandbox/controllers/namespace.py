@@ -76,9 +76,6 @@ class NamespaceController:
                     not cur["metadata"].get("finalizers") and not (cur.get("spec") or {}).get("finalizers"):
                 self.sb.store.remove("namespaces", "", name)
         self._resync_at.pop(name, None)
-        gone = self.sb.store.get("namespaces", "", name) is None
-        self.sb.log_event("namespaces", "", name, "Deleted" if gone else "Finalized",
-                          "all content removed" if gone else "waiting for metadata.finalizers")
 
     def _resync(self, name: str) -> None:
         now = self.sb.clock.now()

@@ -6,8 +6,10 @@ ordinal identity, OrderedReady and Parallel management, RollingUpdate from the
 highest ordinal with ``partition`` (and ``maxUnavailable`` where the version
 has it), OnDelete, ControllerRevisions with upstream's exact hash and name,
 per-pod claims and their retention policy, and the status fields. Each sync
-also records why it stopped ("waiting for nginx-stateful-1 to be Running and
-Ready") in the sandbox's event log, which the timelines show.
+that has to wait stops with the reason ("waiting for nginx-stateful-1 to be Running and
+Ready") as the message of an internal stop; the sandbox keeps no log of them: the lab infers
+the same reasons from the objects (``stsnb.watching.statefulset_reason``), which works on real
+clusters too.
 """
 
 from __future__ import annotations
@@ -82,7 +84,6 @@ class StatefulSetController:
 
     def __init__(self, sb: Cluster) -> None:
         self.sb = sb
-        self._last_wait: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------------ wiring
     def keys_for(self, ev: Event) -> list:
@@ -101,7 +102,6 @@ class StatefulSetController:
         ns, name = key
         sts = self.sb.store.get("statefulsets", ns, name)
         if sts is None:
-            self._last_wait.pop(key, None)
             return
         uid = sts["metadata"]["uid"]
         pods = [p for p in self.sb.store.list("pods", ns) if owned_by(p, uid)]
@@ -111,19 +111,11 @@ class StatefulSetController:
         try:
             if not sts["metadata"].get("deletionTimestamp"):
                 self._update_pods(sts, pods, current, update, status)
-        except _Stop as stop:
-            self._wait(key, str(stop))
-        else:
-            self._wait(key, "")
+        except _Stop:
+            pass  # waiting for a pod (the message says which); the next event resumes the sync
         self._complete_rolling_update(sts, status)
         self.sb.registry.write_status("statefulsets", sts, status)
         self._truncate_history(sts, revisions, pods, current, update)
-
-    def _wait(self, key, reason: str) -> None:
-        if self._last_wait.get(key) != reason:
-            self._last_wait[key] = reason
-            if reason:
-                self.sb.log_event("statefulsets", key[0], key[1], "Waiting", reason)
 
     # ------------------------------------------------------------------ revisions
     def _revisions(self, sts: dict, revisions: list[dict]) -> tuple[dict, dict, int]:
@@ -140,8 +132,6 @@ class StatefulSetController:
             update = deep_copy(equal[-1])
             update["revision"] = next_number
             update = reg.replace("controllerrevisions", update)
-            self.sb.log_event("statefulsets", sts["metadata"]["namespace"], sts["metadata"]["name"],
-                              "RevisionReused", f"{update['metadata']['name']} is now revision {next_number}")
         else:
             while True:
                 h = hash_revision_data(data, collision_count)
@@ -162,8 +152,6 @@ class StatefulSetController:
                 if sts["metadata"].get("annotations"):
                     cr["metadata"]["annotations"] = dict(sts["metadata"]["annotations"])
                 update, _ = reg.create("controllerrevisions", sts["metadata"]["namespace"], cr)
-                self.sb.log_event("statefulsets", sts["metadata"]["namespace"], sts["metadata"]["name"],
-                                  "RevisionCreated", f"{name} (revision {next_number})")
                 break
         cur_name = sts.get("status", {}).get("currentRevision")
         current = update
@@ -215,9 +203,6 @@ class StatefulSetController:
         strategy = sts["spec"].get("updateStrategy") or {}
         if strategy.get("type") == "RollingUpdate" and \
                 st["updatedReplicas"] == st["readyReplicas"] == st["replicas"] == sts["spec"]["replicas"]:
-            if st["currentRevision"] != st["updateRevision"]:
-                self.sb.log_event("statefulsets", sts["metadata"]["namespace"], sts["metadata"]["name"],
-                                  "RolloutComplete", f"current revision is now {st['updateRevision']}")
             st["currentReplicas"] = st["updatedReplicas"]
             st["currentRevision"] = st["updateRevision"]
 
@@ -439,8 +424,6 @@ class StatefulSetController:
                 sts, "Normal", "SuccessfulCreate",
                 f"create Claim {claim['metadata']['name']} Pod {pod['metadata']['name']} in StatefulSet "
                 f"{sts['metadata']['name']} success", "statefulset-controller")
-            self.sb.log_event("persistentvolumeclaims", claim["metadata"]["namespace"], claim["metadata"]["name"],
-                              "Created", f"for {pod['metadata']['name']}")
 
     def _stale_claims(self, sts: dict, pod: dict) -> bool:
         """``PodClaimIsStale``: a claim still owned by an old pod (whenScaled: Delete) blocks creation."""
@@ -467,7 +450,6 @@ class StatefulSetController:
                                       f"create Pod {pod['metadata']['name']} in StatefulSet {sts['metadata']['name']} successful",
                                       "statefulset-controller")
         rev = revision_of(pod)
-        self.sb.log_event("pods", pod["metadata"]["namespace"], pod["metadata"]["name"], "Created", rev)
         st["replicas"] += 1
         if rev == cur_name:
             st["currentReplicas"] += 1
@@ -480,7 +462,6 @@ class StatefulSetController:
         self.sb.registry.record_event(sts, "Normal", "SuccessfulDelete",
                                       f"delete Pod {pod['metadata']['name']} in StatefulSet {sts['metadata']['name']} successful",
                                       "statefulset-controller")
-        self.sb.log_event("pods", pod["metadata"]["namespace"], pod["metadata"]["name"], "Deleting", why)
 
     def _repair_identity(self, sts: dict, pod: dict, ordinal: int) -> None:
         """``identityMatches``/``storageMatches``: put back a removed pod-name label, recreate missing claims."""

@@ -125,10 +125,6 @@ class Cluster(Protocol):
         """The worker node called ``name``."""
         ...
 
-    def log_event(self, kind: str, namespace: str, name: str, action: str, detail: str = "") -> None:
-        """Append to the event log that timelines read."""
-        ...
-
     def log_internal_error(self, req: object, exc: BaseException) -> None:
         """Record a sandbox bug met while serving ``req``."""
         ...

@@ -131,7 +131,6 @@ class Kubelet:
             "containerStatuses": [self._waiting(c, "ContainerCreating") for c in containers],
         })
         self.sb.registry.write_status("pods", pod, status)
-        self.sb.log_event("pods", run.namespace, run.name, "ContainerCreating", f"on {node}")
         for c in containers:
             self.sb.registry.record_event(pod, "Normal", "Pulling", f'Pulling image "{c["image"]}"', "kubelet", node)
         self.sb.engine.call_later(self.PULL_SECONDS, lambda: self._pulled(run))
@@ -167,7 +166,6 @@ class Kubelet:
                                        if x["name"] == c["name"] else self._waiting(x, "ContainerCreating")
                                        for x in pod["spec"]["containers"]]
         self.sb.registry.write_status("pods", pod, status)
-        self.sb.log_event("pods", run.namespace, run.name, "ErrImagePull", c["image"])
         run.stage = "backoff"
 
         def backoff() -> None:
@@ -181,7 +179,6 @@ class Kubelet:
             self.sb.registry.write_status("pods", cur, st)
             self.sb.registry.record_event(cur, "Normal", "BackOff", f'Back-off pulling image "{c["image"]}"', "kubelet", node)
             self.sb.registry.record_event(cur, "Warning", "Failed", "Error: ImagePullBackOff", "kubelet", node)
-            self.sb.log_event("pods", run.namespace, run.name, "ImagePullBackOff", c["image"])
 
         self.sb.engine.call_later(self.BACKOFF_SECONDS, backoff)
 
@@ -215,7 +212,6 @@ class Kubelet:
                                                       reason=None if all_running else "ContainersNotReady")})
         self.sb.registry.write_status("pods", pod, status)
         run.stage = "running"
-        self.sb.log_event("pods", run.namespace, run.name, "Running", "Ready" if all_running else "")
         if exits:
             self._exited(run, dict(exits))
 
@@ -278,7 +274,6 @@ class Kubelet:
                 for c, s in zip(pod["spec"]["containers"], statuses)]
             status["conditions"] = self._conditions(pod, ready=False, initialized=True, reason="ContainersNotReady")
             self.sb.registry.write_status("pods", pod, status)
-            self.sb.log_event("pods", run.namespace, run.name, "CrashLoopBackOff", "")
             run.stage = "creating"
             self.sb.engine.call_later(min(300, 10 * 2 ** (run.restarts - 1)), lambda: self._started(run))
             return
@@ -287,7 +282,6 @@ class Kubelet:
             status["conditions"] = self._conditions(pod, ready=False, initialized=True, reason="PodCompleted")
             run.stage = "exited"
         self.sb.registry.write_status("pods", pod, status)
-        self.sb.log_event("pods", run.namespace, run.name, status["phase"], "")
         with self._log_cv:
             self._log_cv.notify_all()
 
@@ -305,13 +299,11 @@ class Kubelet:
         for c in pod["spec"]["containers"]:
             if prev == "running":
                 self.sb.registry.record_event(pod, "Normal", "Killing", f"Stopping container {c['name']}", "kubelet", node)
-        self.sb.log_event("pods", run.namespace, run.name, "Terminating", f"grace {grace}s")
 
         def finish() -> None:
             cur = self._current(run)
             if cur is not None:
                 self.sb.registry.finish_pod(cur)
-                self.sb.log_event("pods", run.namespace, run.name, "Deleted", "")
             self.ipam.release(run.ip)
             run.stage = "gone"
 

@@ -131,7 +131,6 @@ class Scheduler:
         reg.replace("pods", new)
         reg.record_event(pod, "Normal", "Scheduled", f"Successfully assigned {ns}/{name} to {node}",
                          "default-scheduler")
-        self.sb.log_event("pods", ns, name, "Scheduled", f"assigned to {node}")
 
     def _unbound_claims(self, pod: dict) -> list[str]:
         out = []
