@@ -20,7 +20,8 @@ from .conftest import GUIDE_STS, sts_settled, wait_until
 
 def raw(sandbox, method: str, path: str, body: bytes | None = None, ctype: str = "application/json"):
     """A plain HTTP request, for what the typed client cannot send (garbage bodies, odd paths)."""
-    req = urllib.request.Request(sandbox.url + path, data=body, method=method, headers={"Content-Type": ctype})
+    req = urllib.request.Request(sandbox.url + path, data=body, method=method,
+                                 headers={"Content-Type": ctype, "Authorization": f"Bearer {sandbox.token}"})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, json.loads(r.read() or b"null")

@@ -488,7 +488,7 @@ def decode(body: bytes) -> dict[str, Any]:
     return {"apiVersion": api_version, "kind": kind, **obj}
 
 
-def decode_request_body(body: bytes) -> dict[str, Any]:
+def decode_request_body(body: bytes, default_kind: str = "") -> dict[str, Any]:
     """:func:`decode`, raising the sandbox API's :class:`~.errors.ApiError` on failure."""
     from ..core import errors
     try:
