@@ -121,7 +121,10 @@ class Sandbox:
         self._bootstrap()
         self.engine.start()
         self.api = Api(self)
-        self._server = ApiServer(self.api.handle, port=self._port, authenticate=Authenticator(self.token).check)
+        from .apiserver.tls import make_certificates
+        self._certificates = make_certificates()
+        self._server = ApiServer(self.api.handle, port=self._port, authenticate=Authenticator(self.token).check,
+                                 tls=self._certificates.context)
         self.api.discovery.server_address = f"127.0.0.1:{self._server.port}"
         self._server.start()
         if self._dns_port_wanted is not None:
@@ -173,10 +176,26 @@ class Sandbox:
             self._cluster_dns = ClusterDns(self.store, zone=self.zone)
         return self._cluster_dns
 
+    @property
+    def https_url(self) -> str:
+        """The API over TLS (same port): what kubeconfigs name, since kubectl sends tokens only over TLS."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started: call start() or use `with Sandbox() as sb:`")
+        return self._server.https_url
+
+    @property
+    def ca_pem(self) -> bytes:
+        """The PEM of the certificate authority that signed this sandbox's serving certificate."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started: call start() or use `with Sandbox() as sb:`")
+        return self._certificates.ca_pem
+
     def kubeconfig(self, namespace: str = "default") -> dict:
-        """A kubeconfig whose current context, ``stsnb-sandbox``, points at this sandbox."""
+        """A kubeconfig whose current context, ``stsnb-sandbox``, points at this sandbox (HTTPS, bearer token)."""
+        import base64
+        cluster = {"server": self.https_url, "certificate-authority-data": base64.b64encode(self.ca_pem).decode()}
         return {"apiVersion": "v1", "kind": "Config", "preferences": {},
-                "clusters": [{"name": "stsnb-sandbox", "cluster": {"server": self.url}}],
+                "clusters": [{"name": "stsnb-sandbox", "cluster": cluster}],
                 "users": [{"name": "stsnb-sandbox", "user": {"token": self.token}}],
                 "contexts": [{"name": "stsnb-sandbox", "context": {"cluster": "stsnb-sandbox", "user": "stsnb-sandbox",
                                                                      "namespace": namespace}}],

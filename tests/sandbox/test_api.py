@@ -291,6 +291,10 @@ def test_the_api_creates_a_service_from_kubectls_protobuf_and_answers_json(new_s
     assert svc["metadata"]["name"] == "nginx-stateful"
     assert (svc["spec"]["clusterIP"], svc["spec"]["clusterIPs"], svc["spec"]["sessionAffinity"]) == \
         ("None", ["None"], "None")
-    bad = sb.api.handle(Request("POST", "/apis/apps/v1/namespaces/default/deployments",
-                                {"content-type": "application/vnd.kubernetes.protobuf"}, bytes.fromhex(DEPLOYMENT_HEX)))
-    assert bad.status == 415 and json.loads(bad.body)["reason"] == "UnsupportedMediaType"
+    deploy = sb.api.handle(Request("POST", "/apis/apps/v1/namespaces/default/deployments",
+                                   {"content-type": "application/vnd.kubernetes.protobuf"},
+                                   bytes.fromhex(DEPLOYMENT_HEX)))
+    assert deploy.status == 201
+    created = json.loads(deploy.body)
+    assert created["spec"]["replicas"] == 3
+    assert created["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx"

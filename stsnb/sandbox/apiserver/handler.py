@@ -491,7 +491,7 @@ class Api:
     def _openapi(self, path: str, req: Request) -> Response:
         schemas = self.sb.schemas
         if path == "/openapi/v2":
-            from .protobuf import OPENAPI_V2_CONTENT_TYPE, openapi_v2_protobuf, wants_openapi_v2_protobuf
+            from .openapi_protobuf import OPENAPI_V2_CONTENT_TYPE, openapi_v2_protobuf, wants_openapi_v2_protobuf
             if wants_openapi_v2_protobuf(req.header("accept")):  # kubectl ≤1.28 reads only this form
                 return Response(200, openapi_v2_protobuf(schemas.openapi_v2_bytes()), OPENAPI_V2_CONTENT_TYPE)
             return Response(200, schemas.openapi_v2_bytes())

@@ -7,6 +7,8 @@ with chunked transfer encoding.
 
 What this layer guards, as kube-apiserver's HTTP stack does:
 
+* **TLS** on the same port as plain HTTP, chosen by the client's first byte
+  (:mod:`.tls` says why kubectl needs it);
 * **authentication** first, for every request (WebSocket upgrades included):
   :meth:`~.auth.Authenticator.check`, the one check all transports share;
 * **request bodies** read in bounded chunks, never by allocating what a
@@ -32,6 +34,7 @@ import json
 import logging
 import select
 import socket
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
@@ -50,6 +53,7 @@ LISTEN_BACKLOG = 1024
 _READ_CHUNK = 64 * 1024
 _MAX_CHUNK_LINE = 4096
 _MAX_DISCARD = 64 * 1024 * 1024
+_FIRST_BYTE_TIMEOUT = 30.0
 
 #: What the standard library's error path reports, as the API server's Status reason.
 _REASONS = {400: "BadRequest", 405: "MethodNotAllowed", 408: "Timeout", 411: "LengthRequired",
@@ -233,6 +237,25 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     request_queue_size = LISTEN_BACKLOG
     daemon_threads = True
+    tls: ssl.SSLContext | None = None
+
+    def finish_request(self, request: socket.socket, client_address: tuple) -> None:
+        """Serve one connection, in TLS when the client opens with a handshake (first byte 0x16)."""
+        conn = request
+        if self.tls is not None:
+            request.settimeout(_FIRST_BYTE_TIMEOUT)  # a client that connects and says nothing frees its thread
+            try:
+                first = request.recv(1, socket.MSG_PEEK)
+            except OSError:
+                return
+            if first == b"\x16":
+                conn = self.tls.wrap_socket(request, server_side=True)
+            conn.settimeout(None)
+        try:
+            self.RequestHandlerClass(conn, client_address, self)
+        finally:
+            if conn is not request:
+                conn.close()
 
     def handle_error(self, request: object, client_address: tuple) -> None:
         """A connection that failed mid-request (client gone, reset): one line, no traceback."""
@@ -245,10 +268,12 @@ class ApiServer:
     """Serves a request handler on 127.0.0.1 in a background thread, behind an authentication check."""
 
     def __init__(self, handle: Callable[[Request], Response], host: str = "127.0.0.1", port: int = 0,
-                 authenticate: Callable[[str, str | None], errors.ApiError | None] | None = None) -> None:
+                 authenticate: Callable[[str, str | None], errors.ApiError | None] | None = None,
+                 tls: ssl.SSLContext | None = None) -> None:
         handler = type("Handler", (_Handler,), {"handle_request": staticmethod(handle),
                                                 "authenticate": staticmethod(authenticate or (lambda p, a: None))})
         self.httpd = _Server((host, port), handler)
+        self.httpd.tls = tls
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                        name="stsnb-sandbox-api", daemon=True)
 
@@ -259,6 +284,11 @@ class ApiServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def https_url(self) -> str:
+        """The same port, spoken to in TLS (what kubeconfigs name: kubectl sends credentials only over TLS)."""
+        return f"https://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         self.thread.start()
