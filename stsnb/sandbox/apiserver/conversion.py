@@ -57,8 +57,10 @@ def to_served(obj: dict, api_version: str) -> dict:
     if behavior:
         annotations[_ANN + "behavior"] = json.dumps(behavior, separators=(",", ":"))
     status = dict(obj.get("status") or {})
-    v1_status = {k: status[k] for k in ("observedGeneration", "lastScaleTime", "currentReplicas", "desiredReplicas")
-                 if k in status}
+    v1_status = {k: status[k] for k in ("observedGeneration", "lastScaleTime") if k in status}
+    # v1's currentReplicas and desiredReplicas have no omitempty: Go always writes them
+    v1_status["currentReplicas"] = status.get("currentReplicas", 0)
+    v1_status["desiredReplicas"] = status.get("desiredReplicas", 0)
     current = list(status.get("currentMetrics") or [])
     cpu_now = next((m for m in current if isinstance(m, dict) and m.get("type") == "Resource"
                     and (m.get("resource") or {}).get("name") == "cpu"), None)

@@ -197,7 +197,9 @@ class Registry:
             self._job_selector(obj)
         elif p in ("cronjobs", "horizontalpodautoscalers", "ingresses"):
             obj["metadata"]["generation"] = 1
-            obj["status"] = {"loadBalancer": {}} if p == "ingresses" else {}
+            # Go's zero values of the status fields without omitempty (v2 HPA: desiredReplicas)
+            obj["status"] = {"loadBalancer": {}} if p == "ingresses" else {"desiredReplicas": 0} if \
+                p == "horizontalpodautoscalers" else {}
         elif p == "poddisruptionbudgets":
             obj["metadata"]["generation"] = 1
             obj["status"] = {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0}
