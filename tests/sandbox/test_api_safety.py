@@ -163,6 +163,34 @@ def test_a_content_length_announcing_gigabytes_is_refused_without_reading_it(san
     assert head.startswith(b"HTTP/1.1 413")
 
 
+def test_an_object_over_etcds_1_5_mib_is_413_and_nothing_is_stored(sandbox, core):
+    env = [{"name": f"V{i}", "value": "x" * 1000} for i in range(2000)]  # ~2 MiB: under the body limit
+    pod = {"metadata": {"name": "heavy"}, "spec": {"containers": [{"name": "c", "image": "busybox", "env": env}]}}
+    with pytest.raises(ApiException) as e:
+        core.create_namespaced_pod("default", pod)
+    st = json.loads(e.value.body)
+    assert e.value.status == 413
+    assert st["message"] == "Request entity too large: etcdserver: request is too large"
+    assert core.list_namespaced_pod("default").items == []
+
+
+def test_an_update_growing_past_the_limit_keeps_the_old_object_and_version(sandbox, apps):
+    labels = {"app": "grow"}
+    apps.create_namespaced_deployment("default", {"metadata": {"name": "grow"}, "spec": {
+        "replicas": 0, "selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}})
+    before = apps.read_namespaced_deployment("grow", "default")
+    env = [{"name": f"V{i}", "value": "x" * 1000} for i in range(2000)]
+    patch = {"metadata": {"labels": {"grown": "yes"}}, "spec": {"template": {"spec": {
+        "containers": [{"name": "c", "env": env}]}}}}
+    with pytest.raises(ApiException) as e:
+        apps.patch_namespaced_deployment("grow", "default", patch)
+    assert e.value.status == 413
+    after = apps.read_namespaced_deployment("grow", "default")
+    assert after.metadata.resource_version == before.metadata.resource_version
+    assert after.metadata.labels is None and after.spec.template.spec.containers[0].env is None
+
+
 def test_300_kb_of_annotations_are_422_with_upstreams_message(sandbox, core):
     obj = {"metadata": {"name": "noted", "annotations": {"a": "x" * 300_000}}}
     with pytest.raises(ApiException) as e:

@@ -28,6 +28,10 @@ from .resources import BY_PLURAL
 Key = tuple[str, str]  # (namespace or "", name)
 Filter = Callable[[dict], bool]
 
+#: etcd's default ``--max-request-bytes`` (1.5 MiB): a larger object is refused, as etcd refuses it. Upstream
+#: kube-apiserver reports etcd's "request is too large"; the sandbox answers it as a 413.
+MAX_OBJECT_BYTES = 1536 * 1024
+
 #: Events kept for watches to resume from (upstream keeps 5 minutes of etcd history and a
 #: watch cache of some hundred events per resource).
 HISTORY = 10_000
@@ -146,13 +150,6 @@ class Store:
             return hit[1]
         return _encode(obj)
 
-    def _remember(self, obj: dict, old: dict | None) -> bytes:
-        if old is not None:
-            self._json.pop(id(old), None)
-        data = _encode(obj)
-        self._json[id(obj)] = (obj, data)
-        return data
-
     # ----- writing
     def new_uid(self) -> str:
         return self._uid()
@@ -164,12 +161,26 @@ class Store:
             if key in self._objects[plural]:
                 r = BY_PLURAL[plural]
                 raise errors.already_exists(r.group, plural, meta["name"])
+            data = self._encode_sized(obj, meta)
             self._rv += 1
-            meta["resourceVersion"] = str(self._rv)
             self._objects[plural][key] = obj
+            self._json[id(obj)] = (obj, data)
             self._forget_order(plural, key[0])
-            self._commit(Event(self._rv, plural, "ADDED", obj, data=self._remember(obj, None)))
+            self._commit(Event(self._rv, plural, "ADDED", obj, data=data))
         return obj
+
+    def _encode_sized(self, obj: dict, meta: dict) -> bytes:
+        """The object's JSON at the next resourceVersion, refused as etcd refuses a value over its limit."""
+        previous = meta.get("resourceVersion")
+        meta["resourceVersion"] = str(self._rv + 1)
+        data = _encode(obj)
+        if len(data) > MAX_OBJECT_BYTES:
+            if previous is None:
+                meta.pop("resourceVersion", None)
+            else:
+                meta["resourceVersion"] = previous
+            raise errors.too_large("etcdserver: request is too large")
+        return data
 
     def update(self, plural: str, obj: dict, *, expect_rv: str | None = None) -> dict:
         """Replace a stored object. ``expect_rv`` enforces optimistic concurrency (409 when stale)."""
@@ -182,10 +193,12 @@ class Store:
                 raise errors.not_found(r.group, plural, meta["name"])
             if expect_rv and expect_rv != old["metadata"]["resourceVersion"]:
                 raise errors.conflict(r.group, plural, meta["name"], errors.STALE)
+            data = self._encode_sized(obj, meta)
             self._rv += 1
-            meta["resourceVersion"] = str(self._rv)
             self._objects[plural][key] = obj
-            self._commit(Event(self._rv, plural, "MODIFIED", obj, old, data=self._remember(obj, old)))
+            self._json.pop(id(old), None)
+            self._json[id(obj)] = (obj, data)
+            self._commit(Event(self._rv, plural, "MODIFIED", obj, old, data=data))
         return obj
 
     def remove(self, plural: str, namespace: str, name: str) -> dict | None:
