@@ -331,3 +331,17 @@ def test_an_abandoned_quiet_watch_releases_its_thread(sandbox):
     while sandbox.store._watches["configmaps"] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sandbox.store._watches["configmaps"] == []
+
+
+def test_client_mistakes_and_dropped_connections_leave_no_traceback_on_stderr(sandbox, capfd):
+    import struct
+    for data in (b"GARBAGE\r\n\r\n", b"BREW / HTTP/1.1\r\n\r\n", b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n"):
+        assert _exchange(sandbox, data).startswith(b"HTTP/1.1 4")
+    for _ in range(5):  # a client that resets the connection halfway through its request line
+        s = socket.create_connection(("127.0.0.1", sandbox.port), timeout=10)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.sendall(b"GET /api/v1/namespaces/default/pods HTTP/1.1\r\nHost")
+        s.close()
+    raw(sandbox, "GET", "/version")  # the server is still there after all that
+    time.sleep(0.5)
+    assert "Traceback" not in capfd.readouterr().err

@@ -209,7 +209,9 @@ def test_every_operation_answers_random_input_below_500_with_a_status(request):
 
 
 @pytest.mark.parametrize("line", [b"GARBAGE\r\n\r\n", b"GET\r\n\r\n", b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n",
-                                  b"BREW /api HTTP/1.1\r\nHost: x\r\n\r\n"])
+                                  b"BREW /api HTTP/1.1\r\nHost: x\r\n\r\n",
+                                  b"GET /version HTTP/1.1\r\nX-Big: " + b"b" * 70000 + b"\r\n\r\n",
+                                  b"GET /version HTTP/1.1\r\n" + b"X-H: 1\r\n" * 120 + b"\r\n"])
 def test_malformed_requests_get_a_json_status_never_html(line):
     import socket
     sb = served()

@@ -229,6 +229,16 @@ def test_malformed_bodies_are_a_400_that_says_what_is_wrong(body, words):
     assert e.value.code == 400 and words in e.value.message
 
 
+def test_protobuf_nested_a_thousand_deep_is_a_400_not_a_recursion_error():
+    fields = b""
+    for _ in range(1000):  # meta.v1.Fields is map<string, Fields>: the one recursive message in the table
+        fields = fld(1, fld(1, "f:a") + fld(2, fields))
+    body = envelope("ConfigMap", fld(1, fld(1, "deep") + fld(17, fld(1, "kubectl") + fld(5, fields))))
+    with pytest.raises(ProtobufError) as e:
+        decode(body)
+    assert e.value.code == 400 and "nest more than 100 levels deep" in e.value.message
+
+
 def test_decode_request_body_answers_with_api_errors():
     with pytest.raises(errors.ApiError) as e:
         decode_request_body(MAGIC + b"\x0f")
