@@ -52,9 +52,21 @@ CREATES = [
 
 
 @pytest.mark.parametrize("args, plural, name, check", CREATES, ids=[" ".join(c[0][:2]) for c in CREATES])
-def test_kubectl_create_sends_protobuf_and_the_object_is_stored_as_sent(kubectl, args, plural, name, check):
+def test_kubectl_create_sends_protobuf_and_the_object_is_stored_as_sent(kubectl, args, plural, name, check,
+                                                                       monkeypatch):
+    from stsnb.sandbox.apiserver import protobuf
+    decoded: list[str] = []
+
+    def recording(body: bytes, default_kind: str = "") -> dict:
+        obj = real(body, default_kind)
+        decoded.append(obj.get("kind", ""))
+        return obj
+
+    real = protobuf.decode_request_body
+    monkeypatch.setattr(protobuf, "decode_request_body", recording)
     out = kubectl(*args)
     assert out.out.strip().endswith("created"), out
+    assert decoded, "kubectl sent no protobuf body"
     obj = kubectl.obj(plural, name)
     assert obj is not None and check(obj), json.dumps(obj)
 
