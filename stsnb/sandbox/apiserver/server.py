@@ -8,6 +8,7 @@ with chunked transfer encoding.
 
 from __future__ import annotations
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
@@ -29,6 +30,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         req = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
         resp = self.handle_request(req)
+        if resp.upgrade is not None:  # exec, attach, port-forward: the connection becomes a WebSocket
+            self.close_connection = True
+            with _Upgraded(self) as transport:
+                resp.upgrade(transport)
+            return
         self.send_response(resp.status)
         self.send_header("Content-Type", resp.content_type)
         self.send_header("Cache-Control", "no-cache, private")
@@ -60,6 +66,38 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
 
+class _Upgraded:
+    """The connection of an upgraded request, as :mod:`.streaming` uses it (bytes in, bytes out)."""
+
+    def __init__(self, handler: _Handler) -> None:
+        self.handler = handler
+        self.sock = handler.connection
+        head = handler.requestline + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in handler.headers.items())
+        self.raw_request = (head + "\r\n").encode("latin-1", "replace")
+        self.send_lock = threading.Lock()
+
+    def __enter__(self) -> "_Upgraded":
+        self.handler.server.upgraded.add(self.sock)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handler.server.upgraded.discard(self.sock)
+        self.close()
+
+    def recv(self) -> bytes:
+        return self.handler.rfile.read1(65536)  # bytes the request's reader already buffered come first
+
+    def send(self, data: bytes) -> None:
+        with self.send_lock:
+            self.sock.sendall(data)
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class ApiServer:
     """Serves a request handler on 127.0.0.1 in a background thread."""
 
@@ -67,6 +105,7 @@ class ApiServer:
         handler = type("Handler", (_Handler,), {"handle_request": staticmethod(handle)})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
+        self.httpd.upgraded = set()  # connections taken over by WebSocket sessions, closed on stop
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                        name="stsnb-sandbox-api", daemon=True)
 
@@ -82,5 +121,10 @@ class ApiServer:
         self.thread.start()
 
     def stop(self) -> None:
+        for sock in list(self.httpd.upgraded):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self.httpd.shutdown()
         self.httpd.server_close()

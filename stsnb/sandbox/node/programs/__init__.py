@@ -66,10 +66,13 @@ and how it finds a program), :mod:`.commands` (the small programs and nginx),
 
 from __future__ import annotations
 
-from .base import IO, Exit, Forever, Outcome, ProgramContext, kubelet_expand, parse_image, supported_programs
-from .container import Container
+from .base import (IO, Exit, Forever, Killed, Limits, Outcome, ProgramContext, is_nginx, kubelet_expand, parse_image,
+                   supported_programs)
+from .container import Container, write_managed_files
+from .process import Process
 
-__all__ = ["ProgramContext", "Outcome", "run", "supported_programs"]
+__all__ = ["ProgramContext", "Outcome", "Limits", "Process", "run", "supported_programs", "container_argv",
+           "parse_image", "is_nginx", "new_container_fs"]
 
 
 def run(ctx: ProgramContext) -> Outcome:
@@ -81,19 +84,29 @@ def run(ctx: ProgramContext) -> Outcome:
                        exit_code=128, runs_forever=False)
 
 
+def container_argv(container: dict) -> list[str]:
+    """The container's process as the runtime starts it: ``command`` (or ENTRYPOINT) then ``args`` (or CMD)."""
+    image = parse_image(container.get("image") or "")
+    command = [str(a) for a in container.get("command") or []]
+    args = [str(a) for a in container.get("args") or []]
+    if command:
+        return command + args
+    if image is not None:
+        return list(image.entrypoint) + (args or list(image.cmd))
+    return args
+
+
+def new_container_fs(ctx: ProgramContext):
+    """A fresh filesystem for the container of ``ctx``: its image's files and the kubelet-managed ones."""
+    c = Container(ctx, parse_image((ctx.container or {}).get("image") or ""))
+    return c.fs
+
+
 def _run(ctx: ProgramContext) -> Outcome:
     container = ctx.container or {}
     image = parse_image(container.get("image") or "")
     c = Container(ctx, image)
-    command = [str(a) for a in container.get("command") or []]
-    args = [str(a) for a in container.get("args") or []]
-    if command:
-        argv = command + args
-    elif image is not None:
-        argv = list(image.entrypoint) + (args or list(image.cmd))
-    else:
-        argv = args
-    argv = [kubelet_expand(a, c.env) for a in argv]
+    argv = [kubelet_expand(a, c.env) for a in container_argv(container)]
     if not argv:
         known = "busybox, alpine and nginx"
         return Outcome(output=f"stsnb sandbox: image {container.get('image')!r} is not one the sandbox knows "
@@ -107,13 +120,26 @@ def _run(ctx: ProgramContext) -> Outcome:
         status = e.code
     except Forever as f:
         forever, status = f, 0
+    except Killed as k:
+        c.acc.write(k.message + "\n")
+        return Outcome(output="".join(c.acc.before) + "".join(c.acc.after), exit_code=k.code, runs_forever=False,
+                       reason=k.reason)
     before, after = "".join(c.acc.before), "".join(c.acc.after)
     slept = c.acc.slept or None
     if forever is not None:
+        waits_on_stdin = bool(container.get("stdin")) and not forever.handles_sigterm and not forever.listens \
+            and not slept
         return Outcome(output=before, exit_code=None, runs_forever=True, sleep_seconds=slept,
                        ignores_sigterm=not forever.handles_sigterm, output_after_sleep=after,
-                       exit_code_after_sleep=None)
+                       exit_code_after_sleep=None, listens=forever.listens,
+                       interactive=waits_on_stdin and _reads_stdin(argv))
     if slept:
         return Outcome(output=before, exit_code=None, runs_forever=True, sleep_seconds=slept,
                        ignores_sigterm=True, output_after_sleep=after, exit_code_after_sleep=status & 0xFF)
     return Outcome(output=before, exit_code=status & 0xFF, runs_forever=False)
+
+
+def _reads_stdin(argv: list[str]) -> bool:
+    """A shell without a script (``sh``, ``/bin/sh -i``): with ``stdin: true`` it reads commands from its stdin."""
+    name = argv[0].rsplit("/", 1)[-1] if argv else ""
+    return name in ("sh", "ash", "bash") and "-c" not in " ".join(argv[1:]).split()
