@@ -251,16 +251,18 @@ class ChannelSocket(WebSocket):
         return self.send(bytes([channel]) + data)
 
     def channel_messages(self):
+        """``(channel, data)`` of each message; text and binary messages alike (Go's ``Message.Receive``)."""
         for msg in self.messages():
-            if isinstance(msg, str):
-                if not msg:
-                    continue
+            data = msg.encode("utf-8", "surrogateescape") if isinstance(msg, str) else msg
+            if not data:
+                continue
+            if self.base64:
                 try:
-                    yield ord(msg[0]) - ord("0"), base64.b64decode(msg[1:])
+                    yield data[0] - ord("0"), base64.b64decode(data[1:])
                 except ValueError:
                     continue
-            elif msg:
-                yield msg[0], msg[1:]
+            else:
+                yield data[0], data[1:]
 
 
 def _socket(t: Transport, protocol: str) -> ChannelSocket:

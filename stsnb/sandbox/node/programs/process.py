@@ -44,6 +44,9 @@ class Process:
         if not stdin:
             self._input.put(_EOF)
         ctx.sleep = self._sleep
+        if ctx.fs is None:  # a container started without one gets its image's filesystem now
+            from .container import Container
+            Container(ctx, parse_image((ctx.container or {}).get("image") or ""))
         self.thread = threading.Thread(target=self._main, name="stsnb-sandbox-process", daemon=True)
 
     # ------------------------------------------------------------------ control
