@@ -246,7 +246,7 @@ def split_list(script: str) -> list[tuple[str | None, str]]:
             i += 1
         elif c == ";":
             if script[i:i + 2] == ";;":
-                raise ShellError('syntax error: unexpected ";;"')
+                raise ShellError("';;': case is not supported by the stsnb sandbox shell")
             flush(";", True)
             i += 1
         elif c == "&":
