@@ -8,6 +8,7 @@ with chunked transfer encoding.
 
 from __future__ import annotations
 
+import select
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,17 +68,25 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Upgraded:
-    """The connection of an upgraded request, as :mod:`.streaming` uses it (bytes in, bytes out)."""
+    """The connection of an upgraded request, as :mod:`.streaming` uses it (bytes in, bytes out).
+
+    Reads and writes come from different threads (the session reads, the container's
+    output writes). A TLS connection must not read and write at once, so both hold one
+    lock, and a read takes it only once ``select`` (or TLS's own buffer) says bytes are
+    there. The client sent nothing after its request before reading our ``101``, so the
+    request reader holds no bytes of the WebSocket.
+    """
 
     def __init__(self, handler: _Handler) -> None:
         self.handler = handler
         self.sock = handler.connection
         head = handler.requestline + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in handler.headers.items())
         self.raw_request = (head + "\r\n").encode("latin-1", "replace")
-        self.send_lock = threading.Lock()
+        self.lock = threading.Lock()
 
     def __enter__(self) -> "_Upgraded":
         self.handler.server.upgraded.add(self.sock)
+        self.sock.settimeout(1.0)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -85,10 +94,25 @@ class _Upgraded:
         self.close()
 
     def recv(self) -> bytes:
-        return self.handler.rfile.read1(65536)  # bytes the request's reader already buffered come first
+        while True:
+            pending = getattr(self.sock, "pending", None)
+            if not (pending and pending()):
+                try:
+                    readable, _, _ = select.select([self.sock], [], [], 0.5)
+                except (OSError, ValueError):
+                    return b""
+                if not readable:
+                    continue
+            with self.lock:
+                try:
+                    return self.sock.recv(65536)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return b""
 
     def send(self, data: bytes) -> None:
-        with self.send_lock:
+        with self.lock:
             self.sock.sendall(data)
 
     def close(self) -> None:
