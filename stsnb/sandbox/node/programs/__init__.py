@@ -12,9 +12,16 @@ image                       default ENTRYPOINT + CMD            userland
 ==========================  ==================================  ==========================
 ``busybox[:tag]``           ``sh``                              busybox (its version from the tag)
 ``alpine[:tag]``            ``/bin/sh``                         busybox (latest)
-``nginx[:tag]``             ``/docker-entrypoint.sh nginx -g    Debian (dash, coreutils); an
-                            'daemon off;'``                     ``-alpine`` tag: busybox
+``nginx[:tag]``             ``/docker-entrypoint.sh nginx -g    Debian (dash, coreutils, curl);
+                            'daemon off;'``                     an ``-alpine`` tag: busybox
+``…/nginx-slim[:tag]``      ``nginx -g 'daemon off;'``          Debian (the StatefulSet tutorial's)
 ==========================  ==================================  ==========================
+
+Each container start gets a filesystem of its own (:mod:`..containers`): the
+image's files (busybox's ``/bin`` and ``/etc/passwd``; nginx's
+``/usr/share/nginx/html/index.html``, ``/etc/nginx/nginx.conf`` and
+``conf.d/default.conf``), the kubelet-managed ``/etc/hosts``, ``/etc/hostname``
+and ``/etc/resolv.conf``, and the pod's volumes at their ``mountPath``.
 
 Programs (each only where its image has it):
 
@@ -33,21 +40,38 @@ Programs (each only where its image has it):
 * ``hostname [-s|-f|-d|-i]``: the short name (``spec.hostname`` or the pod name,
   truncated to 63 characters), ``-f`` the FQDN ``<hostname>.<subdomain>.<ns>.svc.<zone>``
   when a subdomain is set. ``setHostnameAsFQDN`` makes the FQDN the kernel hostname.
-* ``cat FILE...`` for ``/etc/hostname``, ``/etc/hosts`` (the kubelet-managed layout of
-  kubelet_pods.go ``managedHostsFileContent``, host aliases included) and
-  ``/etc/resolv.conf`` (as containerd writes it: ``search``, ``nameserver``,
-  ``options ndots:N``); other paths fail like the image's ``cat``.
+* ``cat``, ``ls [-la1]``, ``mkdir [-p]``, ``rm [-rf]``, ``rmdir``, ``touch``, ``cp``,
+  ``mv``, ``pwd``, ``head``/``tail [-n N]``, ``wc``, ``grep [-ivqcF]``, ``chmod``
+  (recorded, not enforced), ``env``/``printenv``, ``date``, ``test``/``[``, and ``tar
+  c|x|t [vzm] f ARCHIVE [-C DIR]`` (Python's ``tarfile``; enough for ``kubectl cp``),
+  over the container's filesystem, with busybox's or coreutils' messages.
+* ``wget [-q] [-O FILE|-] URL`` (busybox) and ``curl [-sSfiI] [-o FILE] URL`` (Debian):
+  HTTP to cluster names and IPs through the pod network (:mod:`..network`): a pod
+  IP, a Service's ClusterIP (ready endpoints, round-robin), ``localhost``.
 * ``echo``, ``true``, ``false``, ``sleep N|infinity`` (summed arguments, suffixes
-  s/m/h/d; PID 1 without a SIGTERM handler, so it waits out the grace period).
-* ``nginx`` (the nginx image): the entrypoint's configuration lines, then a server
-  that stays up; without ``-g 'daemon off;'`` it daemonizes and the container exits 0.
-* ``sh -c SCRIPT`` (and ``ash``, ``bash``): simple commands joined by ``;``, newlines,
-  ``&&`` and ``||``; single and double quotes and backslashes; ``$VAR``, ``${VAR}``,
-  ``$?``, ``$(command)`` and backquotes; ``NAME=value`` assignments; ``exit [N]``,
-  ``exec``, ``set -e``/``sh -e``; redirections ``>/dev/null``, ``2>/dev/null``,
-  ``2>&1``, ``>&2``. Not supported (a clear error, exit 2): pipes, ``&``, ``if``/``for``/
-  ``while``/``case``, functions, subshells, redirection to files. ``sh`` with no
-  script exits 0 at once, unless the container has ``stdin: true``, where it waits.
+  s/m/h/d; PID 1 without a SIGTERM handler, so it waits out the grace period; a
+  container's loop that sleeps for more than an hour in total counts as running for
+  ever; in ``kubectl exec`` a sleep really waits, in sandbox time).
+* ``nginx`` (the nginx images): the entrypoint's configuration lines, then a server
+  that stays up and serves its html directory on the ``listen`` ports of its
+  configuration; without ``-g 'daemon off;'`` it daemonizes and the container exits 0.
+* ``sh -c SCRIPT`` (and ``ash``, ``bash``; :mod:`.shell`, :mod:`.grammar`): lists
+  joined by ``;``, newlines, ``&&`` and ``||``; pipelines (``|``, one stage after the
+  other); ``if``/``elif``/``else``, ``while``, ``until`` and ``for NAME in WORDS``;
+  quotes and backslashes; ``$VAR``, ``${VAR}``, ``$?``, ``$(command)`` and backquotes;
+  ``NAME=value``; ``exit``, ``exec``, ``set -e``, ``export``, ``cd``, ``read``;
+  redirections ``>``, ``>>``, ``<`` to files, ``N>&M`` and ``/dev/null``. Not supported
+  (a clear error, exit 2): ``&``, ``case``, functions, brace groups, subshells,
+  ``$((...))``. ``sh`` with no script exits 0 at once, unless the container has
+  ``stdin: true``: then it is an interactive shell (:class:`.process.Process`) that
+  ``kubectl attach`` and ``kubectl run -it`` type into.
+
+Every program run is bounded (:class:`Limits`): 20,000 commands or loop turns
+without sleeping or waiting for input, and 4 MiB of shell variables. Past the
+first the program is stopped with exit code 137 (reason ``Error``: a real
+container would keep burning CPU instead); past the second it is killed with 137
+and reason ``OOMKilled``, as the kernel's OOM killer does to a container over its
+memory limit.
 
 An unknown command prints the shell's ``not found`` line plus a line naming the
 programs the sandbox runs, and exits 127 (a real runtime would fail an exec-form
@@ -59,9 +83,11 @@ the sleep are ``output_after_sleep`` and ``exit_code_after_sleep`` (output after
 several sleeps is all reported at the end of the total).
 
 The package, by job: :mod:`.base` (the context and outcome types, images,
-streams), :mod:`.shell` (``sh -c``), :mod:`.container` (what a container sees
-and how it finds a program), :mod:`.commands` (the small programs and nginx),
-:mod:`.nslookup` (busybox ``nslookup``).
+streams, limits), :mod:`.grammar` and :mod:`.shell` (``sh``), :mod:`.container`
+(what a container sees and how it finds a program), :mod:`.commands` (the small
+programs and nginx), :mod:`.files` (the file programs and ``tar``), :mod:`.net`
+(``wget``, ``curl``), :mod:`.nslookup` (busybox ``nslookup``), :mod:`.process`
+(a program with live streams: exec sessions and interactive shells).
 """
 
 from __future__ import annotations

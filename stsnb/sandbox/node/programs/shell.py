@@ -1,13 +1,15 @@
-"""The sandbox's ``sh``: simple commands joined by ``;``, ``&&``, ``||`` and newlines.
+"""The sandbox's ``sh``: lists, pipelines, ``if``/``while``/``until``/``for``, expansions and redirections.
 
-What it runs (the package docstring has the whole list): single and double
-quotes and backslashes; ``$VAR``, ``${VAR}``, ``$?``, ``$(command)`` and
-backquotes; ``NAME=value`` assignments; the builtins ``exit``, ``exec``,
-``set -e``, ``export``, ``:``, ``true``, ``false``, ``cd``; redirections
-``>/dev/null``, ``2>/dev/null``, ``2>&1``, ``>&2``. Anything else (pipes,
-``&``, compound commands, functions, subshells, redirection to files) is a
-clear error with exit status 2. Error texts follow the image's shell: busybox
-``ash`` (``sh: ...``) or Debian's ``dash`` (``sh: 1: ...``).
+The grammar is in :mod:`.grammar`; this runs it. What it runs (the package docstring
+has the whole list): single and double quotes and backslashes; ``$VAR``, ``${VAR}``,
+``$?``, ``$(command)`` and backquotes; ``NAME=value`` assignments; the builtins
+``exit``, ``exec``, ``set -e``, ``export``, ``:``, ``true``, ``false``, ``cd``,
+``read``; redirections ``>``, ``>>``, ``<`` to files in the container's filesystem,
+``N>&M`` and ``/dev/null``. Anything else (``&``, ``case``, functions, subshells,
+arithmetic) is a clear error with exit status 2. Error texts follow the image's
+shell: busybox ``ash`` (``sh: ...``) or Debian's ``dash`` (``sh: 1: ...``).
+Every command and loop turn is a step counted against the program's
+:class:`~.base.Limits`, and every variable and word against its memory.
 """
 
 from __future__ import annotations
