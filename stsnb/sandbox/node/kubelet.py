@@ -200,7 +200,7 @@ class Kubelet:
             outcomes = [programs.run(ctx) for ctx in contexts]
             self.sb.engine.call_later(0, lambda: self._programs_started(run, contexts, outcomes))
 
-        threading.Thread(target=start, name="stsnb-sandbox-container-start", daemon=True).start()
+        self.runtime.submit(start)
 
     def _programs_started(self, run: _Run, contexts: list, outcomes: list) -> None:
         pod = self._current(run)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -69,6 +70,18 @@ class ContainerRuntime:
         self.pods: dict[str, _PodState] = {}
         self.network = PodNetwork(sb.store, self.servers)
         self.lock = threading.RLock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` (a container start's programs) on the runtime's workers, off the controller thread."""
+        with self.lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="stsnb-sandbox-programs")
+        self._pool.submit(fn)
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def state(self, uid: str) -> _PodState:
         with self.lock:
@@ -76,15 +89,24 @@ class ContainerRuntime:
 
     # ------------------------------------------------------------------ filesystems
     def filesystem(self, pod: dict, container: dict, make_root: Callable[[], FileSystem]) -> FileSystem:
-        """A fresh root filesystem for a container start, with the pod's volumes mounted."""
-        fs = make_root()
+        """A fresh root filesystem for a container start, with the pod's volumes mounted.
+
+        It is built when first used (most containers never look at their files), so a
+        thousand-pod StatefulSet starts no slower for having filesystems.
+        """
         volumes = {v.get("name"): v for v in (pod.get("spec") or {}).get("volumes") or []}
-        for m in container.get("volumeMounts") or []:
-            source = volumes.get(m.get("name"))
-            if source is None or not m.get("mountPath"):
-                continue
-            fs.mount(m["mountPath"], self._volume(pod, source), sub_path=m.get("subPath") or "",
-                     read_only=bool(m.get("readOnly")))
+
+        def build() -> FileSystem:
+            fs = make_root()
+            for m in container.get("volumeMounts") or []:
+                source = volumes.get(m.get("name"))
+                if source is None or not m.get("mountPath"):
+                    continue
+                fs.mount(m["mountPath"], self._volume(pod, source), sub_path=m.get("subPath") or "",
+                         read_only=bool(m.get("readOnly")))
+            return fs
+
+        fs = LazyFileSystem(build)
         self.state(pod["metadata"]["uid"]).fs[container["name"]] = fs
         return fs
 
@@ -230,6 +252,26 @@ class ContainerRuntime:
                                   f"failed to execute portforward in network namespace: failed to connect to "
                                   f"localhost:{port} inside namespace: connection refused") from None
         return HttpConnection(server, send, close)
+
+
+class LazyFileSystem:
+    """A :class:`FileSystem` built on first use; ``built`` says whether it has been."""
+
+    def __init__(self, build: Callable[[], FileSystem]) -> None:
+        self._build = build
+        self._fs: FileSystem | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def built(self) -> bool:
+        return self._fs is not None
+
+    def __getattr__(self, name: str):
+        if self._fs is None:
+            with self._lock:
+                if self._fs is None:
+                    self._fs = self._build()
+        return getattr(self._fs, name)
 
 
 class Attachment:

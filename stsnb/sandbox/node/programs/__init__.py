@@ -92,6 +92,8 @@ programs and nginx), :mod:`.files` (the file programs and ``tar``), :mod:`.net`
 
 from __future__ import annotations
 
+import dataclasses
+
 from .base import (IO, Exit, Forever, Killed, Limits, Outcome, ProgramContext, is_nginx, kubelet_expand, parse_image,
                    supported_programs)
 from .container import Container, write_managed_files
@@ -124,7 +126,7 @@ def container_argv(container: dict) -> list[str]:
 
 def new_container_fs(ctx: ProgramContext):
     """A fresh filesystem for the container of ``ctx``: its image's files and the kubelet-managed ones."""
-    c = Container(ctx, parse_image((ctx.container or {}).get("image") or ""))
+    c = Container(dataclasses.replace(ctx, fs=None), parse_image((ctx.container or {}).get("image") or ""))
     return c.fs
 
 

@@ -203,6 +203,9 @@ def p_nginx(c: Container, argv: list[str], io: IO) -> int:
 
 def _nginx_ports(c: Container) -> tuple[int, ...]:
     """The ports nginx listens on: the ``listen`` directives of its configuration files (80 by default)."""
+    mounts = [m.get("mountPath", "") for m in (c.ctx.container or {}).get("volumeMounts") or []]
+    if getattr(c.fs, "built", True) is False and not any(m.startswith("/etc/nginx") for m in mounts):
+        return (80,)  # the image's own configuration, untouched: no need to build the filesystem to read it
     ports: list[int] = []
     for conf in ("/etc/nginx/nginx.conf", *(f"/etc/nginx/conf.d/{n}" for n in _listdir(c, "/etc/nginx/conf.d")
                                             if n.endswith(".conf"))):
