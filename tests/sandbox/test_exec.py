@@ -297,3 +297,18 @@ def test_concurrent_exec_sessions_do_not_mix_their_output(core):
     for t in threads:
         t.join(30)
     assert results == {i: (f"{i}-1\n{i}-2\n{i}-3\n", "", 0) for i in range(4)}
+
+
+def test_a_request_without_websocket_is_refused_after_the_same_checks(core, sandbox, api):
+    running(core, pod("web"))
+    for name, code, text in (("nope", 404, 'pods "nope" not found'),
+                             ("web", 400, "exec over SPDY is not served by the stsnb sandbox")):
+        req = api.param_serialize("POST", f"/api/v1/namespaces/default/pods/{name}/exec",
+                                  query_params=[("command", "ls"), ("stdout", "true")],
+                                  header_params={"Connection": "Upgrade", "Upgrade": "SPDY/3.1",
+                                                 "X-Stream-Protocol-Version": "v4.channel.k8s.io"},
+                                  auth_settings=["BearerToken"])
+        resp = api.call_api(*req)
+        body = resp.read().decode()
+        assert resp.status == code and text in json.loads(body)["message"], body
+    assert not sandbox.internal_errors

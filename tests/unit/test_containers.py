@@ -235,3 +235,38 @@ def test_an_interactive_shell_on_a_terminal_echoes_prompts_and_exits():
     assert proc.wait(10) == 3 and codes == [3]
     text = b"".join(chunks).decode()
     assert text == "/ # echo hi\r\nhi\r\n/ # ecx\b \bho $HOSTNAME\r\nweb-0\r\n/ # exit 3\r\n"
+
+
+def test_spdy_frames_and_header_blocks_round_trip_with_the_draft_3_dictionary():
+    import struct
+    import zlib
+
+    from stsnb.sandbox.apiserver.spdy import (DICTIONARY, SYN_STREAM, Session, control_frame, data_frame,
+                                              decode_headers, encode_headers)
+    assert zlib.adler32(DICTIONARY) == 0xE3C6A7C2  # the DICTID spdystream's zlib streams carry
+    client = zlib.compressobj(zlib.Z_BEST_COMPRESSION, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, zdict=DICTIONARY)
+
+    def syn(stream_id: int, headers: dict) -> bytes:
+        block = client.compress(encode_headers(headers)) + client.flush(zlib.Z_SYNC_FLUSH)
+        return control_frame(SYN_STREAM, 0, struct.pack(">IIBB", stream_id, 0, 0, 0) + block)
+
+    class Kubelet:
+        def port_forward(self, namespace, name, port, send, close):
+            class Echo:
+                def feed(self, data):
+                    send(data.upper())
+            return Echo()
+
+    out: list[bytes] = []
+    session = Session(out.append, Kubelet(), "default", "web")
+    frames = syn(1, {"streamtype": "error", "port": "80", "requestid": "0"}) + \
+        syn(3, {"streamtype": "data", "port": "80", "requestid": "0"}) + data_frame(3, b"hello") + \
+        data_frame(3, b"", fin=True)
+    session.feed(frames[:7])  # frames may arrive in any split
+    session.feed(frames[7:])
+    server = zlib.decompressobj(zdict=DICTIONARY)
+    replies = [o for o in out if o[:4] == b"\x80\x03\x00\x02"]
+    assert [struct.unpack_from(">I", r, 8)[0] for r in replies] == [1, 3]
+    assert all(decode_headers(server.decompress(r[12:])) == {} for r in replies)
+    assert data_frame(3, b"HELLO") in out
+    assert out[-2:] == [data_frame(3, b"", fin=True), data_frame(1, b"", fin=True)]
