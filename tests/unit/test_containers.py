@@ -270,3 +270,19 @@ def test_spdy_frames_and_header_blocks_round_trip_with_the_draft_3_dictionary():
     assert all(decode_headers(server.decompress(r[12:])) == {} for r in replies)
     assert data_frame(3, b"HELLO") in out
     assert out[-2:] == [data_frame(3, b"", fin=True), data_frame(1, b"", fin=True)]
+
+
+def test_arithmetic_expansion_counts_loops_with_integers_only():
+    out, code = sh("i=0; while [ $i -lt 3 ]; do i=$((i + 1)); echo $i; done; echo $(( (7 - 10) / 2 )) $((7 % 3))")
+    assert (out, code) == ("1\n2\n3\n-1 1\n", 0)
+    out, code = sh("echo $((2 ** 99999))")
+    assert code == 2 and "arithmetic syntax error" in out
+
+
+def test_a_shell_at_a_prompt_reports_an_error_and_goes_on():
+    chunks: list[bytes] = []
+    proc = Process(_ctx("busybox", stdin=True), ["sh"], tty=False,
+                   on_output=lambda ch, d: chunks.append(d), on_exit=lambda c, r: None).start()
+    proc.write(b"echo 'unterminated\necho still here\nexit 4\n")
+    assert proc.wait(10) == 4
+    assert b"".join(chunks) == b"sh: syntax error: unterminated quoted string\nstill here\n"

@@ -61,8 +61,8 @@ Programs (each only where its image has it):
   quotes and backslashes; ``$VAR``, ``${VAR}``, ``$?``, ``$(command)`` and backquotes;
   ``NAME=value``; ``exit``, ``exec``, ``set -e``, ``export``, ``cd``, ``read``;
   redirections ``>``, ``>>``, ``<`` to files, ``N>&M`` and ``/dev/null``. Not supported
-  (a clear error, exit 2): ``&``, ``case``, functions, brace groups, subshells,
-  ``$((...))``. ``sh`` with no script exits 0 at once, unless the container has
+  (a clear error, exit 2): ``&``, ``case``, functions, brace groups, subshells.
+  ``$((...))`` does integer arithmetic (``+ - * / %``, comparisons, parentheses). ``sh`` with no script exits 0 at once, unless the container has
   ``stdin: true``: then it is an interactive shell (:class:`.process.Process`) that
   ``kubectl attach`` and ``kubectl run -it`` type into.
 

@@ -14,6 +14,7 @@ Every command and loop turn is a step counted against the program's
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
@@ -39,6 +40,30 @@ class Redirect:
 KEYWORDS = {"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac",
             "function", "select", "{", "}", "!", "[[", "]]"}
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+_ARITH_OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+              ast.FloorDiv: lambda a, b: int(a / b), ast.Div: lambda a, b: int(a / b),
+              ast.Mod: lambda a, b: a - b * int(a / b), ast.Lt: lambda a, b: a < b, ast.Gt: lambda a, b: a > b,
+              ast.LtE: lambda a, b: a <= b, ast.GtE: lambda a, b: a >= b, ast.Eq: lambda a, b: a == b,
+              ast.NotEq: lambda a, b: a != b}
+
+
+def _arith(node: ast.AST) -> int:
+    """Evaluate a parsed arithmetic expression of integers only (C's truncating division, as sh does)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = _arith(node.operand)
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITH_OPS:
+        a, b = _arith(node.left), _arith(node.right)
+        if abs(a) > 1 << 63 or abs(b) > 1 << 63 or (isinstance(node.op, ast.Mult) and abs(a * b) > 1 << 63):
+            raise ValueError("out of range")
+        return int(_ARITH_OPS[type(node.op)](a, b))
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _ARITH_OPS:
+        return int(_ARITH_OPS[type(node.ops[0])](_arith(node.left), _arith(node.comparators[0])))
+    raise ValueError("not arithmetic")
 
 
 class _RedirectFailed(Exception):
@@ -138,6 +163,9 @@ class Shell:
                 self.status = self.run_pipeline(stages, io) if len(stages) > 1 else self.run_node(node, io)
             except ShellError as e:
                 io.err(self.shell_error(str(e)))
+                if getattr(self, "interactive", False):  # a shell at a prompt reports the error and goes on
+                    self.status = 2
+                    return self.status
                 raise Exit(2) from None
             nxt = nodes[k][0] if k < len(nodes) else None
             if self.errexit and self.status != 0 and nxt not in ("&&", "||") and op not in ("&&", "||"):
@@ -271,6 +299,15 @@ class Shell:
         self.check_memory(len(out))
         return out
 
+    def arithmetic(self, expr: str) -> int:
+        """``$((expr))``: integers, variables, ``+ - * / %``, comparisons and parentheses, as POSIX sh has them."""
+        text = re.sub(r"\$?\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: self.env.get(m.group(1), "0") or "0", expr)
+        try:
+            tree = ast.parse(text.strip() or "0", mode="eval")
+            return _arith(tree.body)
+        except (SyntaxError, ValueError, ZeroDivisionError, RecursionError):
+            raise ShellError(f"arithmetic syntax error: {expr.strip()}") from None
+
     def variable(self, name: str) -> str:
         if name == "?":
             return str(self.status)
@@ -360,7 +397,8 @@ class Shell:
         c = text[i + 1]
         if c == "(":
             if i + 2 < n and text[i + 2] == "(":
-                raise ShellError("'$((': arithmetic is not supported by the stsnb sandbox shell")
+                end = find_paren(text, i + 1)
+                return str(self.arithmetic(text[i + 3:end - 1])), end + 1
             end = find_paren(text, i + 1)
             return self.substitute(text[i + 2:end], io), end + 1
         if c == "{":
@@ -512,6 +550,7 @@ BUILTINS: dict[str, Callable[[Container, list[str], IO], int]] = {
 
 def interactive(c: Container, io: IO) -> int:
     """A shell reading commands from its stdin: a prompt on a terminal, one line at a time, until EOF or ``exit``."""
+    c.interactive = True
     prompt = ("/ # " if c.cwd == "/" else f"{c.cwd} # ") if c.userland == "busybox" else "# "
     while True:
         if io.tty:
