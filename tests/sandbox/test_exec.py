@@ -268,13 +268,16 @@ def test_an_interactive_shell_pod_is_attached_to_and_exits_with_its_stdin(core, 
     name = running(core, spec)
     resp = stream(core.connect_get_namespaced_pod_attach, name, "default", container="main", stdin=True,
                   stdout=True, stderr=False, tty=True, _preload_content=False)
+    resp.write_channel(4, json.dumps({"Width": 120, "Height": 40}))  # the client's terminal size
     resp.write_stdin("echo attached $(hostname)\r")
     out = ""
     deadline = time.monotonic() + 10
-    while "attached shell\r\n" not in out and time.monotonic() < deadline:
+    while "attached shell\r\n/ # " not in out and time.monotonic() < deadline:
         resp.update(timeout=1)
         out += resp.read_stdout() or ""
     assert "echo attached $(hostname)\r\nattached shell\r\n/ # " in out
+    uid = core.read_namespaced_pod(name, "default").metadata.uid
+    assert sandbox.kubelet.runtime.pods[uid].main["main"].size == (120, 40)  # the resize was taken
     resp.write_stdin("exit 5\r")
     resp.run_forever(timeout=10)
     finish(resp)
@@ -312,3 +315,38 @@ def test_a_request_without_websocket_is_refused_after_the_same_checks(core, sand
         body = resp.read().decode()
         assert resp.status == code and text in json.loads(body)["message"], body
     assert not sandbox.internal_errors
+
+
+@pytest.mark.parametrize("protocol", ["v4.channel.k8s.io", "channel.k8s.io", "base64.channel.k8s.io",
+                                      "v4.base64.channel.k8s.io"])
+def test_the_older_channel_protocols_carry_output_and_the_error_as_upstream(core, sandbox, protocol):
+    import base64
+
+    import websocket
+    running(core, pod("web"))
+    url = (sandbox.url.replace("http", "ws") + "/api/v1/namespaces/default/pods/web/exec?command=sh&command=-c"
+           "&command=echo%20hi%3B%20exit%202&stdout=true&stderr=true")
+    token = sandbox.api_client().configuration.get_api_key_with_prefix("authorization")
+    ws = websocket.create_connection(url, subprotocols=[protocol],
+                                     header=[f"Authorization: {token}"] if token else None)
+    messages = []
+    try:
+        assert ws.getsubprotocol() == protocol
+        while True:
+            op, data = ws.recv_data(control_frame=False)
+            if op == websocket.ABNF.OPCODE_CLOSE:
+                break
+            messages.append(data)
+    finally:
+        ws.close()
+        ws.shutdown()
+    if "base64" in protocol:
+        decoded = [(m[0] - ord("0"), base64.b64decode(m[1:])) for m in messages]
+    else:
+        decoded = [(m[0], m[1:]) for m in messages]
+    assert decoded[0] == (1, b"") and (1, b"hi\n") in decoded
+    error = b"".join(d for ch, d in decoded if ch == 3)
+    if protocol.startswith("v4"):
+        assert json.loads(error)["details"]["causes"] == [{"reason": "ExitCode", "message": "2"}]
+    else:  # before v4 the error channel carries only a failure's message
+        assert error == b"command terminated with non-zero exit code: error executing command [sh -c echo hi; exit 2], exit code 2"
