@@ -350,3 +350,17 @@ def test_the_older_channel_protocols_carry_output_and_the_error_as_upstream(core
         assert json.loads(error)["details"]["causes"] == [{"reason": "ExitCode", "message": "2"}]
     else:  # before v4 the error channel carries only a failure's message
         assert error == b"command terminated with non-zero exit code: error executing command [sh -c echo hi; exit 2], exit code 2"
+
+
+def test_no_path_in_a_container_reaches_the_hosts_files_not_even_a_host_path_volume(core, tmp_path):
+    (tmp_path / "secret").write_text("host data\n")
+    spec = pod("box", "busybox", command=["sleep", "3600"],
+               volumeMounts=[{"name": "host", "mountPath": "/host"}, {"name": "tmp", "mountPath": "/hosttmp"}])
+    spec["spec"]["volumes"] = [{"name": "host", "hostPath": {"path": "/etc"}},
+                               {"name": "tmp", "hostPath": {"path": str(tmp_path)}}]
+    running(core, spec)
+    out, err, code = run_exec(core, "box", ["sh", "-c", "ls /host /hosttmp; cat /hosttmp/secret; "
+                                                        "echo written > /hosttmp/new; cat ../../../../etc/passwd"])
+    assert out.startswith("/host:\n\n/hosttmp:\nroot:x:0:0:root:/root:/bin/sh\n")  # empty dirs, busybox's passwd
+    assert err == "cat: can't open '/hosttmp/secret': No such file or directory\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret"]  # nothing was written on the host
