@@ -138,7 +138,7 @@ def test_exec_it_opens_an_interactive_shell_in_a_running_container(web):
     assert child.exitstatus == 4
 
 
-def test_attach_joins_a_running_shell_and_detaching_closes_its_stdin_once(web):
+def test_attach_joins_a_running_shell_whose_exit_completes_the_pod(web):
     web("run", "keeper", "--image=busybox", "--restart=Never", "-i", "--tty", "--attach=false", "--", "sh")
     web.wait("keeper to run", lambda: (web.obj("pods", "keeper") or {}).get("status", {}).get("phase") == "Running")
     child = _spawn(web, "attach", "-it", "keeper")
