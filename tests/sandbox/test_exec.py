@@ -364,3 +364,21 @@ def test_no_path_in_a_container_reaches_the_hosts_files_not_even_a_host_path_vol
     assert out.startswith("/host:\n\n/hosttmp:\nroot:x:0:0:root:/root:/bin/sh\n")  # empty dirs, busybox's passwd
     assert err == "cat: can't open '/hosttmp/secret': No such file or directory\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["secret"]  # nothing was written on the host
+
+
+def test_leaving_the_first_attach_closes_a_stdin_once_shells_input(core):
+    spec = pod("once", "busybox", command=["sh"], stdin=True, stdinOnce=True, tty=False)
+    spec["spec"]["restartPolicy"] = "Never"
+    name = running(core, spec)
+    resp = stream(core.connect_get_namespaced_pod_attach, name, "default", container="main", stdin=True,
+                  stdout=True, stderr=True, tty=False, _preload_content=False)
+    resp.write_stdin("echo before leaving\n")
+    out = ""
+    deadline = time.monotonic() + 10
+    while "before leaving" not in out and time.monotonic() < deadline:
+        resp.update(timeout=1)
+        out += resp.read_stdout() or ""
+    finish(resp)  # the client goes away without typing exit
+    done = wait_until(core.list_namespaced_pod, lambda p: p.metadata.name == name and p.status.phase == "Succeeded",
+                      "default")
+    assert done.status.container_statuses[0].state.terminated.exit_code == 0  # the shell read end of input
