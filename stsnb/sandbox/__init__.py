@@ -15,15 +15,22 @@ What it simulates, faithfully to upstream (see ``reference/kubernetes-semantics.
   Endpoints; a dynamic provisioner; a scheduler with per-node pod IP blocks;
   garbage collection through ownerReferences; namespace deletion;
 * a kubelet that "runs" a few known programs (nginx, busybox ``nslookup``,
-  ``hostname``, ``sleep`` …) in sandbox time, with pull failures and back-off;
+  ``hostname``, ``sleep``, ``sh`` with files, pipes and loops, ``wget``/``curl`` …)
+  in sandbox time, with pull failures and back-off; each container has an
+  in-memory filesystem from its image plus its volumes, and a claim's data
+  lives with its PersistentVolume (``node/containers.py``, ``node/runtime.py``);
+* ``pods/exec``, ``attach`` and ``portforward`` over WebSocket as kubectl 1.30+
+  and the official client speak them (``apiserver/streaming.py``);
 * CoreDNS's kubernetes plugin on a real UDP/TCP DNS port.
 
-What it does not: no containers run (nothing executes on the host), no
-network between pods, no exec/attach/port-forward, no RBAC (one user, who may do
-anything; ``SelfSubjectAccessReview`` answers allowed), no server-side apply, no
-admission webhooks, no CRDs. It authenticates: a bearer token made at each
-start (:attr:`Sandbox.token`) is in the kubeconfig and in every client it hands
-out; without it every endpoint but health and ``/version`` answers 401. A Deployment's
+What it does not: no real containers run (nothing executes on the host; the
+programs are simulations, bounded in steps and memory), no packets between
+pods (HTTP to pod and Service IPs is routed in process), no SPDY without
+WebSocket, no RBAC (one user, who may do anything; ``SelfSubjectAccessReview``
+answers allowed), no server-side apply, no admission webhooks, no CRDs. It
+authenticates: a bearer token made at each start (:attr:`Sandbox.token`) is in
+the kubeconfig and in every client it hands out; without it every endpoint but
+health and ``/version`` answers 401. A Deployment's
 ``pod-template-hash`` has upstream's alphabet and length but not its exact
 value (upstream hashes a Go-specific dump). Time runs ``speed`` times faster
 than the wall clock.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..core import errors
@@ -52,6 +52,8 @@ class Response:
     body: bytes | Iterator[bytes] = b""
     content_type: str = JSON
     headers: list[tuple[str, str]] = field(default_factory=list)
+    #: A protocol switch (WebSocket for exec, attach, port-forward): the server hands it the connection.
+    upgrade: Callable[[Any], None] | None = None
 
     @property
     def streaming(self) -> bool:
@@ -223,7 +225,13 @@ class Api:
             if m != "GET":
                 raise errors.method_not_allowed()
             return self._pod_log(r.namespace or "", r.name, q)
-        if r.subresource in ("exec", "attach", "portforward", "proxy"):
+        if r.subresource in ("exec", "attach", "portforward"):
+            if m not in ("GET", "POST"):
+                raise errors.method_not_allowed()
+            from .streaming import connect
+            return Response(101, upgrade=connect(self.sb, m, req.target, req.headers, r.namespace or "", r.name,
+                                                 r.subresource))
+        if r.subresource == "proxy":
             raise errors.bad_request(
                 f"{r.subresource} is not supported by the stsnb sandbox: its containers are simulated. "
                 "Read the container's output with `kubectl logs` (or GET .../log) instead")

@@ -189,6 +189,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         req = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
         resp = self.handle_request(req)
+        if resp.upgrade is not None:  # exec, attach, port-forward: the connection becomes a WebSocket
+            self.close_connection = True
+            with _Upgraded(self) as transport:
+                resp.upgrade(transport)
+            return
         self.send_response(resp.status)
         self.send_header("Content-Type", resp.content_type)
         self.send_header("Cache-Control", "no-cache, private")
@@ -264,6 +269,61 @@ class _Server(ThreadingHTTPServer):
         log.info("stsnb sandbox: connection from %s ended: %s: %s", client_address[0], type(exc).__name__, exc)
 
 
+class _Upgraded:
+    """The connection of an upgraded request, as :mod:`.streaming` uses it (bytes in, bytes out).
+
+    Reads and writes come from different threads (the session reads, the container's
+    output writes). A TLS connection must not read and write at once, so both hold one
+    lock, and a read takes it only once ``select`` (or TLS's own buffer) says bytes are
+    there. The client sent nothing after its request before reading our ``101``, so the
+    request reader holds no bytes of the WebSocket.
+    """
+
+    def __init__(self, handler: _Handler) -> None:
+        self.handler = handler
+        self.sock = handler.connection
+        head = handler.requestline + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in handler.headers.items())
+        self.raw_request = (head + "\r\n").encode("latin-1", "replace")
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> "_Upgraded":
+        self.handler.server.upgraded.add(self.sock)
+        self.sock.settimeout(1.0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handler.server.upgraded.discard(self.sock)
+        self.close()
+
+    def recv(self) -> bytes:
+        while True:
+            pending = getattr(self.sock, "pending", None)
+            if not (pending and pending()):
+                try:
+                    readable, _, _ = select.select([self.sock], [], [], 0.5)
+                except (OSError, ValueError):
+                    return b""
+                if not readable:
+                    continue
+            with self.lock:
+                try:
+                    return self.sock.recv(65536)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return b""
+
+    def send(self, data: bytes) -> None:
+        with self.lock:
+            self.sock.sendall(data)
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class ApiServer:
     """Serves a request handler on 127.0.0.1 in a background thread, behind an authentication check."""
 
@@ -274,6 +334,7 @@ class ApiServer:
                                                 "authenticate": staticmethod(authenticate or (lambda p, a: None))})
         self.httpd = _Server((host, port), handler)
         self.httpd.tls = tls
+        self.httpd.upgraded = set()  # connections taken over by WebSocket sessions, closed on stop
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                        name="stsnb-sandbox-api", daemon=True)
 
@@ -294,5 +355,10 @@ class ApiServer:
         self.thread.start()
 
     def stop(self) -> None:
+        for sock in list(self.httpd.upgraded):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self.httpd.shutdown()
         self.httpd.server_close()

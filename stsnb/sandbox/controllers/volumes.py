@@ -40,8 +40,9 @@ What a claim goes through:
 
 The provisioned volume's source names the provisioner: an ``nfs`` source for
 NFS provisioners (nfs-subdir-external-provisioner's path pattern
-``<namespace>-<claim>-<pv>``), a ``csi`` source for anything else. Nothing is
-stored anywhere.
+``<namespace>-<claim>-<pv>``), a ``csi`` source for anything else. What pods
+write to a volume is kept by the kubelet's container runtime
+(``node/containers.py``), keyed by the PV's uid, until the PV object is deleted.
 """
 
 from __future__ import annotations

@@ -57,6 +57,27 @@ class PodRuntime(Protocol):
         """What the container writes after its first ``sent`` characters, as it writes it."""
         ...
 
+    def check_running(self, namespace: str, name: str, container: str) -> Any:
+        """Raise the kubelet's refusal unless the container is running (before a stream is upgraded)."""
+        ...
+
+    def exec(self, namespace: str, name: str, container: str, command: list[str], *, tty: bool, stdin: bool,
+             on_output: Any, on_exit: Any) -> Any:
+        """Start ``command`` in the container; output as ``on_output(channel, bytes)``, then ``on_exit(code, reason)``."""
+        ...
+
+    def attach(self, namespace: str, name: str, container: str, on_output: Any) -> Any:
+        """Join the container's main process: its output, and its stdin if it reads one."""
+        ...
+
+    def container_running(self, uid: str, container: str) -> bool:
+        """True while the container of the pod with ``uid`` runs."""
+        ...
+
+    def port_forward(self, namespace: str, name: str, port: int, send: Any, close: Any) -> Any:
+        """A TCP connection to ``port`` of the pod: ``feed(bytes)`` it; replies come through ``send``."""
+        ...
+
 
 class Cluster(Protocol):
     """The composition root as its parts see it."""

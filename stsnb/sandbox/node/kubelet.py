@@ -26,6 +26,7 @@ from ..apiserver.registry import deep_copy
 from ..core import errors
 from ..core.cluster import Cluster
 from ..core.store import Event
+from .runtime import ContainerRuntime
 from .scheduler import Ipam
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class _Run:
     stage: str = "new"  # new, creating, running, exited, backoff, terminating, gone
     ip: str | None = None
     logs: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, str | None] = field(default_factory=dict)  # a terminated container's reason (OOMKilled)
     restarts: int = 0
     ignores_sigterm: bool = False
 
@@ -79,11 +81,14 @@ class Kubelet:
         self.runs: dict[str, _Run] = {}
         self.ipam = Ipam(sb.nodes, sb.rng)
         self._log_cv = threading.Condition()
+        self.runtime = ContainerRuntime(sb)
 
     def keys_for(self, ev: Event) -> list:
         if ev.plural == "pods":
             meta = ev.obj["metadata"]
             return [(meta["uid"], meta["namespace"], meta["name"])]
+        if ev.plural == "persistentvolumes" and ev.type == "DELETED":
+            self.runtime.pv_deleted(ev.obj["metadata"]["uid"])  # the volume's data goes with it
         return []
 
     # ------------------------------------------------------------------ state machine
@@ -99,6 +104,7 @@ class Kubelet:
                 self.ipam.release(run.ip)
                 with self._log_cv:
                     self._log_cv.notify_all()
+            self.runtime.pod_gone(uid)
             return
         if not pod["spec"].get("nodeName"):
             return
@@ -186,14 +192,28 @@ class Kubelet:
         pod = self._current(run)
         if pod is None or pod["metadata"].get("deletionTimestamp") or run.stage != "creating":
             return
-        from . import programs
+        contexts = [self._program_context(pod, c, run.ip) for c in pod["spec"]["containers"]]
+        run.stage = "starting"
+
+        def start() -> None:  # off the controller thread: a program may take a while before it is stopped
+            from . import programs
+            outcomes = [programs.run(ctx) for ctx in contexts]
+            self.sb.engine.call_later(0, lambda: self._programs_started(run, contexts, outcomes))
+
+        self.runtime.submit(start)
+
+    def _programs_started(self, run: _Run, contexts: list, outcomes: list) -> None:
+        pod = self._current(run)
+        if pod is None or pod["metadata"].get("deletionTimestamp") or run.stage != "starting":
+            return
         now = self.sb.clock.timestamp()
         statuses, all_running, exits = [], True, []
-        for c in pod["spec"]["containers"]:
-            ctx = self._program_context(pod, c, run.ip)
-            outcome = programs.run(ctx)
-            run.logs[c["name"]] = run.logs.get(c["name"], "") + outcome.output
+        for c, ctx, outcome in zip(pod["spec"]["containers"], contexts, outcomes):
+            run.logs[c["name"]] = run.logs.get(c["name"], "") + ("" if outcome.interactive else outcome.output)
             run.ignores_sigterm = run.ignores_sigterm or outcome.ignores_sigterm
+            self.runtime.started(run.uid, c["name"], run.ip, outcome.listens)
+            if outcome.interactive:
+                self._start_interactive(run, ctx)
             if outcome.exit_code is None:
                 statuses.append(self._running(c, now))
                 if outcome.sleep_seconds:
@@ -202,6 +222,7 @@ class Kubelet:
             else:
                 all_running = False
                 exits.append((c["name"], outcome.exit_code))
+                run.reasons[c["name"]] = outcome.reason
                 statuses.append(self._running(c, now))
         with self._log_cv:
             self._log_cv.notify_all()
@@ -215,6 +236,23 @@ class Kubelet:
         if exits:
             self._exited(run, dict(exits))
 
+    def _start_interactive(self, run: _Run, ctx) -> None:
+        """The container's shell reads its stdin: run it live (attach and ``kubectl run -it`` talk to it)."""
+        from . import programs
+        name = ctx.container["name"]
+
+        def log(text: str) -> None:
+            run.logs[name] = run.logs.get(name, "") + text
+            with self._log_cv:
+                self._log_cv.notify_all()
+
+        def exited(code: int, reason: str | None) -> None:
+            run.reasons[name] = reason
+            self.sb.engine.call_later(0, lambda: self._exited(run, {name: code}))
+
+        self.runtime.start_main(run.uid, ctx, programs.container_argv(ctx.container), bool(ctx.container.get("tty")),
+                                log, exited)
+
     def _program_context(self, pod: dict, container: dict, ip: str | None) -> ProgramContext:
         """What the container sees: its pod (with the IP just given), the cluster DNS and resolv.conf."""
         from . import programs  # imported on first use: dnspython is not loaded until a container starts
@@ -223,9 +261,12 @@ class Kubelet:
         if ip:
             status["podIP"] = ip
         zone = self.sb.zone
-        return programs.ProgramContext(pod={**pod, "status": status}, container=container,
-                                       resolve=self._resolve, nameserver="10.96.0.10",
-                                       search=[f"{ns}.svc.{zone}", f"svc.{zone}", zone])
+        ctx = programs.ProgramContext(pod={**pod, "status": status}, container=container,
+                                      resolve=self._resolve, nameserver="10.96.0.10",
+                                      search=[f"{ns}.svc.{zone}", f"svc.{zone}", zone],
+                                      network=self.runtime.connector(ip))
+        ctx.fs = self.runtime.filesystem(pod, container, lambda: programs.new_container_fs(ctx))
+        return ctx
 
     def _resolve(self, query: dns.message.Message) -> dns.message.Message:
         return self.sb.cluster_dns.resolve(query)
@@ -251,8 +292,9 @@ class Kubelet:
         for c, s in zip(pod["spec"]["containers"], pod["status"]["containerStatuses"]):
             if c["name"] in codes:
                 code = codes[c["name"]]
+                self.runtime.container_stopped(run.uid, c["name"])
                 term = {"containerID": s.get("containerID"), "exitCode": code, "finishedAt": now,
-                        "reason": "Completed" if code == 0 else "Error",
+                        "reason": run.reasons.pop(c["name"], None) or ("Completed" if code == 0 else "Error"),
                         "startedAt": (s.get("state", {}).get("running") or {}).get("startedAt", now)}
                 statuses.append({**s, "ready": False, "started": False, "state": {"terminated": term}})
             else:
@@ -299,6 +341,8 @@ class Kubelet:
         for c in pod["spec"]["containers"]:
             if prev == "running":
                 self.sb.registry.record_event(pod, "Normal", "Killing", f"Stopping container {c['name']}", "kubelet", node)
+
+        self.runtime.pod_stopped(run.uid)
 
         def finish() -> None:
             cur = self._current(run)
@@ -397,3 +441,52 @@ class Kubelet:
                     self._log_cv.wait(timeout=0.25)
 
         return follow(sent)
+
+    # ------------------------------------------------------------------ exec, attach, port-forward
+    def check_running(self, namespace: str, name: str, container: str) -> tuple[dict, _Run, dict]:
+        """The pod, its run and the container spec, if the container is running; else the kubelet's refusal."""
+        pod = self.sb.registry.get("pods", namespace, name)
+        run = self.runs.get(pod["metadata"]["uid"])
+        spec = next((c for c in pod["spec"]["containers"] if c["name"] == container), None)
+        state = next((s.get("state") or {} for s in (pod.get("status") or {}).get("containerStatuses") or []
+                      if s.get("name") == container), {})
+        if spec is None or run is None or run.stage not in ("running",) or "running" not in state:
+            raise errors.bad_request(f'unable to upgrade connection: container not found ("{container}")')
+        return pod, run, spec
+
+    def exec(self, namespace: str, name: str, container: str, command: list[str], *, tty: bool, stdin: bool,
+             on_output, on_exit):
+        """Start ``command`` in a running container (``kubectl exec``); the process is returned started."""
+        pod, run, spec = self.check_running(namespace, name, container)
+        ctx = self._program_context_for_exec(pod, spec, run)
+        return self.runtime.exec(run.uid, ctx, command, tty, stdin, on_output, on_exit)
+
+    def attach(self, namespace: str, name: str, container: str, on_output):
+        """Join the streams of a running container's main process (``kubectl attach``, ``kubectl run -it``)."""
+        pod, run, _ = self.check_running(namespace, name, container)
+        return self.runtime.attach(run.uid, container, on_output)
+
+    def container_running(self, uid: str, container: str) -> bool:
+        run = self.runs.get(uid)
+        if run is None or run.stage != "running":
+            return False
+        pod = self._current(run)
+        return pod is not None and any(s.get("name") == container and "running" in (s.get("state") or {})
+                                       for s in (pod.get("status") or {}).get("containerStatuses") or [])
+
+    def port_forward(self, namespace: str, name: str, port: int, send, close):
+        """A TCP connection to ``port`` of the pod (``kubectl port-forward``): feed it bytes, get bytes back."""
+        pod = self.sb.registry.get("pods", namespace, name)
+        run = self.runs.get(pod["metadata"]["uid"])
+        if run is None or run.stage != "running":
+            raise errors.bad_request(f"unable to upgrade connection: pod {name} is not running")
+        return self.runtime.port_forward(run.uid, port, send, close)
+
+    def _program_context_for_exec(self, pod: dict, container: dict, run: _Run):
+        from . import programs
+        zone, ns = self.sb.zone, pod["metadata"]["namespace"]
+        ctx = programs.ProgramContext(pod=pod, container=container, resolve=self._resolve, nameserver="10.96.0.10",
+                                      search=[f"{ns}.svc.{zone}", f"svc.{zone}", zone],
+                                      network=self.runtime.connector(run.ip))
+        ctx.fs = self.runtime.state(run.uid).fs.get(container["name"])
+        return ctx

@@ -12,9 +12,16 @@ image                       default ENTRYPOINT + CMD            userland
 ==========================  ==================================  ==========================
 ``busybox[:tag]``           ``sh``                              busybox (its version from the tag)
 ``alpine[:tag]``            ``/bin/sh``                         busybox (latest)
-``nginx[:tag]``             ``/docker-entrypoint.sh nginx -g    Debian (dash, coreutils); an
-                            'daemon off;'``                     ``-alpine`` tag: busybox
+``nginx[:tag]``             ``/docker-entrypoint.sh nginx -g    Debian (dash, coreutils, curl);
+                            'daemon off;'``                     an ``-alpine`` tag: busybox
+``…/nginx-slim[:tag]``      ``nginx -g 'daemon off;'``          Debian (the StatefulSet tutorial's)
 ==========================  ==================================  ==========================
+
+Each container start gets a filesystem of its own (:mod:`..containers`): the
+image's files (busybox's ``/bin`` and ``/etc/passwd``; nginx's
+``/usr/share/nginx/html/index.html``, ``/etc/nginx/nginx.conf`` and
+``conf.d/default.conf``), the kubelet-managed ``/etc/hosts``, ``/etc/hostname``
+and ``/etc/resolv.conf``, and the pod's volumes at their ``mountPath``.
 
 Programs (each only where its image has it):
 
@@ -33,21 +40,38 @@ Programs (each only where its image has it):
 * ``hostname [-s|-f|-d|-i]``: the short name (``spec.hostname`` or the pod name,
   truncated to 63 characters), ``-f`` the FQDN ``<hostname>.<subdomain>.<ns>.svc.<zone>``
   when a subdomain is set. ``setHostnameAsFQDN`` makes the FQDN the kernel hostname.
-* ``cat FILE...`` for ``/etc/hostname``, ``/etc/hosts`` (the kubelet-managed layout of
-  kubelet_pods.go ``managedHostsFileContent``, host aliases included) and
-  ``/etc/resolv.conf`` (as containerd writes it: ``search``, ``nameserver``,
-  ``options ndots:N``); other paths fail like the image's ``cat``.
+* ``cat``, ``ls [-la1]``, ``mkdir [-p]``, ``rm [-rf]``, ``rmdir``, ``touch``, ``cp``,
+  ``mv``, ``pwd``, ``head``/``tail [-n N]``, ``wc``, ``grep [-ivqcF]``, ``chmod``
+  (recorded, not enforced), ``env``/``printenv``, ``date``, ``test``/``[``, and ``tar
+  c|x|t [vzm] f ARCHIVE [-C DIR]`` (Python's ``tarfile``; enough for ``kubectl cp``),
+  over the container's filesystem, with busybox's or coreutils' messages.
+* ``wget [-q] [-O FILE|-] URL`` (busybox) and ``curl [-sSfiI] [-o FILE] URL`` (Debian):
+  HTTP to cluster names and IPs through the pod network (:mod:`..network`): a pod
+  IP, a Service's ClusterIP (ready endpoints, round-robin), ``localhost``.
 * ``echo``, ``true``, ``false``, ``sleep N|infinity`` (summed arguments, suffixes
-  s/m/h/d; PID 1 without a SIGTERM handler, so it waits out the grace period).
-* ``nginx`` (the nginx image): the entrypoint's configuration lines, then a server
-  that stays up; without ``-g 'daemon off;'`` it daemonizes and the container exits 0.
-* ``sh -c SCRIPT`` (and ``ash``, ``bash``): simple commands joined by ``;``, newlines,
-  ``&&`` and ``||``; single and double quotes and backslashes; ``$VAR``, ``${VAR}``,
-  ``$?``, ``$(command)`` and backquotes; ``NAME=value`` assignments; ``exit [N]``,
-  ``exec``, ``set -e``/``sh -e``; redirections ``>/dev/null``, ``2>/dev/null``,
-  ``2>&1``, ``>&2``. Not supported (a clear error, exit 2): pipes, ``&``, ``if``/``for``/
-  ``while``/``case``, functions, subshells, redirection to files. ``sh`` with no
-  script exits 0 at once, unless the container has ``stdin: true``, where it waits.
+  s/m/h/d; PID 1 without a SIGTERM handler, so it waits out the grace period; a
+  container's loop that sleeps for more than an hour in total counts as running for
+  ever; in ``kubectl exec`` a sleep really waits, in sandbox time).
+* ``nginx`` (the nginx images): the entrypoint's configuration lines, then a server
+  that stays up and serves its html directory on the ``listen`` ports of its
+  configuration; without ``-g 'daemon off;'`` it daemonizes and the container exits 0.
+* ``sh -c SCRIPT`` (and ``ash``, ``bash``; :mod:`.shell`, :mod:`.grammar`): lists
+  joined by ``;``, newlines, ``&&`` and ``||``; pipelines (``|``, one stage after the
+  other); ``if``/``elif``/``else``, ``while``, ``until`` and ``for NAME in WORDS``;
+  quotes and backslashes; ``$VAR``, ``${VAR}``, ``$?``, ``$(command)`` and backquotes;
+  ``NAME=value``; ``exit``, ``exec``, ``set -e``, ``export``, ``cd``, ``read``;
+  redirections ``>``, ``>>``, ``<`` to files, ``N>&M`` and ``/dev/null``. Not supported
+  (a clear error, exit 2): ``&``, ``case``, functions, brace groups, subshells.
+  ``$((...))`` does integer arithmetic (``+ - * / %``, comparisons, parentheses). ``sh`` with no script exits 0 at once, unless the container has
+  ``stdin: true``: then it is an interactive shell (:class:`.process.Process`) that
+  ``kubectl attach`` and ``kubectl run -it`` type into.
+
+Every program run is bounded (:class:`Limits`): 20,000 commands or loop turns
+without sleeping or waiting for input, and 4 MiB of shell variables. Past the
+first the program is stopped with exit code 137 (reason ``Error``: a real
+container would keep burning CPU instead); past the second it is killed with 137
+and reason ``OOMKilled``, as the kernel's OOM killer does to a container over its
+memory limit.
 
 An unknown command prints the shell's ``not found`` line plus a line naming the
 programs the sandbox runs, and exits 127 (a real runtime would fail an exec-form
@@ -59,17 +83,24 @@ the sleep are ``output_after_sleep`` and ``exit_code_after_sleep`` (output after
 several sleeps is all reported at the end of the total).
 
 The package, by job: :mod:`.base` (the context and outcome types, images,
-streams), :mod:`.shell` (``sh -c``), :mod:`.container` (what a container sees
-and how it finds a program), :mod:`.commands` (the small programs and nginx),
-:mod:`.nslookup` (busybox ``nslookup``).
+streams, limits), :mod:`.grammar` and :mod:`.shell` (``sh``), :mod:`.container`
+(what a container sees and how it finds a program), :mod:`.commands` (the small
+programs and nginx), :mod:`.files` (the file programs and ``tar``), :mod:`.net`
+(``wget``, ``curl``), :mod:`.nslookup` (busybox ``nslookup``), :mod:`.process`
+(a program with live streams: exec sessions and interactive shells).
 """
 
 from __future__ import annotations
 
-from .base import IO, Exit, Forever, Outcome, ProgramContext, kubelet_expand, parse_image, supported_programs
-from .container import Container
+import dataclasses
 
-__all__ = ["ProgramContext", "Outcome", "run", "supported_programs"]
+from .base import (IO, Exit, Forever, Killed, Limits, Outcome, ProgramContext, is_nginx, kubelet_expand, parse_image,
+                   supported_programs)
+from .container import Container, write_managed_files
+from .process import Process
+
+__all__ = ["ProgramContext", "Outcome", "Limits", "Process", "run", "supported_programs", "container_argv",
+           "parse_image", "is_nginx", "new_container_fs"]
 
 
 def run(ctx: ProgramContext) -> Outcome:
@@ -81,19 +112,29 @@ def run(ctx: ProgramContext) -> Outcome:
                        exit_code=128, runs_forever=False)
 
 
+def container_argv(container: dict) -> list[str]:
+    """The container's process as the runtime starts it: ``command`` (or ENTRYPOINT) then ``args`` (or CMD)."""
+    image = parse_image(container.get("image") or "")
+    command = [str(a) for a in container.get("command") or []]
+    args = [str(a) for a in container.get("args") or []]
+    if command:
+        return command + args
+    if image is not None:
+        return list(image.entrypoint) + (args or list(image.cmd))
+    return args
+
+
+def new_container_fs(ctx: ProgramContext):
+    """A fresh filesystem for the container of ``ctx``: its image's files and the kubelet-managed ones."""
+    c = Container(dataclasses.replace(ctx, fs=None), parse_image((ctx.container or {}).get("image") or ""))
+    return c.fs
+
+
 def _run(ctx: ProgramContext) -> Outcome:
     container = ctx.container or {}
     image = parse_image(container.get("image") or "")
     c = Container(ctx, image)
-    command = [str(a) for a in container.get("command") or []]
-    args = [str(a) for a in container.get("args") or []]
-    if command:
-        argv = command + args
-    elif image is not None:
-        argv = list(image.entrypoint) + (args or list(image.cmd))
-    else:
-        argv = args
-    argv = [kubelet_expand(a, c.env) for a in argv]
+    argv = [kubelet_expand(a, c.env) for a in container_argv(container)]
     if not argv:
         known = "busybox, alpine and nginx"
         return Outcome(output=f"stsnb sandbox: image {container.get('image')!r} is not one the sandbox knows "
@@ -107,13 +148,26 @@ def _run(ctx: ProgramContext) -> Outcome:
         status = e.code
     except Forever as f:
         forever, status = f, 0
+    except Killed as k:
+        c.acc.write(k.message + "\n")
+        return Outcome(output="".join(c.acc.before) + "".join(c.acc.after), exit_code=k.code, runs_forever=False,
+                       reason=k.reason)
     before, after = "".join(c.acc.before), "".join(c.acc.after)
     slept = c.acc.slept or None
     if forever is not None:
+        waits_on_stdin = bool(container.get("stdin")) and not forever.handles_sigterm and not forever.listens \
+            and not slept
         return Outcome(output=before, exit_code=None, runs_forever=True, sleep_seconds=slept,
                        ignores_sigterm=not forever.handles_sigterm, output_after_sleep=after,
-                       exit_code_after_sleep=None)
+                       exit_code_after_sleep=None, listens=forever.listens,
+                       interactive=waits_on_stdin and _reads_stdin(argv))
     if slept:
         return Outcome(output=before, exit_code=None, runs_forever=True, sleep_seconds=slept,
                        ignores_sigterm=True, output_after_sleep=after, exit_code_after_sleep=status & 0xFF)
     return Outcome(output=before, exit_code=status & 0xFF, runs_forever=False)
+
+
+def _reads_stdin(argv: list[str]) -> bool:
+    """A shell without a script (``sh``, ``/bin/sh -i``): with ``stdin: true`` it reads commands from its stdin."""
+    name = argv[0].rsplit("/", 1)[-1] if argv else ""
+    return name in ("sh", "ash", "bash") and "-c" not in " ".join(argv[1:]).split()

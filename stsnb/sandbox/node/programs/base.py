@@ -11,11 +11,14 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import dns.message
 import dns.name
 import dns.rdatatype
+
+if TYPE_CHECKING:
+    from ..containers import FileSystem
 
 T = dns.rdatatype  # record types
 LATEST_BUSYBOX = (1, 37)
@@ -31,6 +34,23 @@ class ProgramContext:
     nameserver: str  # "10.96.0.10"
     search: list[str]  # ["<ns>.svc.cluster.local", "svc.cluster.local", "cluster.local"]
     ndots: int = 5
+    fs: FileSystem | None = None  # the container's filesystem (a fresh one from the image when None)
+    network: Callable[..., Any] | None = None  # in-cluster TCP: ``network(ip, port, request) -> response``
+    limits: Limits | None = None  # the bounds of one program run (:class:`Limits` by default)
+    sleep: Callable[[float], None] | None = None  # really wait (exec sessions); None: add up sleeps
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one program run may use before the sandbox stops it.
+
+    ``steps``: commands and loop turns run without sleeping or waiting for input (the
+    sandbox's stand-in for CPU time: a busy loop would otherwise hold a thread for ever);
+    ``memory``: bytes of shell variables and of any one word being built (``a=$a$a``).
+    """
+
+    steps: int = 20_000
+    memory: int = 4 * 1024 * 1024
 
 
 @dataclass
@@ -44,12 +64,20 @@ class Outcome:
     ignores_sigterm: bool = False  # e.g. busybox `sleep` as PID 1: terminates only after the grace period
     output_after_sleep: str = ""  # written when the sleep ends
     exit_code_after_sleep: int | None = 0  # how it exits then; None = it keeps running (e.g. a server)
+    reason: str | None = None  # the terminated state's reason when not Completed/Error (OOMKilled)
+    listens: tuple[int, ...] = ()  # TCP ports the program serves (nginx: the ``listen`` ports of its config)
+    interactive: bool = False  # a shell reading its stdin (``stdin: true``): the kubelet keeps it running
 
 
-PROGRAMS = ("cat", "echo", "false", "hostname", "nginx", "nslookup", "sh", "sleep", "true")
+PROGRAMS = ("cat", "chmod", "cp", "curl", "date", "echo", "env", "false", "grep", "head", "hostname", "ls", "mkdir",
+            "mv", "nginx", "nslookup", "printenv", "pwd", "rm", "rmdir", "sh", "sleep", "tail", "tar", "test", "touch",
+            "true", "wc", "wget")
+_COMMON = frozenset({"cat", "chmod", "cp", "date", "echo", "env", "false", "grep", "head", "hostname", "ls", "mkdir",
+                     "mv", "printenv", "pwd", "rm", "rmdir", "sh", "sleep", "tail", "tar", "test", "[", "touch", "true",
+                     "wc"})
 USERLAND = {  # what each image family has of them
-    "busybox": frozenset({"sh", "ash", "cat", "echo", "false", "hostname", "nslookup", "sleep", "true", "busybox"}),
-    "debian": frozenset({"sh", "bash", "cat", "echo", "false", "hostname", "sleep", "true"}),
+    "busybox": _COMMON | {"ash", "nslookup", "busybox", "wget"},
+    "debian": _COMMON | {"bash", "curl"},
 }
 
 
@@ -69,6 +97,16 @@ class Image:
     cmd: tuple[str, ...]
     userland: str  # "busybox" or "debian"
     busybox: tuple[int, int]  # the busybox version, for nslookup
+    nginx: bool = False  # serves files with nginx (nginx, registry.k8s.io/nginx-slim)
+
+
+def is_nginx(name: str) -> bool:
+    """Whether an image (its last path part, without tag) behaves as nginx.
+
+    ``nginx`` and the tutorial's ``registry.k8s.io/nginx-slim``; the image catalogue
+    may replace this with its own table.
+    """
+    return name in ("nginx", "nginx-slim")
 
 
 def parse_image(image: str) -> Image | None:
@@ -85,7 +123,9 @@ def parse_image(image: str) -> Image | None:
     if name == "nginx":
         userland = "busybox" if "alpine" in tag else "debian"
         return Image(name, tag, ("/docker-entrypoint.sh",), ("nginx", "-g", "daemon off;"), userland,
-                      LATEST_BUSYBOX)
+                     LATEST_BUSYBOX, nginx=True)
+    if is_nginx(name):  # nginx-slim: no entrypoint script, nginx in the foreground
+        return Image(name, tag, (), ("nginx", "-g", "daemon off;"), "debian", LATEST_BUSYBOX, nginx=True)
     return None
 
 
@@ -112,6 +152,14 @@ def kubelet_expand(s: str, env: dict[str, str]) -> str:
 # ------------------------------------------------------------------ control flow
 
 
+class Killed(Exception):
+    """The sandbox stopped the program: it went past one of its :class:`Limits` (or was told to stop)."""
+
+    def __init__(self, reason: str, message: str, code: int = 137) -> None:
+        super().__init__(message)
+        self.reason, self.message, self.code = reason, message, code
+
+
 class Exit(Exception):
     def __init__(self, code: int) -> None:
         super().__init__(code)
@@ -121,9 +169,10 @@ class Exit(Exception):
 class Forever(Exception):
     """The process does not end by itself (a server, ``sleep infinity``, a shell waiting on stdin)."""
 
-    def __init__(self, handles_sigterm: bool = False) -> None:
+    def __init__(self, handles_sigterm: bool = False, listens: tuple[int, ...] = ()) -> None:
         super().__init__()
         self.handles_sigterm = handles_sigterm
+        self.listens = listens
 
 
 class ShellError(Exception):
@@ -142,11 +191,59 @@ class Acc:
         (self.after if self.slept else self.before).append(s)
 
 
-class IO:
-    """A process's stdout and stderr: callables taking text, ``None`` for ``/dev/null``."""
+class Input:
+    """A process's stdin: text that is all there (a file, a pipe) or that arrives (a terminal, an exec stream).
 
-    def __init__(self, out: Callable[[str], None] | None, err: Callable[[str], None] | None) -> None:
+    Bytes are carried as text decoded with ``surrogateescape``, so binary data (``tar``) round-trips.
+    """
+
+    def __init__(self, text: str = "", more: Callable[[], str | None] | None = None) -> None:
+        self._buf = text
+        self._more = more  # blocks for the next piece; None at end of input
+
+    @property
+    def live(self) -> bool:
+        """True while more input may arrive (a terminal or an exec stream that is still open)."""
+        return self._more is not None or bool(self._buf)
+
+    def _fill(self) -> bool:
+        if self._more is None:
+            return False
+        piece = self._more()
+        if piece is None:
+            self._more = None
+            return False
+        self._buf += piece
+        return True
+
+    def readline(self) -> str | None:
+        while "\n" not in self._buf:
+            if not self._fill():
+                break
+        if not self._buf:
+            return None
+        line, sep, rest = self._buf.partition("\n")
+        self._buf = rest
+        return line + sep
+
+    def read(self) -> str:
+        while self._fill():
+            pass
+        out, self._buf = self._buf, ""
+        return out
+
+
+EMPTY_INPUT = Input()
+
+
+class IO:
+    """A process's stdin, stdout and stderr: callables taking text (``None`` for ``/dev/null``) and an :class:`Input`."""
+
+    def __init__(self, out: Callable[[str], None] | None, err: Callable[[str], None] | None,
+                 stdin: Input | None = None, tty: bool = False) -> None:
         self.stdout, self.stderr = out, err
+        self.stdin = stdin if stdin is not None else Input()
+        self.tty = tty
 
     def out(self, s: str) -> None:
         if self.stdout is not None and s:

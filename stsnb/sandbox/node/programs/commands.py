@@ -71,15 +71,18 @@ def _echo_escapes(text: str) -> tuple[str, bool]:
 
 def p_cat(c: Container, argv: list[str], io: IO) -> int:
     status = 0
-    for path in argv[1:] or ["-"]:
+    for path in [a for a in argv[1:] if a != "-u"] or ["-"]:
         if path == "-":
-            continue  # stdin: nothing attached
+            io.out(io.stdin.read())
+            continue
         content = c.file(path)
         if content is None:
+            why = "Is a directory" if c.fs.is_dir(path, c.cwd) else "No such file or directory"
             if c.userland == "debian":
-                io.err(f"cat: {path}: No such file or directory\n")
+                io.err(f"cat: {path}: {why}\n")
             else:
-                io.err(f"cat: can't open '{path}': No such file or directory\n")
+                io.err(f"cat: can't open '{path}': {why}\n" if why != "Is a directory"
+                       else f"cat: read error: {why}\n")
             status = 1
             continue
         io.out(content)
@@ -149,10 +152,22 @@ def p_sleep(c: Container, argv: list[str], io: IO) -> int:
                 io.err(f"sleep: invalid number '{a}'\n")
             return 1
         total += float(m.group(1)) * _SLEEP_UNITS[m.group(2) or "s"]
+    if c.ctx.sleep is not None:  # an exec session or interactive shell: really wait (in sandbox time)
+        c.ctx.sleep(total)
+        c.steps = 0
+        return 0
     if math.isinf(total):
         raise Forever()
     c.acc.slept += total
+    c.steps = 0  # a sleeping program is not busy
+    if c.acc.slept > SLEEP_HORIZON:
+        raise Forever()  # a loop that sleeps for ever: the container keeps running
     return 0
+
+
+#: Sandbox seconds of summed sleeps after which a container's program counts as running for ever
+#: (``while true; do …; sleep 5; done``); what it writes after that is not simulated.
+SLEEP_HORIZON = 3600.0
 
 
 _ENTRYPOINT_LINES = (
@@ -182,8 +197,31 @@ def p_nginx(c: Container, argv: list[str], io: IO) -> int:
                "nginx: configuration file /etc/nginx/nginx.conf test is successful\n")
         return 0
     if re.search(r"daemon\s+off\s*;", directives):
-        raise Forever(handles_sigterm=True)
+        raise Forever(handles_sigterm=True, listens=_nginx_ports(c))
     return 0  # daemonized: the foreground process exits
+
+
+def _nginx_ports(c: Container) -> tuple[int, ...]:
+    """The ports nginx listens on: the ``listen`` directives of its configuration files (80 by default)."""
+    mounts = [m.get("mountPath", "") for m in (c.ctx.container or {}).get("volumeMounts") or []]
+    if getattr(c.fs, "built", True) is False and not any(m.startswith("/etc/nginx") for m in mounts):
+        return (80,)  # the image's own configuration, untouched: no need to build the filesystem to read it
+    ports: list[int] = []
+    for conf in ("/etc/nginx/nginx.conf", *(f"/etc/nginx/conf.d/{n}" for n in _listdir(c, "/etc/nginx/conf.d")
+                                            if n.endswith(".conf"))):
+        text = c.file(conf) or ""
+        for line in text.splitlines():
+            m = re.match(r"\s*listen\s+(?:[0-9.]+:)?(\d+)", line)
+            if m and int(m.group(1)) not in ports:
+                ports.append(int(m.group(1)))
+    return tuple(ports) or (80,)
+
+
+def _listdir(c: Container, path: str) -> list[str]:
+    try:
+        return c.fs.listdir(path)
+    except Exception:
+        return []
 
 
 

@@ -13,9 +13,10 @@ import dns.message
 import dns.rcode
 import dns.reversename
 
-from . import commands, nslookup
-from .base import (IO, LATEST_BUSYBOX, PROGRAMS, USERLAND, Acc, Image, ProgramContext, T, ip_or_none, kubelet_expand,
-                   printable)
+from .. import containers
+from . import commands, files, net, nslookup
+from .base import (IO, LATEST_BUSYBOX, PROGRAMS, USERLAND, Acc, Image, Limits, ProgramContext, T, ip_or_none,
+                   kubelet_expand, printable)
 from .shell import BUILTINS, Shell, p_sh
 
 _BIN_DIRS = ("/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/")
@@ -48,6 +49,16 @@ class Container(Shell):
         ips = [p.get("ip") for p in status.get("podIPs") or [] if p.get("ip")]
         self.pod_ips = [status["podIP"]] if status.get("podIP") else ips  # podIP is the one the kubelet just set
         self.env = self._environment()
+        self.cwd = (ctx.container or {}).get("workingDir") or "/"
+        self.steps = 0
+        self.limits = ctx.limits or Limits()
+        if ctx.fs is None:
+            ctx.fs = new_filesystem(self)
+        self.fs = ctx.fs
+
+    def managed_files(self) -> dict[str, str]:
+        """The files the kubelet writes into every container (``/etc/hosts``, ``/etc/hostname``, resolv.conf)."""
+        return {p: self.kubelet_file(p) or "" for p in ("/etc/hostname", "/etc/hosts", "/etc/resolv.conf")}
 
     # ----- files the kubelet and runtime write
 
@@ -84,6 +95,13 @@ class Container(Shell):
         return entries
 
     def file(self, path: str) -> str | None:
+        """A file's text from the container's filesystem, or None."""
+        try:
+            return self.fs.read(path, self.cwd).decode("utf-8", "surrogateescape")
+        except containers.FsError:
+            return None
+
+    def kubelet_file(self, path: str) -> str | None:
         if path == "/etc/hostname":
             return self.nodename + "\n"
         if path == "/etc/hosts":
@@ -113,7 +131,7 @@ class Container(Shell):
 
     def available(self, name: str) -> bool:
         if name in ("nginx", "/docker-entrypoint.sh"):
-            return self.image is not None and self.image.name == "nginx"
+            return self.image is not None and self.image.nginx and (name == "nginx" or self.image.name == "nginx")
         return name in USERLAND[self.userland]
 
     def not_found(self, name: str, io: IO, in_shell: bool) -> int:
@@ -217,4 +235,23 @@ PROGRAM_FUNCS = {
     "sleep": commands.p_sleep, "true": commands.p_true, "false": commands.p_false,
     "hostname": commands.p_hostname, "nslookup": nslookup.p_nslookup, "nginx": commands.p_nginx,
     "/docker-entrypoint.sh": commands.p_entrypoint, "busybox": commands.p_busybox,
+    "ls": files.p_ls, "mkdir": files.p_mkdir, "rm": files.p_rm, "rmdir": files.p_rmdir, "touch": files.p_touch,
+    "cp": files.p_cp, "mv": files.p_mv, "pwd": files.p_pwd, "head": files.p_head, "tail": files.p_tail,
+    "wc": files.p_wc, "grep": files.p_grep, "chmod": files.p_chmod, "tar": files.p_tar, "env": files.p_env,
+    "printenv": files.p_printenv, "date": files.p_date, "test": files.p_test, "[": files.p_test,
+    "wget": net.p_wget, "curl": net.p_curl,
 }
+
+
+def new_filesystem(c: Container) -> containers.FileSystem:
+    """A filesystem for a container started without one: its image's files plus the kubelet-managed ones."""
+    image = c.image
+    fs = containers.FileSystem(containers.image_root(c.userland, bool(image and image.nginx)))
+    write_managed_files(fs, c)
+    return fs
+
+
+def write_managed_files(fs: containers.FileSystem, c: Container) -> None:
+    for path, text in c.managed_files().items():
+        fs.write(path, text.encode())
+    fs.root.used = 0

@@ -1,22 +1,27 @@
-"""The sandbox's ``sh``: simple commands joined by ``;``, ``&&``, ``||`` and newlines.
+"""The sandbox's ``sh``: lists, pipelines, ``if``/``while``/``until``/``for``, expansions and redirections.
 
-What it runs (the package docstring has the whole list): single and double
-quotes and backslashes; ``$VAR``, ``${VAR}``, ``$?``, ``$(command)`` and
-backquotes; ``NAME=value`` assignments; the builtins ``exit``, ``exec``,
-``set -e``, ``export``, ``:``, ``true``, ``false``, ``cd``; redirections
-``>/dev/null``, ``2>/dev/null``, ``2>&1``, ``>&2``. Anything else (pipes,
-``&``, compound commands, functions, subshells, redirection to files) is a
-clear error with exit status 2. Error texts follow the image's shell: busybox
-``ash`` (``sh: ...``) or Debian's ``dash`` (``sh: 1: ...``).
+The grammar is in :mod:`.grammar`; this runs it. What it runs (the package docstring
+has the whole list): single and double quotes and backslashes; ``$VAR``, ``${VAR}``,
+``$?``, ``$(command)`` and backquotes; ``NAME=value`` assignments; the builtins
+``exit``, ``exec``, ``set -e``, ``export``, ``:``, ``true``, ``false``, ``cd``,
+``read``; redirections ``>``, ``>>``, ``<`` to files in the container's filesystem,
+``N>&M`` and ``/dev/null``. Anything else (``&``, ``case``, functions, subshells,
+arithmetic) is a clear error with exit status 2. Error texts follow the image's
+shell: busybox ``ash`` (``sh: ...``) or Debian's ``dash`` (``sh: 1: ...``).
+Every command and loop turn is a step counted against the program's
+:class:`~.base.Limits`, and every variable and word against its memory.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from .base import IO, Exit, Forever, ShellError
+from ..containers import FsError
+from .base import IO, Exit, Forever, Input, Killed, ShellError
+from .grammar import For, If, Loop, Simple, find_backquote, find_paren, parse
 
 if TYPE_CHECKING:
     from .container import Container
@@ -37,6 +42,60 @@ KEYWORDS = {"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+_ARITH_OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+              ast.FloorDiv: lambda a, b: int(a / b), ast.Div: lambda a, b: int(a / b),
+              ast.Mod: lambda a, b: a - b * int(a / b), ast.Lt: lambda a, b: a < b, ast.Gt: lambda a, b: a > b,
+              ast.LtE: lambda a, b: a <= b, ast.GtE: lambda a, b: a >= b, ast.Eq: lambda a, b: a == b,
+              ast.NotEq: lambda a, b: a != b}
+
+
+def _arith(node: ast.AST) -> int:
+    """Evaluate a parsed arithmetic expression of integers only (C's truncating division, as sh does)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = _arith(node.operand)
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITH_OPS:
+        a, b = _arith(node.left), _arith(node.right)
+        if abs(a) > 1 << 63 or abs(b) > 1 << 63 or (isinstance(node.op, ast.Mult) and abs(a * b) > 1 << 63):
+            raise ValueError("out of range")
+        return int(_ARITH_OPS[type(node.op)](a, b))
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _ARITH_OPS:
+        return int(_ARITH_OPS[type(node.ops[0])](_arith(node.left), _arith(node.comparators[0])))
+    raise ValueError("not arithmetic")
+
+
+class _RedirectFailed(Exception):
+    """A redirection could not be set up; the shell said why and the command does not run."""
+
+
+class _FileWriter:
+    """Output redirected to a file: each write appends (a full volume fails the write, as ``ENOSPC`` does)."""
+
+    def __init__(self, shell: "Shell", path: str, cwd: str, err) -> None:
+        self.shell, self.path, self.cwd, self.err = shell, path, cwd, err
+        self.failed = False
+
+    def __call__(self, text: str) -> None:
+        if self.failed:
+            return
+        try:
+            self.shell.fs.write(self.path, text.encode("utf-8", "surrogateescape"), self.cwd, append=True)
+        except FsError as e:
+            self.failed = True
+            if self.err is not None:
+                self.err(f"write error: {e.strerror}\n")
+
+
+def _ash_strerror(s: str) -> str:
+    return "nonexistent directory" if s == "No such file or directory" else s
+
+
+def _dash_strerror(s: str) -> str:
+    return {"No such file or directory": "Directory nonexistent"}.get(s, s)
+
+
 class Shell:
     """The command language of ``sh -c``: lists, simple commands, expansions, redirections.
 
@@ -49,6 +108,28 @@ class Shell:
     status: int
     errexit: bool
     userland: str
+    fs: object  # containers.FileSystem
+    cwd: str
+    steps: int
+    limits: object  # base.Limits
+
+    def tick(self) -> None:
+        """Count one step; past the limit the program is stopped (a busy loop must not hold the thread)."""
+        self.steps += 1
+        cancel = getattr(self, "cancel", None)
+        if cancel is not None and cancel.is_set():
+            raise Killed("Killed", "")
+        if self.steps > self.limits.steps:
+            raise Killed("Error", f"stsnb sandbox: the program ran {self.limits.steps} commands without sleeping or "
+                                  "waiting for input, the sandbox's limit for one program; it was stopped "
+                                  "(a real container would go on using CPU)")
+
+    def check_memory(self, extra: int) -> None:
+        """Stop the program when its variables (plus ``extra`` bytes being built) pass the memory limit."""
+        used = extra + sum(len(k) + len(v) for k, v in self.env.items())
+        if used > self.limits.memory:
+            raise Killed("OOMKilled", f"stsnb sandbox: the program's variables grew past {self.limits.memory} "
+                                      "bytes, the sandbox's memory limit for one program; it was killed")
 
     def execute(self, argv: list[str], io: IO, in_shell: bool) -> int:
         raise NotImplementedError
@@ -60,30 +141,90 @@ class Shell:
 
     def run_script(self, script: str, io: IO) -> int:
         try:
-            items = split_list(script)
+            nodes = parse(script)
         except ShellError as e:
             io.err(self.shell_error(str(e)))
             return 2
-        for k, (op, text) in enumerate(items):
-            if op == "&&" and self.status != 0:
-                continue
-            if op == "||" and self.status == 0:
+        return self.run_nodes(nodes, io)
+
+    def run_nodes(self, nodes: list[tuple], io: IO) -> int:
+        """Run parsed commands with their operators: ``;``, ``&&``, ``||`` and pipelines (``|``)."""
+        k = 0
+        while k < len(nodes):
+            op, node = nodes[k]
+            stages = [node]
+            while k + 1 < len(nodes) and nodes[k + 1][0] == "|":
+                k += 1
+                stages.append(nodes[k][1])
+            k += 1
+            if op == "&&" and self.status != 0 or op == "||" and self.status == 0:
                 continue
             try:
-                self.status = self.run_simple(text, io)
+                self.status = self.run_pipeline(stages, io) if len(stages) > 1 else self.run_node(node, io)
             except ShellError as e:
                 io.err(self.shell_error(str(e)))
+                if getattr(self, "interactive", False):  # a shell at a prompt reports the error and goes on
+                    self.status = 2
+                    return self.status
                 raise Exit(2) from None
-            nxt = items[k + 1][0] if k + 1 < len(items) else None
+            nxt = nodes[k][0] if k < len(nodes) else None
             if self.errexit and self.status != 0 and nxt not in ("&&", "||") and op not in ("&&", "||"):
                 raise Exit(self.status)
         return self.status
 
+    def run_pipeline(self, stages: list, io: IO) -> int:
+        """``a | b | c``, one stage after the other: each stage's output is the next one's input."""
+        data: str | None = None
+        status = 0
+        for n, stage in enumerate(stages):
+            captured: list[str] = []
+            last = n == len(stages) - 1
+            stage_io = IO(io.stdout if last else captured.append, io.stderr,
+                          io.stdin if data is None else Input(data), tty=io.tty and last)
+            saved = dict(self.env)
+            try:
+                status = self.run_node(stage, stage_io)
+            except Exit as e:
+                status = e.code
+            finally:
+                self.env = saved  # each stage runs in a subshell
+            data = "".join(captured)
+            self.check_memory(len(data))
+        return status
+
+    def run_node(self, node: object, io: IO) -> int:
+        if isinstance(node, Simple):
+            return self.run_simple(node.text, io)
+        if isinstance(node, If):
+            for cond, body in node.branches:
+                if self.run_nodes(cond, io) == 0:
+                    return self.run_nodes(body, io)
+            self.status = 0
+            return self.run_nodes(node.orelse, io) if node.orelse else 0
+        if isinstance(node, Loop):
+            status = 0
+            while True:
+                self.tick()
+                ok = self.run_nodes(node.condition, io) == 0
+                if ok == node.until:
+                    return status
+                status = self.run_nodes(node.body, io)
+        if isinstance(node, For):
+            values = [w for w in self.words(node.words, io) if isinstance(w, str)] if node.has_in else []
+            status = 0
+            for value in values:
+                self.tick()
+                self.env[node.name] = value
+                status = self.run_nodes(node.body, io)
+            return status
+        raise ShellError(f"unknown command {node!r}")
+
     def run_simple(self, text: str, io: IO) -> int:
+        self.tick()
         first = text.split(None, 1)[0] if text.split() else ""
         if first in KEYWORDS or first.startswith("(") or first.endswith("()"):
-            raise ShellError(f"'{first}': not supported by the stsnb sandbox shell, which runs simple commands "
-                              "joined by ;, && and || (with quotes, $VAR and $(...))")
+            raise ShellError(f"'{first}': not supported by the stsnb sandbox shell, which runs simple commands, "
+                              "pipelines, if, while, until and for (with quotes, $VAR and $(...))")
         tokens = self.words(text, io)
         redirects = [t for t in tokens if isinstance(t, Redirect)]
         words = [t for t in tokens if isinstance(t, str)]
@@ -91,10 +232,14 @@ class Shell:
         while words and "=" in words[0] and NAME_RE.fullmatch(words[0].split("=", 1)[0]):
             key, _, value = words.pop(0).partition("=")
             assigns[key] = value
+        try:
+            io = self.redirect(io, redirects)
+        except _RedirectFailed:
+            return 2 if self.userland == "debian" else 1
         if not words:
             self.env.update(assigns)
+            self.check_memory(0)
             return 0
-        io = self.redirect(io, redirects)
         saved = dict(self.env)
         self.env.update(assigns)
         try:
@@ -104,30 +249,64 @@ class Shell:
                 self.env = saved
 
     def redirect(self, io: IO, redirects: list[Redirect]) -> IO:
-        fds = {1: io.stdout, 2: io.stderr}
+        """The command's IO after its redirections: ``>``, ``>>``, ``<`` to files, ``N>&M``, ``/dev/null``."""
+        fds: dict[int, object] = {1: io.stdout, 2: io.stderr}
+        stdin = io.stdin
         for r in redirects:
-            if r.op in (">", ">>") and r.target == "/dev/null":
-                fds[r.fd] = None
-            elif r.op == ">&" and r.target in ("1", "2"):
-                fds[r.fd] = fds[int(r.target)]
-            elif r.op == "<" and r.target == "/dev/null":
-                pass
-            else:
-                raise ShellError(f"redirection '{r.fd}{r.op}{r.target}': not supported by the stsnb sandbox shell "
-                                  "(only >/dev/null, 2>/dev/null, 2>&1 and >&2)")
-        return IO(fds.get(1), fds.get(2))
+            target = r.target
+            if any(ch in target for ch in "$'\"\\`"):
+                target = "".join(w for w in self.words(target, io) if isinstance(w, str))
+            if r.op == ">&":
+                if target in ("1", "2"):
+                    fds[r.fd] = fds[int(target)]
+                    continue
+                raise ShellError(f"{target}: bad file descriptor")
+            if target == "/dev/null":
+                if r.op == "<":
+                    stdin = Input()
+                else:
+                    fds[r.fd] = None
+                continue
+            if r.op == "<":
+                try:
+                    stdin = Input(self.fs.read(target, self.cwd).decode("utf-8", "surrogateescape"))
+                except FsError as e:
+                    io.err(self.shell_error(f"can't open '{target}': {e.strerror}" if self.userland == "busybox"
+                                            else f"cannot open {target}: {_dash_strerror(e.strerror)}"))
+                    raise _RedirectFailed() from None
+                continue
+            try:
+                self.fs.write(target, b"", self.cwd, append=r.op == ">>")
+            except FsError as e:
+                io.err(self.shell_error(f"can't create {target}: {_ash_strerror(e.strerror)}"
+                                        if self.userland == "busybox"
+                                        else f"cannot create {target}: {_dash_strerror(e.strerror)}"))
+                raise _RedirectFailed() from None
+            fds[r.fd] = _FileWriter(self, target, self.cwd, io.stderr)
+        return IO(fds.get(1), fds.get(2), stdin, tty=io.tty and fds.get(1) is io.stdout)
 
     def substitute(self, script: str, io: IO) -> str:
         """``$(script)``: run in a subshell (its variables stay its own), stdout captured."""
         captured: list[str] = []
         saved = dict(self.env)
         try:
-            self.status = self.run_script(script, IO(captured.append, io.stderr))
+            self.status = self.run_script(script, IO(captured.append, io.stderr, io.stdin))
         except Exit as e:
             self.status = e.code
         finally:
             self.env = saved
-        return "".join(captured).rstrip("\n")
+        out = "".join(captured).rstrip("\n")
+        self.check_memory(len(out))
+        return out
+
+    def arithmetic(self, expr: str) -> int:
+        """``$((expr))``: integers, variables, ``+ - * / %``, comparisons and parentheses, as POSIX sh has them."""
+        text = re.sub(r"\$?\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: self.env.get(m.group(1), "0") or "0", expr)
+        try:
+            tree = ast.parse(text.strip() or "0", mode="eval")
+            return _arith(tree.body)
+        except (SyntaxError, ValueError, ZeroDivisionError, RecursionError):
+            raise ShellError(f"arithmetic syntax error: {expr.strip()}") from None
 
     def variable(self, name: str) -> str:
         if name == "?":
@@ -144,7 +323,7 @@ class Shell:
 
     def words(self, text: str, io: IO) -> list:
         """Split one simple command into words and redirections, expanding as it goes."""
-        w = _Words()
+        w = _Words(self.limits.memory, self)
         i, n = 0, len(text)
         while i < n:
             c = text[i]
@@ -197,17 +376,17 @@ class Shell:
                 return i + 1
             if d == "\\" and i + 1 < n and text[i + 1] in '$`"\\\n':
                 if text[i + 1] != "\n":
-                    w.cur.append(text[i + 1])
+                    w.add(text[i + 1])
                 i += 2
             elif d == "$":
                 value, i = self.dollar(text, i, io)
-                w.cur.append(value)
+                w.add(value)
             elif d == "`":
                 end = find_backquote(text, i)
-                w.cur.append(self.substitute(text[i + 1:end], io))
+                w.add(self.substitute(text[i + 1:end], io))
                 i = end + 1
             else:
-                w.cur.append(d)
+                w.add(d)
                 i += 1
 
     def dollar(self, text: str, i: int, io: IO) -> tuple[str, int]:
@@ -218,7 +397,8 @@ class Shell:
         c = text[i + 1]
         if c == "(":
             if i + 2 < n and text[i + 2] == "(":
-                raise ShellError("'$((': arithmetic is not supported by the stsnb sandbox shell")
+                end = find_paren(text, i + 1)
+                return str(self.arithmetic(text[i + 3:end - 1])), end + 1
             end = find_paren(text, i + 1)
             return self.substitute(text[i + 2:end], io), end + 1
         if c == "{":
@@ -242,14 +422,18 @@ class Shell:
 class _Words:
     """The words and redirections of one simple command, as they are scanned."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 1 << 62, shell: Shell | None = None) -> None:
         self.out: list = []  # words (str) and Redirects
         self.cur: list[str] = []  # pieces of the word being scanned
         self.have = False  # a word is being scanned (it may be empty: "")
+        self.size, self.limit, self.shell = 0, limit, shell
 
     def add(self, text: str) -> None:
         self.cur.append(text)
         self.have = True
+        self.size += len(text)
+        if self.size > self.limit and self.shell is not None:
+            self.shell.check_memory(self.size)
 
     def flush(self) -> None:
         if self.have:
@@ -296,145 +480,6 @@ class _Words:
         return i
 
 
-def find_paren(text: str, i: int) -> int:
-    """The index of the ``)`` matching the ``(`` at ``text[i]``, skipping quotes."""
-    depth, j, n = 0, i, len(text)
-    while j < n:
-        c = text[j]
-        if c == "\\":
-            j += 2
-            continue
-        if c == "'":
-            end = text.find("'", j + 1)
-            if end < 0:
-                break
-            j = end + 1
-            continue
-        if c == '"':
-            j += 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            j += 1
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return j
-        j += 1
-    raise ShellError("syntax error: unterminated $(")
-
-
-def find_backquote(text: str, i: int) -> int:
-    j = i + 1
-    while j < len(text):
-        if text[j] == "\\":
-            j += 2
-            continue
-        if text[j] == "`":
-            return j
-        j += 1
-    raise ShellError("syntax error: unterminated `")
-
-
-def _closing_double_quote(script: str, i: int) -> int:
-    """The index of the ``"`` that closes the one at ``script[i]`` (a ``$(...)`` inside may hold quotes)."""
-    j, n = i + 1, len(script)
-    while j < n and script[j] != '"':
-        if script[j] == "\\":
-            j += 2
-        elif script[j] == "$" and j + 1 < n and script[j + 1] == "(":
-            j = find_paren(script, j + 1) + 1
-        else:
-            j += 1
-    if j >= n:
-        raise ShellError("syntax error: unterminated quoted string")
-    return j
-
-
-def split_list(script: str) -> list[tuple[str | None, str]]:
-    """Split a script into simple commands with the operator before each (None, ";", "&&", "||")."""
-    items: list[tuple[str | None, str]] = []
-    buf: list[str] = []
-    op: str | None = None
-    i, n = 0, len(script)
-
-    def flush(next_op: str | None, hard: bool) -> None:
-        nonlocal buf, op
-        text = "".join(buf).strip()
-        if not text:
-            if hard or op in ("&&", "||"):
-                raise ShellError(f"syntax error: unexpected \"{next_op or op}\"")
-            buf = []
-            return
-        items.append((op, text))
-        buf, op = [], next_op
-
-    while i < n:
-        c = script[i]
-        if c == "\\":
-            buf.append(script[i:i + 2])
-            i += 2
-        elif c == "'":
-            end = script.find("'", i + 1)
-            if end < 0:
-                raise ShellError("syntax error: unterminated quoted string")
-            buf.append(script[i:end + 1])
-            i = end + 1
-        elif c == '"':
-            j = _closing_double_quote(script, i)
-            buf.append(script[i:j + 1])
-            i = j + 1
-        elif c == "`":
-            end = find_backquote(script, i)
-            buf.append(script[i:end + 1])
-            i = end + 1
-        elif c == "$" and i + 1 < n and script[i + 1] == "(":
-            end = find_paren(script, i + 1)
-            buf.append(script[i:end + 1])
-            i = end + 1
-        elif c == "#" and (not buf or buf[-1][-1:] in (" ", "\t", "\n")):
-            while i < n and script[i] != "\n":
-                i += 1
-        elif c == "\n":
-            if "".join(buf).strip():
-                flush(";", False)
-            elif op in ("&&", "||"):
-                pass  # a newline may follow && and ||
-            i += 1
-        elif c == ";":
-            if script[i:i + 2] == ";;":
-                raise ShellError('syntax error: unexpected ";;"')
-            flush(";", True)
-            i += 1
-        elif c == "&":
-            if script[i:i + 2] == "&&":
-                flush("&&", True)
-                i += 2
-            elif buf and buf[-1][-1:] in (">", "<"):
-                buf.append(c)
-                i += 1
-            else:
-                raise ShellError("'&': background jobs are not supported by the stsnb sandbox shell")
-        elif c == "|":
-            if script[i:i + 2] == "||":
-                flush("||", True)
-                i += 2
-            else:
-                raise ShellError("'|': pipes are not supported by the stsnb sandbox shell")
-        elif c in "()" and not "".join(buf).strip():
-            raise ShellError(f"'{c}': subshells are not supported by the stsnb sandbox shell")
-        else:
-            buf.append(c)
-            i += 1
-    if "".join(buf).strip():
-        flush(None, False)
-    elif op in ("&&", "||"):
-        raise ShellError("syntax error: unexpected end of file")
-    return items
-
-
 def b_exit(c: Container, argv: list[str], io: IO) -> int:
     if len(argv) > 1:
         try:
@@ -468,11 +513,59 @@ def b_export(c: Container, argv: list[str], io: IO) -> int:
     return 0
 
 
+def b_cd(c: Container, argv: list[str], io: IO) -> int:
+    target = argv[1] if len(argv) > 1 else c.env.get("HOME", "/")
+    from ..containers import join, split_path
+    path = join(split_path(target, c.cwd))
+    if not c.fs.is_dir(path):
+        why = "Not a directory" if c.fs.exists(path) else "No such file or directory"
+        io.err(c.shell_error(f"cd: can't cd to {target}: {why}" if c.userland == "busybox"
+                             else f"cd: can't cd to {target}"))
+        return 2 if c.userland == "debian" else 1
+    c.cwd = path
+    c.env["PWD"] = path
+    return 0
+
+
+def b_read(c: Container, argv: list[str], io: IO) -> int:
+    names = [a for a in argv[1:] if not a.startswith("-")] or ["REPLY"]
+    line = io.stdin.readline()
+    if line is None:
+        for n in names:
+            c.env[n] = ""
+        return 1
+    parts = line.rstrip("\n").split(None, len(names) - 1)
+    for k, n in enumerate(names):
+        c.env[n] = parts[k] if k < len(parts) else ""
+    c.check_memory(0)
+    return 0
+
+
 BUILTINS: dict[str, Callable[[Container, list[str], IO], int]] = {
     "exit": b_exit, "exec": b_exec, "set": b_set, "export": b_export,
     ":": lambda c, a, io: 0, "true": lambda c, a, io: 0, "false": lambda c, a, io: 1,
-    "cd": lambda c, a, io: 0,
+    "cd": b_cd, "read": b_read,
 }
+
+
+def interactive(c: Container, io: IO) -> int:
+    """A shell reading commands from its stdin: a prompt on a terminal, one line at a time, until EOF or ``exit``."""
+    c.interactive = True
+    prompt = ("/ # " if c.cwd == "/" else f"{c.cwd} # ") if c.userland == "busybox" else "# "
+    while True:
+        if io.tty:
+            io.out(prompt)
+        line = io.stdin.readline()
+        if line is None:
+            if io.tty:
+                io.out("\n")
+            return c.status
+        c.steps = 0  # waiting for input is not busy
+        try:
+            c.run_script(line, io)
+        except Exit as e:
+            return e.code
+        prompt = ("/ # " if c.cwd == "/" else f"{c.cwd} # ") if c.userland == "busybox" else "# "
 
 
 def p_sh(c: Container, argv: list[str], io: IO) -> int:
@@ -497,6 +590,8 @@ def p_sh(c: Container, argv: list[str], io: IO) -> int:
             else:
                 io.err(f"sh: can't open '{args[0]}': No such file or directory\n")
             return 2
+        if io.stdin.live:
+            return interactive(c, io)
         container = c.ctx.container or {}
         if container.get("stdin"):
             if container.get("tty"):

@@ -1,0 +1,218 @@
+"""The pod network: which pod answers a TCP connection to an IP and port, and what nginx sends back.
+
+There are no sockets between sandbox pods. A program that connects (``wget``,
+``curl``, a port-forward) asks :class:`PodNetwork` for the server at an
+address, the way kube-proxy and the CNI would route it:
+
+* a pod IP reaches that pod, if a container of it serves the port (nginx serves
+  the ``listen`` ports of its configuration, 80 by default);
+* a Service's ClusterIP reaches one of its **ready** endpoints (EndpointSlices),
+  the service port mapped to the endpoint's port, chosen round-robin (kube-proxy
+  picks at random); a Service without ready endpoints refuses the connection;
+* ``127.0.0.1`` is the calling pod itself.
+
+Anything else is refused (``Connection refused``). HTTP requests and responses are
+parsed and written with ``h11``; nginx answers as its default configuration does:
+files from ``/usr/share/nginx/html`` (``index.html`` for a directory), ``403
+Forbidden`` for a directory without an index (``autoindex`` is off), ``404 Not
+Found``, ``405 Not Allowed`` for methods other than GET and HEAD.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import itertools
+import mimetypes
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+import h11
+
+from .containers import NGINX_HTML, FileSystem, FsError, join, split_path
+
+#: The nginx version in ``Server:`` headers and error pages, by image name.
+NGINX_VERSIONS = {"nginx": "1.27.3", "nginx-slim": "1.11.13"}
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    target: str
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class Refused(OSError):
+    """Nothing listens there (``ECONNREFUSED``)."""
+
+
+Server = Callable[[HttpRequest], HttpResponse]
+
+
+def nginx_server(fs: FileSystem, version: str) -> Server:
+    """nginx with the image's default configuration, serving ``fs``'s html directory."""
+
+    def page(status: int, reason: str) -> bytes:
+        return (f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+                f"<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx/{version}</center>\r\n"
+                "</body>\r\n</html>\r\n").encode()
+
+    def serve(req: HttpRequest) -> HttpResponse:
+        now = email.utils.formatdate(usegmt=True)
+        base = [("Server", f"nginx/{version}"), ("Date", now)]
+
+        def error(status: int, reason: str) -> HttpResponse:
+            body = page(status, reason)
+            return HttpResponse(status, reason, base + [("Content-Type", "text/html"),
+                                                        ("Content-Length", str(len(body)))],
+                                b"" if req.method == "HEAD" else body)
+
+        if req.method not in ("GET", "HEAD"):
+            return error(405, "Not Allowed")
+        path = req.target.split("?", 1)[0].split("#", 1)[0] or "/"
+        full = join(split_path(path, "/"))
+        local = NGINX_HTML + (full if full != "/" else "/")
+        try:
+            if fs.is_dir(local):
+                if not path.endswith("/"):
+                    resp = error(301, "Moved Permanently")
+                    resp.headers.append(("Location", f"{path}/"))
+                    return resp
+                index = next((f"{local.rstrip('/')}/{n}" for n in ("index.html", "index.htm")
+                              if fs.exists(f"{local.rstrip('/')}/{n}") and not fs.is_dir(f"{local.rstrip('/')}/{n}")),
+                             None)
+                if index is None:
+                    return error(403, "Forbidden")
+                local = index
+            data = fs.read(local)
+            st = fs.stat(local)
+        except FsError:
+            return error(404, "Not Found")
+        ctype = mimetypes.guess_type(local)[0] or "application/octet-stream"
+        headers = base + [("Content-Type", ctype), ("Content-Length", str(len(data))),
+                          ("Last-Modified", email.utils.formatdate(st.mtime, usegmt=True)),
+                          ("Connection", "keep-alive"), ("ETag", f'"{int(st.mtime):x}-{len(data):x}"'),
+                          ("Accept-Ranges", "bytes")]
+        return HttpResponse(200, "OK", headers, b"" if req.method == "HEAD" else data)
+
+    return serve
+
+
+class PodNetwork:
+    """Routes connections to pod servers: pod IPs, Service ClusterIPs (ready endpoints), loopback."""
+
+    def __init__(self, store, servers: Callable[[str], dict[int, Server]]) -> None:
+        self.store = store
+        self._servers = servers  # pod IP -> {port: server} of its running containers
+        self._turn = itertools.count()
+
+    def connect(self, ip: str, port: int, own_ip: str | None = None) -> Server:
+        """The server at ``ip:port`` as seen from a pod with ``own_ip``; raises :class:`Refused`."""
+        if ip.startswith("127.") or ip == "::1":
+            ip = own_ip or ip
+        served = self._servers(ip)
+        if served:
+            if port in served:
+                return served[port]
+            raise Refused(f"connect to {ip} port {port} failed: Connection refused")
+        target = self._service_endpoint(ip, port)
+        if target is not None:
+            pod_ip, pod_port = target
+            served = self._servers(pod_ip)
+            if pod_port in served:
+                return served[pod_port]
+        raise Refused(f"connect to {ip} port {port} failed: Connection refused")
+
+    def _service_endpoint(self, ip: str, port: int) -> tuple[str, int] | None:
+        for svc in self.store.list("services"):
+            spec = svc.get("spec") or {}
+            if spec.get("clusterIP") != ip:
+                continue
+            sport = next((p for p in spec.get("ports") or [] if p.get("port") == port), None)
+            if sport is None:
+                return None
+            meta = svc["metadata"]
+            ready: list[tuple[str, int]] = []
+            for es in self.store.list("endpointslices", meta["namespace"]):
+                if (es["metadata"].get("labels") or {}).get("kubernetes.io/service-name") != meta["name"]:
+                    continue
+                eport = next((p.get("port") for p in es.get("ports") or []
+                              if p.get("name", "") == sport.get("name", "")), None)
+                if eport is None:
+                    continue
+                for ep in es.get("endpoints") or []:
+                    if (ep.get("conditions") or {}).get("ready") is False:
+                        continue
+                    ready += [(a, eport) for a in ep.get("addresses") or []]
+            if not ready:
+                return None
+            return ready[next(self._turn) % len(ready)]
+        return None
+
+
+class HttpConnection:
+    """One TCP connection to a simulated HTTP server, bytes in and out (what a port-forward carries).
+
+    Requests are parsed and responses written with ``h11``; a malformed request gets
+    nginx's ``400 Bad Request`` and the connection closes.
+    """
+
+    def __init__(self, server: Server, send: Callable[[bytes], None], close: Callable[[], None]) -> None:
+        self.server, self.send, self.close = server, send, close
+        self.conn = h11.Connection(h11.SERVER)
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def feed(self, data: bytes) -> None:
+        with self.lock:
+            if self.closed:
+                return
+            self.conn.receive_data(data)
+            self._drain()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                event = self.conn.next_event()
+            except h11.RemoteProtocolError:
+                self._respond(HttpResponse(400, "Bad Request", [("Connection", "close")], b""), close=True)
+                return
+            if event is h11.NEED_DATA or event is h11.PAUSED:
+                if event is h11.PAUSED and self.conn.our_state is h11.DONE and self.conn.their_state is h11.DONE:
+                    try:
+                        self.conn.start_next_cycle()
+                        continue
+                    except h11.LocalProtocolError:
+                        pass
+                return
+            if isinstance(event, h11.ConnectionClosed):
+                self.closed = True
+                self.close()
+                return
+            if isinstance(event, h11.Request):
+                self._request = HttpRequest(event.method.decode(), event.target.decode("latin-1"),
+                                            [(k.decode(), v.decode("latin-1")) for k, v in event.headers])
+            elif isinstance(event, h11.EndOfMessage):
+                self._respond(self.server(self._request), close=False)
+
+    def _respond(self, resp: HttpResponse, close: bool) -> None:
+        headers = [(k, v) for k, v in resp.headers if k.lower() not in ("connection",)]
+        try:
+            out = self.conn.send(h11.Response(status_code=resp.status, headers=headers, reason=resp.reason.encode()))
+            out += self.conn.send(h11.Data(data=resp.body)) if resp.body else b""
+            out += self.conn.send(h11.EndOfMessage())
+        except h11.LocalProtocolError:
+            out, close = b"", True
+        self.send(out)
+        if close or self.conn.our_state is h11.MUST_CLOSE:
+            self.closed = True
+            self.close()

@@ -1,0 +1,499 @@
+"""The file programs: ``ls``, ``mkdir``, ``rm``, ``touch``, ``cp``, ``mv``, ``head``, ``tail``, ``grep``, ``tar`` …
+
+They work on the container's in-memory filesystem (:mod:`..containers`), never
+the host's. Messages follow the image's userland: busybox (``can't remove
+'x'``) or GNU coreutils as Debian ships them (``cannot remove 'x'``), in the C
+locale containers run with. ``tar`` is Python's :mod:`tarfile` over the same
+filesystem, enough for ``kubectl cp`` (``tar cf - PATH``, ``tar -xmf - -C DIR``).
+"""
+
+from __future__ import annotations
+
+import io as _io
+import re
+import stat as _stat
+import tarfile
+import time
+from typing import TYPE_CHECKING
+
+from ..containers import ENOENT, FsError, join, split_path
+from .base import IO
+
+if TYPE_CHECKING:
+    from .container import Container
+
+
+def _bb(c: Container) -> bool:
+    return c.userland == "busybox"
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _flags(argv: list[str]) -> tuple[str, list[str]]:
+    """Short options (``-rf`` → ``rf``) and operands; ``--`` ends the options."""
+    flags, rest, ended = "", [], False
+    for a in argv[1:]:
+        if ended or not a.startswith("-") or a == "-":
+            rest.append(a)
+        elif a == "--":
+            ended = True
+        elif a.startswith("--"):
+            flags += {"--recursive": "r", "--force": "f", "--parents": "p", "--all": "a"}.get(a, "")
+        else:
+            flags += a[1:]
+    return flags, rest
+
+
+def _mode_string(is_dir: bool, mode: int) -> str:
+    return _stat.filemode((_stat.S_IFDIR if is_dir else _stat.S_IFREG) | mode)
+
+
+def p_ls(c: Container, argv: list[str], io: IO) -> int:
+    flags, paths = _flags(argv)
+    status, blocks = 0, []
+    for path in paths or ["."]:
+        try:
+            st = c.fs.stat(path, c.cwd)
+        except FsError as e:
+            io.err(f"ls: {path}: {e.strerror}\n" if _bb(c) else f"ls: cannot access '{path}': {e.strerror}\n")
+            status = 2 if not _bb(c) else 1
+            continue
+        names = c.fs.listdir(path, c.cwd) if st.is_dir and "d" not in flags else [path]
+        if "a" in flags and st.is_dir and "d" not in flags:
+            names = [".", "..", *names]
+        elif "A" not in flags:
+            names = [n for n in names if not n.startswith(".") or n == path]
+        base = path if st.is_dir and "d" not in flags else None
+        lines = []
+        for n in names:
+            if "l" in flags:
+                full = n if base is None else f"{base.rstrip('/')}/{n}"
+                s = c.fs.stat(full, c.cwd) if n not in (".", "..") else st
+                when = time.strftime("%b %e %H:%M", time.gmtime(s.mtime))
+                lines.append(f"{_mode_string(s.is_dir, s.mode)}    1 root     root     {s.size:>9} {when} {n}")
+            else:
+                lines.append(n)
+        blocks.append((path, lines))
+    for k, (path, lines) in enumerate(blocks):
+        if len(blocks) > 1:
+            io.out(("\n" if k else "") + f"{path}:\n")
+        if "l" in flags:
+            io.out("".join(f"{line}\n" for line in lines))
+        elif io.tty and "1" not in flags:
+            io.out("  ".join(lines) + ("\n" if lines else ""))
+        else:
+            io.out("".join(f"{line}\n" for line in lines))
+    return status
+
+
+def p_mkdir(c: Container, argv: list[str], io: IO) -> int:
+    flags, paths = _flags(argv)
+    status = 0
+    for path in paths:
+        try:
+            if "p" in flags:
+                c.fs.makedirs(path, c.cwd)
+            else:
+                c.fs.mkdir(path, c.cwd)
+        except FsError as e:
+            io.err(f"mkdir: can't create directory '{path}': {e.strerror}\n" if _bb(c)
+                   else f"mkdir: cannot create directory '{path}': {e.strerror}\n")
+            status = 1
+    return status
+
+
+def p_rm(c: Container, argv: list[str], io: IO) -> int:
+    flags, paths = _flags(argv)
+    status = 0
+    for path in paths:
+        try:
+            c.fs.remove(path, c.cwd, recursive="r" in flags or "R" in flags)
+        except FsError as e:
+            if e.strerror == ENOENT and "f" in flags:
+                continue
+            if e.strerror == "Is a directory":
+                io.err(f"rm: '{path}' is a directory\n" if _bb(c) else f"rm: cannot remove '{path}': Is a directory\n")
+            else:
+                io.err(f"rm: can't remove '{path}': {e.strerror}\n" if _bb(c)
+                       else f"rm: cannot remove '{path}': {e.strerror}\n")
+            status = 1
+    return status
+
+
+def p_rmdir(c: Container, argv: list[str], io: IO) -> int:
+    _, paths = _flags(argv)
+    status = 0
+    for path in paths:
+        try:
+            if not c.fs.is_dir(path, c.cwd):
+                raise FsError("Not a directory" if c.fs.exists(path, c.cwd) else ENOENT, path)
+            c.fs.remove(path, c.cwd, directory_ok=True)
+        except FsError as e:
+            io.err(f"rmdir: '{path}': {e.strerror}\n" if _bb(c)
+                   else f"rmdir: failed to remove '{path}': {e.strerror}\n")
+            status = 1
+    return status
+
+
+def p_touch(c: Container, argv: list[str], io: IO) -> int:
+    _, paths = _flags(argv)
+    status = 0
+    for path in paths:
+        try:
+            c.fs.touch(path, c.cwd)
+        except FsError as e:
+            io.err(f"touch: {path}: {e.strerror}\n" if _bb(c) else f"touch: cannot touch '{path}': {e.strerror}\n")
+            status = 1
+    return status
+
+
+def _copy_tree(c: Container, src: str, dst: str) -> None:
+    if c.fs.is_dir(src, c.cwd):
+        c.fs.makedirs(dst, c.cwd)
+        for name in c.fs.listdir(src, c.cwd):
+            _copy_tree(c, f"{src.rstrip('/')}/{name}", f"{dst.rstrip('/')}/{name}")
+    else:
+        c.fs.write(dst, c.fs.read(src, c.cwd), c.cwd)
+
+
+def _cp_or_mv(c: Container, argv: list[str], io: IO, move: bool) -> int:
+    flags, paths = _flags(argv)
+    name = "mv" if move else "cp"
+    if len(paths) < 2:
+        io.err(f"{name}: missing file operand\n" if not _bb(c) else f"BusyBox: {name}: missing operand\n")
+        return 1
+    *sources, dest = paths
+    status = 0
+    for src in sources:
+        target = dest
+        if c.fs.is_dir(dest, c.cwd):
+            target = f"{dest.rstrip('/')}/{split_path(src, c.cwd)[-1] if split_path(src, c.cwd) else ''}"
+        try:
+            if c.fs.is_dir(src, c.cwd) and not move and "r" not in flags.lower() and "a" not in flags:
+                io.err(f"cp: omitting directory '{src}'\n")
+                status = 1
+                continue
+            _copy_tree(c, src, target)
+            if move:
+                c.fs.remove(src, c.cwd, recursive=True)
+        except FsError as e:
+            io.err(f"{name}: can't stat '{src}': {e.strerror}\n" if _bb(c)
+                   else f"{name}: cannot stat '{src}': {e.strerror}\n")
+            status = 1
+    return status
+
+
+def p_cp(c: Container, argv: list[str], io: IO) -> int:
+    return _cp_or_mv(c, argv, io, move=False)
+
+
+def p_mv(c: Container, argv: list[str], io: IO) -> int:
+    return _cp_or_mv(c, argv, io, move=True)
+
+
+def p_pwd(c: Container, argv: list[str], io: IO) -> int:
+    io.out(c.cwd + "\n")
+    return 0
+
+
+def _inputs(c: Container, name: str, paths: list[str], io: IO) -> list[tuple[str, str | None]]:
+    """The texts of ``paths`` (stdin for none or ``-``); a missing file is reported and given as None."""
+    out: list[tuple[str, str | None]] = []
+    for path in paths or ["-"]:
+        if path == "-":
+            out.append((path, io.stdin.read()))
+            continue
+        try:
+            out.append((path, _text(c.fs.read(path, c.cwd))))
+        except FsError as e:
+            io.err(f"{name}: can't open '{path}': {e.strerror}\n" if _bb(c) else f"{name}: {path}: {e.strerror}\n")
+            out.append((path, None))
+    return out
+
+
+def _count(flags: str, argv: list[str], default: int = 10) -> tuple[int, list[str]]:
+    n, rest, it = default, [], iter(argv[1:])
+    for a in it:
+        if a == "-n":
+            n = int(next(it, str(default)) or default)
+        elif re.fullmatch(r"-n?\d+", a):
+            n = int(a.lstrip("-n"))
+        elif not a.startswith("-") or a == "-":
+            rest.append(a)
+    return n, rest
+
+
+def p_head(c: Container, argv: list[str], io: IO) -> int:
+    n, paths = _count("", argv)
+    status = 0
+    for _, text in _inputs(c, "head", paths, io):
+        if text is None:
+            status = 1
+            continue
+        io.out("".join(text.splitlines(keepends=True)[:n]))
+    return status
+
+
+def p_tail(c: Container, argv: list[str], io: IO) -> int:
+    n, paths = _count("", argv)
+    status = 0
+    for _, text in _inputs(c, "tail", paths, io):
+        if text is None:
+            status = 1
+            continue
+        io.out("".join(text.splitlines(keepends=True)[-n:] if n else []))
+    return status
+
+
+def p_wc(c: Container, argv: list[str], io: IO) -> int:
+    flags, paths = _flags(argv)
+    status = 0
+    for path, text in _inputs(c, "wc", paths, io):
+        if text is None:
+            status = 1
+            continue
+        counts = {"l": text.count("\n"), "w": len(text.split()), "c": len(text.encode("utf-8", "surrogateescape"))}
+        chosen = [k for k in "lwc" if k in flags] or ["l", "w", "c"]
+        shown = " ".join(f"{counts[k]:>7}" if len(chosen) > 1 else str(counts[k]) for k in chosen)
+        io.out(shown + ("" if path == "-" else f" {path}") + "\n")
+    return status
+
+
+def p_grep(c: Container, argv: list[str], io: IO) -> int:
+    flags, rest = _flags(argv)
+    if not rest:
+        io.err("Usage: grep [-ivqc] PATTERN [FILE]...\n" if _bb(c) else "Usage: grep [OPTION]... PATTERNS [FILE]...\n")
+        return 2
+    pattern, paths = rest[0], rest[1:]
+    try:
+        rx = re.compile(pattern if "F" not in flags else re.escape(pattern), re.I if "i" in flags else 0)
+    except re.error:
+        rx = re.compile(re.escape(pattern), re.I if "i" in flags else 0)
+    found, status = 0, 0
+    for path, text in _inputs(c, "grep", paths, io):
+        if text is None:
+            status = 2
+            continue
+        for line in text.splitlines():
+            c.tick()
+            if bool(rx.search(line)) != ("v" in flags):
+                found += 1
+                if "q" not in flags and "c" not in flags:
+                    io.out((f"{path}:" if len(paths) > 1 else "") + line + "\n")
+    if "c" in flags:
+        io.out(f"{found}\n")
+    return status or (0 if found else 1)
+
+
+def p_chmod(c: Container, argv: list[str], io: IO) -> int:
+    _, rest = _flags(argv)
+    if len(rest) < 2 or not re.fullmatch(r"[0-7]{3,4}", rest[0]):
+        return 0 if len(rest) >= 2 else 1  # symbolic modes: accepted, permissions are not enforced here
+    status = 0
+    for path in rest[1:]:
+        try:
+            st = c.fs.stat(path, c.cwd)
+            c.fs._node(path, c.cwd)[1].mode = int(rest[0], 8) & 0o7777
+            del st
+        except FsError as e:
+            io.err(f"chmod: {path}: {e.strerror}\n" if _bb(c)
+                   else f"chmod: cannot access '{path}': {e.strerror}\n")
+            status = 1
+    return status
+
+
+def p_env(c: Container, argv: list[str], io: IO) -> int:
+    if len(argv) > 1:
+        return c.execute(argv[1:], io, in_shell=False)
+    io.out("".join(f"{k}={v}\n" for k, v in c.env.items()))
+    return 0
+
+
+def p_printenv(c: Container, argv: list[str], io: IO) -> int:
+    if len(argv) > 1:
+        missing = [a for a in argv[1:] if a not in c.env]
+        io.out("".join(f"{c.env[a]}\n" for a in argv[1:] if a in c.env))
+        return 1 if missing else 0
+    return p_env(c, argv[:1], io)
+
+
+def p_date(c: Container, argv: list[str], io: IO) -> int:
+    io.out(time.strftime("%a %b %e %H:%M:%S UTC %Y", time.gmtime()) + "\n")
+    return 0
+
+
+def p_test(c: Container, argv: list[str], io: IO) -> int:
+    args = argv[1:]
+    if argv[0] == "[":
+        if not args or args[-1] != "]":
+            io.err("[: missing ]\n" if not _bb(c) else "sh: missing ]\n")
+            return 2
+        args = args[:-1]
+    negate = False
+    if args and args[0] == "!":
+        negate, args = True, args[1:]
+    result = _test(c, args)
+    if result is None:
+        io.err(f"test: {' '.join(args)}: unknown operand\n" if _bb(c) else "sh: 1: test: unexpected operator\n")
+        return 2
+    return 0 if result != negate else 1
+
+
+def _test(c: Container, args: list[str]) -> bool | None:
+    if not args:
+        return False
+    if len(args) == 1:
+        return args[0] != ""
+    if len(args) == 2:
+        op, path = args
+        checks = {"-e": lambda: c.fs.exists(path, c.cwd), "-d": lambda: c.fs.is_dir(path, c.cwd),
+                  "-f": lambda: c.fs.exists(path, c.cwd) and not c.fs.is_dir(path, c.cwd),
+                  "-s": lambda: c.fs.exists(path, c.cwd) and c.fs.stat(path, c.cwd).size > 0,
+                  "-r": lambda: c.fs.exists(path, c.cwd), "-w": lambda: c.fs.exists(path, c.cwd),
+                  "-x": lambda: c.fs.exists(path, c.cwd), "-z": lambda: path == "", "-n": lambda: path != ""}
+        return checks[op]() if op in checks else None
+    if len(args) == 3:
+        a, op, b = args
+        if op in ("=", "=="):
+            return a == b
+        if op == "!=":
+            return a != b
+        ints = {"-eq": int.__eq__, "-ne": int.__ne__, "-lt": int.__lt__, "-le": int.__le__, "-gt": int.__gt__,
+                "-ge": int.__ge__}
+        if op in ints:
+            try:
+                return ints[op](int(a), int(b))
+            except ValueError:
+                return None
+    return None
+
+
+# ---------------------------------------------------------------------- tar
+
+
+def p_tar(c: Container, argv: list[str], io: IO) -> int:
+    """``tar c|x|t [v] [m] [z] f ARCHIVE [-C DIR] [PATH...]`` over the container's filesystem."""
+    args = argv[1:]
+    mode, verbose, archive, directory, gzip, paths = "", False, None, None, False, []
+    if args and not args[0].startswith("-"):
+        args = ["-" + args[0], *args[1:]]  # old-style "tar cf - x"
+    it = iter(args)
+    for a in it:
+        if a.startswith("--"):
+            if a.startswith("--directory="):
+                directory = a.split("=", 1)[1]
+            continue
+        if a.startswith("-") and a != "-":
+            letters = a[1:]
+            for k, ch in enumerate(letters):
+                if ch in "cxt":
+                    mode = ch
+                elif ch == "v":
+                    verbose = True
+                elif ch == "z":
+                    gzip = True
+                elif ch == "f":
+                    archive = letters[k + 1:] or next(it, None)
+                    break
+                elif ch == "C":
+                    directory = letters[k + 1:] or next(it, None)
+                    break
+            continue
+        paths.append(a)
+    prog = "tar"
+    if not mode:
+        io.err(f"{prog}: must specify one of -c, -x, -t\n" if not _bb(c) else "tar: need one of -c, -x or -t\n")
+        return 2
+    base = join(split_path(directory or ".", c.cwd))
+    if directory is not None and not c.fs.is_dir(base):
+        io.err(f"tar: can't change directory to '{directory}': No such file or directory\n" if _bb(c)
+               else f"tar: {directory}: Cannot open: No such file or directory\n")
+        return 2
+    comp = ":gz" if gzip else ""
+    if mode == "c":
+        return _tar_create(c, paths, base, archive, comp, verbose, io)
+    data = io.stdin.read().encode("utf-8", "surrogateescape") if archive in (None, "-") else None
+    if data is None:
+        try:
+            data = c.fs.read(archive or "", c.cwd)
+        except FsError as e:
+            io.err(f"tar: can't open '{archive}': {e.strerror}\n")
+            return 2
+    try:
+        tf = tarfile.open(fileobj=_io.BytesIO(data), mode="r" + (comp or ":*"))
+    except (tarfile.TarError, EOFError, OSError):
+        io.err("tar: short read\n" if _bb(c) else "tar: This does not look like a tar archive\n")
+        return 2
+    with tf:
+        status = 0
+        for member in tf.getmembers():
+            c.tick()
+            name = member.name.lstrip("/")
+            if mode == "t":
+                io.out(name + ("/" if member.isdir() and not name.endswith("/") else "") + "\n")
+                continue
+            target = join(split_path(name, base))
+            if not target.startswith(base.rstrip("/") + "/") and target != base:
+                io.err(f"tar: skipping '{member.name}': it would leave {base}\n")
+                continue
+            try:
+                if member.isdir():
+                    c.fs.makedirs(target)
+                elif member.isfile():
+                    parent = join(split_path(target)[:-1])
+                    c.fs.makedirs(parent)
+                    c.fs.write(target, tf.extractfile(member).read(), mode=member.mode & 0o7777 or 0o644)
+                # links, devices and fifos are not created in the sandbox's filesystems
+            except FsError as e:
+                io.err(f"tar: {name}: Cannot open: {e.strerror}\n")
+                status = 2
+            if verbose:
+                io.err(name + "\n") if archive in (None, "-") else io.out(name + "\n")
+    return status
+
+
+def _tar_create(c: Container, paths: list[str], base: str, archive: str | None, comp: str, verbose: bool,
+                io: IO) -> int:
+    buf = _io.BytesIO()
+    status = 0
+    warned = False
+    with tarfile.open(fileobj=buf, mode="w" + comp, format=tarfile.GNU_FORMAT) as tf:
+        for path in paths:
+            if path.startswith("/") and not warned and not _bb(c):
+                io.err("tar: Removing leading `/' from member names\n")
+                warned = True
+            try:
+                entries = c.fs.walk(path, base)
+            except FsError as e:
+                io.err(f"tar: {path}: Cannot stat: {e.strerror}\n" if not _bb(c)
+                       else f"tar: can't stat '{path}': {e.strerror}\n")
+                status = 2
+                continue
+            root = join(split_path(path, base))
+            shown = path.lstrip("/").rstrip("/") or "."
+            for full, st in entries:
+                c.tick()
+                name = shown + full[len(root):] if full != root else shown
+                info = tarfile.TarInfo(name)
+                info.mtime, info.mode, info.uname, info.gname = int(st.mtime), st.mode, "root", "root"
+                if st.is_dir:
+                    info.type = tarfile.DIRTYPE
+                    tf.addfile(info)
+                else:
+                    data = c.fs.read(full)
+                    info.size = len(data)
+                    tf.addfile(info, _io.BytesIO(data))
+                if verbose:
+                    io.err(name + "\n")
+    out = buf.getvalue()
+    if archive in (None, "-"):
+        io.out(_text(out))
+    else:
+        try:
+            c.fs.write(archive, out, c.cwd)
+        except FsError as e:
+            io.err(f"tar: {archive}: Cannot open: {e.strerror}\n")
+            return 2
+    return status

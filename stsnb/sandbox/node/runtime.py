@@ -1,0 +1,297 @@
+"""The container runtime beside the kubelet: filesystems, live processes, exec, attach, port-forward.
+
+What containerd does for a real kubelet, the sandbox way:
+
+* each container start gets a fresh root filesystem from its image with the
+  pod's volumes mounted (:mod:`.containers`); the volume data outlives the
+  container (emptyDir: the pod; a claim: its PersistentVolume);
+* a container whose shell reads its stdin (``stdin: true``) runs as a live
+  :class:`~.programs.Process`, so ``kubectl attach`` and ``kubectl run -it``
+  talk to it;
+* ``exec`` starts a process in a running container; ``attach`` joins the main
+  process's streams; ``port_forward`` connects to a port a container serves;
+* programs run on threads of their own, bounded by :class:`~.programs.Limits`,
+  so a runaway program never holds up the controllers.
+
+Every entry point raises :class:`~stsnb.sandbox.core.errors.ApiError` with the
+API server's or the kubelet's wording when the pod or container is not there to
+talk to.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..core import errors
+from ..core.resources import BY_PLURAL
+from .containers import (MAX_VOLUME_BYTES, FileSystem, Volume, VolumeData, config_items, projected_volume)
+from .network import NGINX_VERSIONS, HttpConnection, PodNetwork, Server, nginx_server
+
+if TYPE_CHECKING:
+    from ..core.cluster import Cluster
+    from .programs import Process, ProgramContext
+
+
+@dataclass
+class _PodState:
+    """What the runtime holds for one pod (by uid)."""
+
+    fs: dict[str, FileSystem] = field(default_factory=dict)  # per container, rebuilt at each start
+    listens: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    main: dict[str, Process] = field(default_factory=dict)  # live main processes (interactive shells)
+    watchers: dict[str, set] = field(default_factory=dict)  # attach sessions per container: on_output callables
+    execs: set = field(default_factory=set)
+    ip: str | None = None
+
+
+_SUFFIX = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30,
+           "Ti": 2**40}
+
+
+def _quantity(q: object) -> int:
+    """A storage quantity in bytes ("1Gi", "500M"); anything else (or nothing) is the sandbox's maximum."""
+    m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?", str(q or "").strip())
+    if not m:
+        return MAX_VOLUME_BYTES
+    return int(float(m.group(1)) * _SUFFIX[m.group(2) or ""])
+
+
+class ContainerRuntime:
+    """Filesystems, processes and connections of the pods the kubelet runs."""
+
+    def __init__(self, sb: Cluster) -> None:
+        self.sb = sb
+        self.volumes = VolumeData()
+        self.pods: dict[str, _PodState] = {}
+        self.network = PodNetwork(sb.store, self.servers)
+        self.lock = threading.RLock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` (a container start's programs) on the runtime's workers, off the controller thread."""
+        with self.lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="stsnb-sandbox-programs")
+        self._pool.submit(fn)
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def state(self, uid: str) -> _PodState:
+        with self.lock:
+            return self.pods.setdefault(uid, _PodState())
+
+    # ------------------------------------------------------------------ filesystems
+    def filesystem(self, pod: dict, container: dict, make_root: Callable[[], FileSystem]) -> FileSystem:
+        """A fresh root filesystem for a container start, with the pod's volumes mounted.
+
+        It is built when first used (most containers never look at their files), so a
+        thousand-pod StatefulSet starts no slower for having filesystems.
+        """
+        volumes = {v.get("name"): v for v in (pod.get("spec") or {}).get("volumes") or []}
+
+        def build() -> FileSystem:
+            fs = make_root()
+            for m in container.get("volumeMounts") or []:
+                source = volumes.get(m.get("name"))
+                if source is None or not m.get("mountPath"):
+                    continue
+                fs.mount(m["mountPath"], self._volume(pod, source), sub_path=m.get("subPath") or "",
+                         read_only=bool(m.get("readOnly")))
+            return fs
+
+        fs = LazyFileSystem(build)
+        self.state(pod["metadata"]["uid"]).fs[container["name"]] = fs
+        return fs
+
+    def _volume(self, pod: dict, source: dict) -> Volume:
+        meta = pod["metadata"]
+        ns, uid, name = meta.get("namespace", "default"), meta["uid"], source.get("name", "")
+        if "persistentVolumeClaim" in source:
+            claim = self.sb.store.get("persistentvolumeclaims", ns, source["persistentVolumeClaim"].get("claimName"))
+            pv_name = ((claim or {}).get("spec") or {}).get("volumeName")
+            pv = self.sb.store.get("persistentvolumes", "", pv_name) if pv_name else None
+            if pv is not None:
+                size = ((pv.get("spec") or {}).get("capacity") or {}).get("storage")
+                return self.volumes.get(("pv", pv["metadata"]["uid"]), _quantity(size), label=f"pv/{pv_name}")
+            return self.volumes.get(("emptydir", uid, name), label=f"unbound claim {name}")
+        if "hostPath" in source:
+            node = (pod.get("spec") or {}).get("nodeName", "")
+            return self.volumes.get(("hostpath", node, source["hostPath"].get("path", "")), label="hostPath")
+        if "configMap" in source:
+            cm = self.sb.store.get("configmaps", ns, source["configMap"].get("name"))
+            return projected_volume(config_items(cm, binary=False), label="configMap")
+        if "secret" in source:
+            secret = self.sb.store.get("secrets", ns, source["secret"].get("secretName")) \
+                if "secrets" in BY_PLURAL else None
+            return projected_volume(config_items(secret, binary=True), label="secret")
+        if "emptyDir" in source:
+            limit = (source.get("emptyDir") or {}).get("sizeLimit")
+            return self.volumes.get(("emptydir", uid, name), _quantity(limit), label="emptyDir")
+        return projected_volume({}, label="unsupported volume type")
+
+    def pv_deleted(self, pv_uid: str) -> None:
+        """The PersistentVolume is gone (reclaimed with ``Delete``, or deleted by hand): so is its data."""
+        self.volumes.release("pv", pv_uid)
+
+    # ------------------------------------------------------------------ lifecycle
+    def started(self, uid: str, container: str, ip: str | None, listens: tuple[int, ...]) -> None:
+        st = self.state(uid)
+        st.ip = ip
+        st.listens[container] = listens
+
+    def container_stopped(self, uid: str, container: str) -> None:
+        st = self.state(uid)
+        st.listens.pop(container, None)
+        proc = st.main.pop(container, None)
+        if proc is not None:
+            proc.kill()
+
+    def pod_stopped(self, uid: str) -> None:
+        """Everything of the pod stops: its processes are killed, its servers stop listening."""
+        with self.lock:
+            st = self.pods.get(uid)
+        if st is None:
+            return
+        for proc in [*st.main.values(), *st.execs]:
+            proc.kill()
+        st.listens.clear()
+        st.main.clear()
+
+    def pod_gone(self, uid: str) -> None:
+        self.pod_stopped(uid)
+        with self.lock:
+            self.pods.pop(uid, None)
+        self.volumes.release("emptydir", uid)
+
+    # ------------------------------------------------------------------ network
+    def servers(self, ip: str) -> dict[int, Server]:
+        with self.lock:
+            states = [(uid, st) for uid, st in self.pods.items() if st.ip == ip]
+        out: dict[int, Server] = {}
+        for uid, st in states:
+            for cname, ports in st.listens.items():
+                fs = st.fs.get(cname)
+                if fs is None:
+                    continue
+                for port in ports:
+                    out.setdefault(port, nginx_server(fs, self._nginx_version(uid, cname)))
+        return out
+
+    def _nginx_version(self, uid: str, container: str) -> str:
+        from .programs import parse_image
+        for pod in self.sb.store.list("pods"):
+            if pod["metadata"]["uid"] == uid:
+                for c in pod["spec"]["containers"]:
+                    if c["name"] == container:
+                        image = parse_image(c.get("image") or "")
+                        return NGINX_VERSIONS.get(image.name if image else "nginx", NGINX_VERSIONS["nginx"])
+        return NGINX_VERSIONS["nginx"]
+
+    def connector(self, ip: str | None) -> Callable[[str, int], Server]:
+        return lambda to_ip, port: self.network.connect(to_ip, port, own_ip=ip)
+
+    # ------------------------------------------------------------------ interactive main processes
+    def start_main(self, uid: str, ctx: ProgramContext, argv: list[str], tty: bool,
+                   log: Callable[[str], None], exited: Callable[[int, str | None], None]) -> None:
+        """Run the container's shell as a live process; its output goes to the log and to attached clients."""
+        from .programs import Process
+        st = self.state(uid)
+        name = ctx.container["name"]
+
+        def output(channel: int, data: bytes) -> None:
+            log(data.decode("utf-8", "replace"))
+            for w in list(st.watchers.get(name, ())):
+                w(channel, data)
+
+        def on_exit(code: int, reason: str | None) -> None:
+            if st.main.get(name) is proc:
+                del st.main[name]
+            exited(code, reason)
+
+        proc = Process(ctx, argv, tty=tty, on_output=output, on_exit=on_exit,
+                       sleep_scale=self.sb.clock.wall_delay)
+        st.main[name] = proc
+        proc.start()
+
+    # ------------------------------------------------------------------ exec, attach, port-forward
+    def exec(self, uid: str, ctx: ProgramContext, argv: list[str], tty: bool, stdin: bool,
+             on_output: Callable[[int, bytes], None], on_exit: Callable[[int, str | None], None]) -> Process:
+        from .programs import Process
+        st = self.state(uid)
+
+        def done(code: int, reason: str | None) -> None:
+            st.execs.discard(proc)
+            on_exit(code, reason)
+
+        proc = Process(ctx, argv, tty=tty, on_output=on_output, on_exit=done, stdin=stdin,
+                       sleep_scale=self.sb.clock.wall_delay)
+        st.execs.add(proc)
+        return proc.start()
+
+    def attach(self, uid: str, container: str, on_output: Callable[[int, bytes], None]) -> Attachment:
+        st = self.state(uid)
+        st.watchers.setdefault(container, set()).add(on_output)
+        return Attachment(self, st, container, on_output)
+
+    def port_forward(self, uid: str, port: int, send: Callable[[bytes], None],
+                     close: Callable[[], None]) -> HttpConnection:
+        st = self.state(uid)
+        if st.ip is None:
+            raise errors.ApiError(500, "InternalError", "pod has no IP address yet")
+        try:
+            server = self.network.connect(st.ip, port, own_ip=st.ip)
+        except OSError:
+            raise errors.ApiError(500, "InternalError", f"error forwarding port {port} to pod {uid}, uid : "
+                                  f"failed to execute portforward in network namespace: failed to connect to "
+                                  f"localhost:{port} inside namespace: connection refused") from None
+        return HttpConnection(server, send, close)
+
+
+class LazyFileSystem:
+    """A :class:`FileSystem` built on first use; ``built`` says whether it has been."""
+
+    def __init__(self, build: Callable[[], FileSystem]) -> None:
+        self._build = build
+        self._fs: FileSystem | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def built(self) -> bool:
+        return self._fs is not None
+
+    def __getattr__(self, name: str):
+        if self._fs is None:
+            with self._lock:
+                if self._fs is None:
+                    self._fs = self._build()
+        return getattr(self._fs, name)
+
+
+class Attachment:
+    """A client attached to a container's main process: its output, and its stdin if it reads one."""
+
+    def __init__(self, rt: ContainerRuntime, st: _PodState, container: str,
+                 on_output: Callable[[int, bytes], None]) -> None:
+        self.rt, self.st, self.container, self.on_output = rt, st, container, on_output
+
+    @property
+    def process(self) -> Process | None:
+        return self.st.main.get(self.container)
+
+    def write(self, data: bytes) -> None:
+        proc = self.process
+        if proc is not None:
+            proc.write(data)
+
+    def detach(self, stdin_once: bool) -> None:
+        self.st.watchers.get(self.container, set()).discard(self.on_output)
+        proc = self.process
+        if stdin_once and proc is not None:
+            proc.close_stdin()  # stdinOnce: the first attach session closes the container's stdin
