@@ -20,6 +20,7 @@ from kubernetes.client.exceptions import ApiException
 from stsnb.sandbox.core.store import HISTORY
 
 from .conftest import GUIDE_STS, sts_settled, wait_until
+from .test_exec import run_exec
 
 
 def raw(sb, method: str, path: str, body: bytes | None = None, ctype: str = "application/json",
@@ -345,3 +346,20 @@ def test_client_mistakes_and_dropped_connections_leave_no_traceback_on_stderr(sa
     raw(sandbox, "GET", "/version")  # the server is still there after all that
     time.sleep(0.5)
     assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("token", [None, "not-the-token"])
+def test_a_websocket_exec_upgrade_without_the_token_is_401_and_runs_nothing(sandbox, core, token):
+    """The streaming subresources go through the same authentication as every other request."""
+    core.create_namespaced_pod("default", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "box"},
+                                           "spec": {"containers": [{"name": "c", "image": "busybox",
+                                                                    "command": ["sleep", "3600"]}]}})
+    wait_until(core.list_namespaced_pod, lambda p: p.metadata.name == "box" and p.status.phase == "Running",
+               "default", timeout=30)
+    upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol": "v5.channel.k8s.io"}
+    code, _, body = raw(sandbox, "GET", "/api/v1/namespaces/default/pods/box/exec?command=touch&command=/pwned"
+                        "&stdout=true", token=token, headers=upgrade)
+    assert code == 401 and body["reason"] == "Unauthorized"
+    _, err, exit_code = run_exec(core, "box", ["ls", "/pwned"])
+    assert exit_code != 0 and "No such file or directory" in err
