@@ -15,12 +15,18 @@ DESCRIPTION = ("Serve a sandbox Kubernetes cluster on 127.0.0.1 (API and DNS) an
 
 def add_arguments(serve: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The options of ``stsnb sandbox serve``."""
-    serve.add_argument("--port", type=int, default=0, help="API port (0: any free port)")
-    serve.add_argument("--dns-port", type=int, default=0, help="DNS port, UDP and TCP (0: any free port)")
-    serve.add_argument("--kubeconfig", help="write a kubeconfig for the sandbox here (default: a temporary file)")
-    serve.add_argument("--speed", type=float, default=20.0, help="sandbox time runs this many times faster")
-    serve.add_argument("--k8s-version", default="1.27", help='Kubernetes version to imitate (default "1.27", the guide\'s)')
-    serve.add_argument("--seed", type=int, default=None, help="make IPs, names and uids reproducible")
+    serve.add_argument("--port", type=int, default=0, help="API port on 127.0.0.1 (default: 0, any free port)")
+    serve.add_argument("--dns-port", type=int, default=0,
+                       help="DNS port on 127.0.0.1, UDP and TCP (default: 0, any free port)")
+    serve.add_argument("--kubeconfig", metavar="PATH",
+                       help="write a kubeconfig for the sandbox here (default: a new temporary file; the path "
+                            "is printed)")
+    serve.add_argument("--speed", type=float, default=20.0,
+                       help="sandbox time runs this many times faster than the wall clock (default: 20)")
+    serve.add_argument("--k8s-version", default="1.27",
+                       help="Kubernetes version to imitate, 1.25 to 1.37 (default: 1.27, the guide's)")
+    serve.add_argument("--seed", type=int, default=None,
+                       help="make pod IPs, name suffixes and uids reproducible (default: random)")
     return serve
 
 
