@@ -35,7 +35,8 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["NotebookParameter", "Given", "infer", "read_parameters", "check_parameters", "format_parameters"]
+__all__ = ["NotebookParameter", "Given", "infer", "read_parameters", "parse_parameters", "check_parameters",
+           "format_parameters"]
 
 #: Settings that are text; a number papermill typed for one of them is suspicious.
 _TEXT_SETTINGS = frozenset({"backend", "namespace", "kubeconfig", "context", "k8s_version", "lang",
@@ -118,15 +119,16 @@ def read_parameters(path: str | Path) -> list[NotebookParameter]:
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
             source = cell.get("source", "")
-            return _parse_cell("".join(source) if isinstance(source, list) else source, path)
+            return parse_parameters("".join(source) if isinstance(source, list) else source, path.name)
     return []
 
 
-def _parse_cell(source: str, path: Path) -> list[NotebookParameter]:
+def parse_parameters(source: str, name: str = "the notebook") -> list[NotebookParameter]:
+    """The ``name = literal  # help`` assignments of a parameters cell's code, in order."""
     try:
         tree = ast.parse(source)
     except SyntaxError as e:
-        raise ConfigError(f"the parameters cell of {path.name} is not valid Python: {e}") from None
+        raise ConfigError(f"the parameters cell of {name} is not valid Python: {e}") from None
     lines = source.splitlines()
     found: list[NotebookParameter] = []
     for node in tree.body:
@@ -137,7 +139,7 @@ def _parse_cell(source: str, path: Path) -> list[NotebookParameter]:
         try:
             default = ast.literal_eval(node.value)
         except ValueError:
-            raise ConfigError(f"the parameters cell of {path.name} computes {target.id} instead of giving a literal",
+            raise ConfigError(f"the parameters cell of {name} computes {target.id} instead of giving a literal",
                               hint="a parameters cell holds plain values (papermill replaces them)") from None
         rest = lines[node.end_lineno - 1][node.end_col_offset:] if node.end_lineno else ""
         comment = rest.split("#", 1)[1].strip() if "#" in rest else ""

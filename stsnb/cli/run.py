@@ -55,7 +55,7 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "else text (default: none; see --list)")
     p.add_argument("-r", "--raw", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="inject a parameter as text, untyped: use it for versions (-r k8s_version 1.30; "
-                        "-p would make that the number 1.3)")
+                        "-p would make that the number 1.3) (default: none)")
     p.add_argument("--out", default=str(DEFAULT_OUT),
                    help=f"where executed copies go, one folder per language (default: {DEFAULT_OUT})")
     p.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
