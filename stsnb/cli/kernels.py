@@ -254,14 +254,16 @@ class ZygoteProvisioner(LocalProvisioner):
             return await self._launch_cold(cmd, **kwargs)
         exit_file = Path(km.folder.path) / f"{km.kernel_id}.exit"
         try:
-            pid = await asyncio.to_thread(zygote.fork, argv, kwargs.get("env") or dict(os.environ),
-                                          kwargs.get("cwd"), str(km.log_path), str(exit_file),
+            # the zygote works in another folder: every path it gets is absolute
+            cwd = os.path.abspath(kwargs["cwd"]) if kwargs.get("cwd") else os.getcwd()
+            pid = await asyncio.to_thread(zygote.fork, argv, kwargs.get("env") or dict(os.environ), cwd,
+                                          os.path.abspath(km.log_path), os.path.abspath(exit_file),
                                           cancel=km.stopping)
         except ZygoteError:  # the runner says once why kernels are cold (Zygote.info)
             return await self._launch_cold(cmd, **kwargs)
         self.process = _ForkedKernel(pid, exit_file)  # type: ignore[assignment]
         self.pid = self.pgid = pid
-        self.cwd = kwargs.get("cwd") or os.getcwd()
+        self.cwd = cwd
         km.warm = True
         return self.connection_info
 

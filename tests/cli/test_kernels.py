@@ -121,3 +121,12 @@ def _exists(pid: int) -> bool:
             return f.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_warm_kernels_work_with_folders_given_relative_to_where_stsnb_runs(tmp_path, monkeypatch):
+    write_lessons(tmp_path / "src", {"01-a.ipynb": "print('hello')"}, langs=("en",))
+    monkeypatch.chdir(tmp_path)
+    [result] = run_notebooks(["en"], source_dir="src", out_dir="out", jobs=1, timeout=60)
+    assert result.ok and result.warm, result.describe_failure()
+    assert (tmp_path / "out" / "en" / "01-a.ipynb").exists()
+    assert (tmp_path / "out" / "logs" / "en-01-a.log").exists()
