@@ -25,7 +25,10 @@ no server-side apply, no admission webhooks, no CRDs. A Deployment's
 value (upstream hashes a Go-specific dump). Time runs ``speed`` times faster
 than the wall clock.
 
-All state lives in the object; nothing is created at import time.
+All state lives in the object; nothing is created at import time. ``Sandbox``
+is the composition root: it builds the store, the API server, the controllers
+and the node components, and hands itself to them as a
+:class:`~stsnb.sandbox.core.cluster.Cluster`, the protocol they depend on.
 """
 
 from __future__ import annotations
@@ -34,15 +37,15 @@ import logging
 import os
 import random
 import tempfile
-import threading
 import uuid
 from pathlib import Path
-from typing import Any
+
 
 from .core.clock import Clock
 from .apiserver.codec import Codec
 from .core.engine import Engine
-from .node.kubelet import DEFAULT_NODES, Kubelet, NodeSpec, Scheduler
+from .node.kubelet import Kubelet
+from .node.scheduler import DEFAULT_NODES, NodeSpec, Scheduler
 from .profile import Profile
 from .apiserver.registry import Registry
 from .controllers.statefulset import StatefulSetController
@@ -78,15 +81,13 @@ class Sandbox:
         self.store = Store(uid_factory=self._uid)
         self.schemas = Codec(self.profile)
         self.registry = Registry(self)
-        self.engine = Engine(self)
+        self.engine = Engine(self.clock)
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
         self._port, self._dns_port_wanted = port, dns_port
         self._server = None
         self._dns_server = None
         self._cluster_dns = None
-        self._event_log: list[dict[str, Any]] = []
-        self._log_lock = threading.Lock()
         self.internal_errors: list[str] = []
         self.stopping = False
         self.started = False
@@ -117,7 +118,7 @@ class Sandbox:
         self.api.discovery.server_address = f"127.0.0.1:{self._server.port}"
         self._server.start()
         if self._dns_port_wanted is not None:
-            from .dns import DnsServer
+            from .dns_server import DnsServer
             self._dns_server = DnsServer(self.cluster_dns, port=self._dns_port_wanted)
             self._dns_server.start()
         self.started = True
@@ -243,29 +244,7 @@ class Sandbox:
     def table(self, plural: str, objects: list[dict], include_object: str, list_meta: dict) -> dict:
         from .apiserver.printers import table
         return table(plural, objects, self.clock.datetime(), k8s_version=self.profile.version,
-                     include_object=include_object, list_meta=list_meta)
-
-    def program_context(self, pod: dict, container: dict, ip: str | None):
-        from .node.programs import ProgramContext
-        ns = pod["metadata"]["namespace"]
-        status = dict(pod.get("status") or {})
-        if ip:
-            status["podIP"] = ip
-        return ProgramContext(pod={**pod, "status": status}, container=container, resolve=lambda q: self.cluster_dns.resolve(q),
-                              nameserver="10.96.0.10",
-                              search=[f"{ns}.svc.{self.zone}", f"svc.{self.zone}", self.zone])
-
-    def log_event(self, kind: str, namespace: str, name: str, action: str, detail: str = "") -> None:
-        """Append to the event log that timelines read (sandbox time, not wall time)."""
-        t = self.clock.now()
-        with self._log_lock:
-            self._event_log.append({"time": round(t, 3), "timestamp": self.clock.timestamp(t), "kind": kind,
-                                    "namespace": namespace, "name": name, "action": action, "detail": detail})
-
-    def event_log(self, since: float = 0.0) -> list[dict[str, Any]]:
-        """Controller and kubelet actions since sandbox second ``since``, oldest first."""
-        with self._log_lock:
-            return [e for e in self._event_log if e["time"] >= since]
+                     include_object=include_object, list_meta=list_meta, describe=self.schemas.field_description)
 
     def log_internal_error(self, req: object, exc: BaseException) -> None:
         import traceback

@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from stsnb.sandbox import Sandbox
 from stsnb.sandbox.apiserver import printers
 from stsnb.sandbox.apiserver.printers import column_definitions, human_duration, table
+from stsnb.sandbox.apiserver.schemas import Schemas
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -433,7 +435,7 @@ def test_every_row_has_exactly_one_cell_per_column_in_every_version() -> None:
 
 
 def test_pod_columns_are_printers_go_names_types_and_priorities() -> None:
-    columns = column_definitions("pods")
+    columns = column_definitions("pods", "1.27", Schemas.for_version("1.27").field_description)
     assert [(c["name"], c["type"], c["format"], c["priority"]) for c in columns] == [
         ("Name", "string", "name", 0),
         ("Ready", "string", "", 0),
@@ -448,6 +450,45 @@ def test_pod_columns_are_printers_go_names_types_and_priorities() -> None:
     assert columns[0]["description"].startswith("Name must be unique within a namespace. Is required")
     assert columns[4]["description"].startswith("CreationTimestamp is a timestamp representing the server time")
     assert columns[1]["description"] == "The aggregate readiness state of this pod for accepting traffic."
+
+
+META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+CORE = "io.k8s.api.core.v1."
+
+
+@pytest.mark.parametrize(("version", "ip_doc"), [("1.27", "IP address allocated"), ("1.34", "podIP address allocated")])
+def test_a_sandbox_serves_the_column_descriptions_of_the_version_it_imitates(version: str, ip_doc: str) -> None:
+    schemas = Schemas.for_version(version)
+    sb = Sandbox(k8s_version=version, dns_port=None)
+
+    def descriptions(plural: str) -> dict[str, str]:
+        return {c["name"]: c["description"] for c in sb.table(plural, [], "Metadata", {})["columnDefinitions"]}
+
+    pods = descriptions("pods")
+    assert pods["Name"] == schemas.field_description(META, "name")
+    assert pods["Age"] == schemas.field_description(META, "creationTimestamp")
+    assert pods["IP"] == schemas.field_description(CORE + "PodStatus", "podIP")
+    assert pods["IP"].startswith(ip_doc)  # reworded between the two releases
+    assert pods["Node"] == schemas.field_description(CORE + "PodSpec", "nodeName")
+    assert pods["Ready"] == "The aggregate readiness state of this pod for accepting traffic."  # printers.go's own
+    events = descriptions("events")
+    assert events["Subobject"] == schemas.field_description(CORE + "ObjectReference", "fieldPath")
+    desired = schemas.field_description("io.k8s.api.apps.v1.ReplicaSetSpec", "replicas")
+    assert descriptions("replicasets")["Desired"] == desired
+
+
+@pytest.mark.parametrize("version", Schemas.available_versions())
+def test_every_described_column_finds_its_field_in_every_shipped_schema(version: str) -> None:
+    describe = Schemas.for_version(version).field_description
+    for plural in printers.PRINTED_RESOURCES:
+        for column in column_definitions(plural, version, describe):
+            assert column["description"], (plural, column["name"])
+
+
+def test_without_a_lookup_field_descriptions_are_left_empty() -> None:
+    columns = {c["name"]: c["description"] for c in column_definitions("pods", "1.27")}
+    assert columns["IP"] == ""
+    assert columns["Status"] == "The aggregate status of the containers in this pod."
 
 
 @pytest.mark.parametrize(

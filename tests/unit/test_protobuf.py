@@ -253,8 +253,9 @@ def test_the_openapi_document_keeps_what_kubectl_reads():
 
 
 def test_the_real_1_27_document_encodes_once_and_is_cached():
-    from stsnb.sandbox.apiserver.schema import Schemas
-    document = Schemas.for_version("1.27").openapi_v2()
+    from stsnb.sandbox.apiserver.openapi import openapi_v2
+    from stsnb.sandbox.apiserver.schemas import Schemas
+    document = openapi_v2(Schemas.for_version("1.27"))
     pb = openapi_v2_protobuf(document)
     assert openapi_v2_protobuf(document) is pb
     top = _fields(pb)

@@ -1,8 +1,9 @@
 """The sandbox's view of the API schemas: decoding, patching and the OpenAPI documents.
 
-A thin seam between the registry and :mod:`.schema`, which reads the real
-per-version schemas shipped in ``kubernetes-validate`` and words its errors as
-the API server does; here they become ``Status`` errors.
+A thin seam between the registry and the schema modules (:mod:`.schemas`,
+:mod:`.decoding`, :mod:`.strategic`, :mod:`.patches`, :mod:`.openapi`), which
+read the real per-version schemas shipped in ``kubernetes-validate`` and word
+their errors as the API server does; here they become ``Status`` errors.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from functools import cached_property
 from ..core import errors
 from ..profile import Profile
 from ..core.resources import RESOURCES
-from .schema import Schemas, SchemaError, apply_json_patch, json_merge_patch
+from . import openapi
+from .decoding import decode
+from .patches import apply_json_patch, json_merge_patch
+from .schemas import SchemaError, Schemas
+from .strategic import strategic_merge_patch
 
 _RESOURCES = tuple((r.api_version, r.kind, r.plural, r.namespaced) for r in RESOURCES)
 
@@ -34,18 +39,22 @@ class Codec:
     def schemas(self) -> Schemas:
         return Schemas.for_version(self.profile.version)
 
+    def field_description(self, definition: str, path: str) -> str:
+        """The imitated version's documentation of a field (what ``kubectl explain`` shows)."""
+        return self.schemas.field_description(definition, path)
+
     def decode(self, obj: dict, *, strict: bool, patch_type: str | None = None, patch: object = None
                ) -> tuple[dict, list[str]]:
         """Check types and unknown fields of a body whose apiVersion/kind the registry has set."""
         try:
             kind_def = self.schemas.type_for(obj["apiVersion"], obj["kind"])
-            return self.schemas.decode(obj, kind_def, strict, patch_type=patch_type, patch=patch)
+            return decode(self.schemas, obj, kind_def, strict, patch_type=patch_type, patch=patch)
         except SchemaError as e:
             raise _api_error(e) from None
 
     def strategic_merge_patch(self, current: dict, patch: object, api_version: str, kind: str) -> dict:
         try:
-            return self.schemas.strategic_merge_patch(current, patch, self.schemas.type_for(api_version, kind))
+            return strategic_merge_patch(self.schemas, current, patch, self.schemas.type_for(api_version, kind))
         except SchemaError as e:
             raise _api_error(e) from None
 
@@ -68,7 +77,7 @@ class Codec:
 
     @cached_property
     def _v2(self) -> bytes:
-        doc = json.loads(self.schemas.openapi_v2())
+        doc = json.loads(openapi.openapi_v2(self.schemas))
         doc["definitions"].setdefault(_PATCH_DEF, _PATCH_SCHEMA)
         for rt in RESOURCES:
             doc["paths"].setdefault(_object_path(rt), {})["patch"] = {
@@ -84,10 +93,10 @@ class Codec:
 
     @cached_property
     def _v3(self) -> dict[str, bytes]:
-        index = json.loads(self.schemas.openapi_v3_index(resources=_RESOURCES))
+        index = json.loads(openapi.openapi_v3_index(self.schemas, resources=_RESOURCES))
         docs: dict[str, bytes] = {}
         for gv_path in index["paths"]:
-            doc = json.loads(self.schemas.openapi_v3(gv_path, resources=_RESOURCES))
+            doc = json.loads(openapi.openapi_v3(self.schemas, gv_path, resources=_RESOURCES))
             doc.setdefault("components", {}).setdefault("schemas", {}).setdefault(_PATCH_DEF, _PATCH_SCHEMA)
             api_version = gv_path.split("/", 1)[1]
             for rt in RESOURCES:

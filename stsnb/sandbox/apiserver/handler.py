@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..core import errors
+from ..core.cluster import Cluster
 from ..core.resources import BY_PLURAL, ResourceType
 from .discovery import Discovery
-
-if TYPE_CHECKING:
-    from .. import Sandbox
 
 JSON = "application/json"
 
@@ -76,7 +74,7 @@ class Route:
 class Api:
     """Routes and answers Kubernetes REST requests over one sandbox's registry."""
 
-    def __init__(self, sandbox: "Sandbox") -> None:
+    def __init__(self, sandbox: Cluster) -> None:
         self.sb = sandbox
         self.discovery = Discovery()
         self._encoded: dict[int, tuple[dict, bytes]] = {}
@@ -170,7 +168,7 @@ class Api:
         if r.subresource == "log":
             if m != "GET":
                 raise errors.method_not_allowed()
-            return self.sb.kubelet.log_response(r.namespace or "", r.name, q)
+            return self._pod_log(r.namespace or "", r.name, q)
         if r.subresource in ("exec", "attach", "portforward", "proxy"):
             raise errors.bad_request(
                 f"{r.subresource} is not supported by the stsnb sandbox: its containers are simulated. "
@@ -234,6 +232,30 @@ class Api:
             return json.loads(req.body)
         except Exception as e:
             raise errors.bad_request(f"the request body is not valid JSON: {e}") from None
+
+    def _pod_log(self, namespace: str, name: str, query: dict[str, str]) -> Response:
+        """``GET .../pods/NAME/log``: the kubelet's text of a container, tailed; with ``follow``, streamed."""
+        kubelet = self.sb.kubelet
+        text = kubelet.log_text(namespace, name, query.get("container"))
+        if query.get("tailLines"):
+            try:
+                n = int(query["tailLines"])
+            except ValueError:
+                raise errors.bad_request(f"invalid tailLines: {query['tailLines']!r}") from None
+            text = "".join(text.splitlines(keepends=True)[-n:]) if n > 0 else ""
+        if query.get("follow") not in ("true", "1"):
+            return Response(200, text.encode(), "text/plain")
+        more = kubelet.follow_log(namespace, name, query.get("container"), len(text))
+
+        def stream() -> Iterator[bytes]:
+            try:
+                yield text.encode()
+                for chunk in more:
+                    yield chunk.encode()
+            finally:
+                more.close()  # the client went away: stop waiting for output
+
+        return Response(200, stream(), "text/plain")
 
     def _get(self, req: Request, r: Route) -> Response:
         obj = self.sb.registry.get(r.rt.plural, r.namespace, r.name)

@@ -12,16 +12,14 @@ import copy
 import ipaddress
 import json
 import random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import defaults
 from ..core import errors
+from ..core.cluster import Cluster
 from . import validation
 from ..core.resources import BY_KIND, BY_PLURAL, ResourceType
 from ...k8s.selectors import SelectorError, label_selector_string, parse_field_selector, parse_label_selector
-
-if TYPE_CHECKING:
-    from .. import Sandbox
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
@@ -35,7 +33,7 @@ def deep_copy(obj: Any) -> Any:
 class Registry:
     """Kubernetes object semantics for one sandbox."""
 
-    def __init__(self, sandbox: "Sandbox") -> None:
+    def __init__(self, sandbox: Cluster) -> None:
         self.sb = sandbox
         self.store = sandbox.store
         self.profile = sandbox.profile

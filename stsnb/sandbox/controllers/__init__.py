@@ -19,7 +19,6 @@ by :class:`stsnb.sandbox.engine.Engine` on its one thread, writing through
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from .deployment import DeploymentController
 from .endpoints import EndpointsController, EndpointSliceController
@@ -27,15 +26,13 @@ from .gc import GarbageCollector
 from .namespace import NamespaceController
 from .replicaset import ReplicaSetController
 from .volumes import VolumeController
-
-if TYPE_CHECKING:
-    from .. import Sandbox
+from ..core.cluster import Cluster
 
 __all__ = ["all_for", "DeploymentController", "ReplicaSetController", "EndpointSliceController",
            "EndpointsController", "VolumeController", "GarbageCollector", "NamespaceController"]
 
 
-def all_for(sb: "Sandbox") -> list:
+def all_for(sb: Cluster) -> list:
     """The controllers the Sandbox runs besides its scheduler, kubelet and StatefulSet controller."""
     return [DeploymentController(sb), ReplicaSetController(sb), EndpointSliceController(sb),
             EndpointsController(sb), VolumeController(sb), GarbageCollector(sb), NamespaceController(sb)]

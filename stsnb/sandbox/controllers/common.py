@@ -7,14 +7,12 @@ unless said otherwise).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from ..core import errors
+from ..core.cluster import Cluster
 from ..apiserver.registry import deep_copy
 from ..core.resources import BY_KIND
-
-if TYPE_CHECKING:
-    from .. import Sandbox
 
 
 # ---------------------------------------------------------------------- owner references
@@ -43,7 +41,7 @@ def owner_plural(ref: dict) -> str | None:
     return rt.plural if rt else None
 
 
-def find_owner(sb: "Sandbox", dependent: dict, ref: dict) -> tuple[str, dict | None]:
+def find_owner(sb: Cluster, dependent: dict, ref: dict) -> tuple[str, dict | None]:
     """Look an owner up by its coordinates, as the garbage collector does (``attemptToDeleteItem``).
 
     Returns ``("unknown", None)`` for kinds the sandbox does not serve (never treated as gone),
@@ -66,7 +64,7 @@ def is_pod_ready(pod: dict) -> bool:
                for c in (pod.get("status") or {}).get("conditions") or [])
 
 
-def ready_since(sb: "Sandbox", pod: dict) -> float | None:
+def ready_since(sb: Cluster, pod: dict) -> float | None:
     for c in (pod.get("status") or {}).get("conditions") or []:
         if c.get("type") == "Ready" and c.get("status") == "True":
             try:
@@ -76,7 +74,7 @@ def ready_since(sb: "Sandbox", pod: dict) -> float | None:
     return None
 
 
-def is_pod_available(sb: "Sandbox", pod: dict, min_ready_seconds: int) -> bool:
+def is_pod_available(sb: Cluster, pod: dict, min_ready_seconds: int) -> bool:
     """``podutil.IsPodAvailable``: ready, and ready for at least ``minReadySeconds``."""
     if not is_pod_ready(pod):
         return False
@@ -125,7 +123,7 @@ def resolve_fenceposts(max_surge: object, max_unavailable: object, desired: int)
 
 
 # ---------------------------------------------------------------------- writing
-def edit(sb: "Sandbox", plural: str, namespace: str, name: str, fn: Callable[[dict], object],
+def edit(sb: Cluster, plural: str, namespace: str, name: str, fn: Callable[[dict], object],
          *, uid: str | None = None) -> dict | None:
     """Read the current object, apply ``fn`` to a copy and store it (under the store lock).
 
@@ -145,7 +143,7 @@ def edit(sb: "Sandbox", plural: str, namespace: str, name: str, fn: Callable[[di
             return None
 
 
-def edit_spec(sb: "Sandbox", plural: str, namespace: str, name: str, fn: Callable[[dict], object],
+def edit_spec(sb: Cluster, plural: str, namespace: str, name: str, fn: Callable[[dict], object],
               *, uid: str | None = None) -> dict | None:
     """Like :func:`edit`, for spec changes: bumps ``metadata.generation`` as the API server does."""
     def apply(new: dict) -> object:
@@ -158,7 +156,7 @@ def edit_spec(sb: "Sandbox", plural: str, namespace: str, name: str, fn: Callabl
     return edit(sb, plural, namespace, name, apply, uid=uid)
 
 
-def delete_quietly(sb: "Sandbox", plural: str, namespace: str, name: str, *, uid: str | None = None,
+def delete_quietly(sb: Cluster, plural: str, namespace: str, name: str, *, uid: str | None = None,
                    propagation: str | None = None) -> bool:
     """Delete if it still exists (with a uid precondition); API errors mean someone else got there first."""
     try:

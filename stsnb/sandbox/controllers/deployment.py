@@ -5,8 +5,9 @@ Follows ``kubernetes/kubernetes:pkg/controller/deployment/`` step by step:
 (``getNewReplicaSet``, ``scale``, ``cleanupDeployment``, ``calculateStatus``),
 ``rolling.go`` (``rolloutRolling``, ``reconcileOldReplicaSets``), ``recreate.go``,
 ``progress.go`` (``syncRolloutStatus``) and ``util/deployment_util.go``
-(``ResolveFenceposts``, ``NewRSNewReplicas``, ``SetNewReplicaSetAnnotations``,
-``GetProportion``, ``DeploymentComplete``, ``DeploymentProgressing``).
+(``ResolveFenceposts``, ``GetProportion`` here; ``NewRSNewReplicas``,
+``SetNewReplicaSetAnnotations``, ``DeploymentComplete``, ``DeploymentProgressing``
+and the other pure helpers in :mod:`.deployment_util`).
 
 The ReplicaSet is named ``<deployment>-<pod-template-hash>``; the hash has
 upstream's alphabet and length but not its value (see
@@ -18,143 +19,21 @@ ReplicaSet is created, then "... to 2 from 1" (kubernetes#101142, 1.22) or, from
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING
-
-from ..core import errors
-from ..hashing import pod_template_hash
-from ..apiserver.registry import deep_copy
 from ...k8s.selectors import selector_from_label_selector
+from ..apiserver.registry import deep_copy
+from ..core import errors
+from ..core.cluster import Cluster
 from ..core.store import Event
-from .common import (controller_ref_of, controlled_by, edit, edit_spec, int_or_percent, is_terminating,
-                     new_controller_ref, resolve_fenceposts, set_condition)
-
-if TYPE_CHECKING:
-    from .. import Sandbox
+from ..hashing import pod_template_hash
+from .common import controller_ref_of, controlled_by, edit, edit_spec, is_terminating, new_controller_ref, set_condition
+from .deployment_util import (DESIRED_REPLICAS, HASH_LABEL, MAX_INT32, MAX_REPLICAS, REVISION, by_creation,
+                              deployment_complete, deployment_progressing, desc_timestamp, equal_ignore_hash,
+                              get_condition, has_progress_deadline, is_rolling, max_revision, max_surge,
+                              max_unavailable, new_rs_new_replicas, replicas_annotations_need_update, replicas_of,
+                              revision_of, round_half_away, set_new_replicaset_annotations, set_replicas_annotations,
+                              spec_replicas, status_count)
 
 COMPONENT = "deployment-controller"
-HASH_LABEL = "pod-template-hash"
-REVISION = "deployment.kubernetes.io/revision"
-REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
-DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
-MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
-_SKIP_ANNOTATIONS = {"kubectl.kubernetes.io/last-applied-configuration", REVISION, REVISION_HISTORY,
-                     DESIRED_REPLICAS, MAX_REPLICAS, "deprecated.deployment.rollback.to"}
-_MAX_REV_HISTORY_CHARS = 2000
-_MAX_INT32 = 2**31 - 1
-
-
-# ---------------------------------------------------------------------- pure helpers (deployment_util.go)
-def replicas_of(obj: dict) -> int:
-    r = (obj.get("spec") or {}).get("replicas")
-    return 1 if r is None else int(r)
-
-
-def is_rolling(d: dict) -> bool:
-    return ((d["spec"].get("strategy") or {}).get("type") or "RollingUpdate") == "RollingUpdate"
-
-
-def _rolling_params(d: dict) -> tuple[object, object]:
-    ru = (d["spec"].get("strategy") or {}).get("rollingUpdate") or {}
-    return ru.get("maxSurge", "25%"), ru.get("maxUnavailable", "25%")
-
-
-def max_surge(d: dict) -> int:
-    """``MaxSurge``: rounded up from a percentage."""
-    if not is_rolling(d):
-        return 0
-    surge, unavailable = _rolling_params(d)
-    return resolve_fenceposts(surge, unavailable, replicas_of(d))[0]
-
-
-def max_unavailable(d: dict) -> int:
-    """``MaxUnavailable``: rounded down from a percentage, at most ``replicas``."""
-    replicas = replicas_of(d)
-    if not is_rolling(d) or replicas == 0:
-        return 0
-    surge, unavailable = _rolling_params(d)
-    return min(resolve_fenceposts(surge, unavailable, replicas)[1], replicas)
-
-
-def revision_of(rs: dict) -> int | None:
-    v = (rs["metadata"].get("annotations") or {}).get(REVISION)
-    if v is None:
-        return 0
-    try:
-        return int(v)
-    except ValueError:
-        return None
-
-
-def max_revision(rss: list[dict]) -> int:
-    return max([r for r in (revision_of(rs) for rs in rss) if r is not None], default=0)
-
-
-def equal_ignore_hash(t1: dict, t2: dict) -> bool:
-    """``EqualIgnoreHash``: pod templates equal once the ``pod-template-hash`` label is dropped."""
-    a, b = deep_copy(t1 or {}), deep_copy(t2 or {})
-    for t in (a, b):
-        labels = (t.get("metadata") or {}).get("labels")
-        if isinstance(labels, dict):
-            labels.pop(HASH_LABEL, None)
-    return a == b
-
-
-def by_creation(rss: list[dict]) -> list[dict]:
-    """``ReplicaSetsByCreationTimestamp``."""
-    return sorted(rss, key=lambda r: (r["metadata"].get("creationTimestamp") or "", r["metadata"]["name"]))
-
-
-def spec_replicas(rs: dict | None) -> int:
-    return int((rs or {}).get("spec", {}).get("replicas") or 0)
-
-
-def status_count(rs: dict | None, field: str) -> int:
-    return int(((rs or {}).get("status") or {}).get(field) or 0)
-
-
-def new_rs_new_replicas(d: dict, all_rss: list[dict], new_rs: dict) -> int:
-    """``NewRSNewReplicas``: how far the new ReplicaSet may grow under ``maxSurge``."""
-    replicas = replicas_of(d)
-    if not is_rolling(d):
-        return replicas
-    surge, _ = _rolling_params(d)
-    surge = int_or_percent(surge, replicas, True)
-    current = sum(spec_replicas(rs) for rs in all_rss)
-    max_total = replicas + surge
-    if current >= max_total:
-        return spec_replicas(new_rs)
-    scale_up = min(max_total - current, replicas - spec_replicas(new_rs))
-    return spec_replicas(new_rs) + scale_up
-
-
-def has_progress_deadline(d: dict) -> bool:
-    pds = d["spec"].get("progressDeadlineSeconds")
-    return pds is not None and pds != _MAX_INT32
-
-
-def deployment_complete(d: dict, st: dict) -> bool:
-    replicas = replicas_of(d)
-    return (st.get("updatedReplicas", 0) == replicas and st.get("replicas", 0) == replicas
-            and st.get("availableReplicas", 0) == replicas
-            and st.get("observedGeneration", 0) >= d["metadata"].get("generation", 1))
-
-
-def deployment_progressing(d: dict, st: dict) -> bool:
-    old = d.get("status") or {}
-    old_old = old.get("replicas", 0) - old.get("updatedReplicas", 0)
-    new_old = st.get("replicas", 0) - st.get("updatedReplicas", 0)
-    return (st.get("updatedReplicas", 0) > old.get("updatedReplicas", 0) or new_old < old_old
-            or st.get("readyReplicas", 0) > old.get("readyReplicas", 0)
-            or st.get("availableReplicas", 0) > old.get("availableReplicas", 0))
-
-
-def get_condition(st: dict, type_: str) -> dict | None:
-    return next((c for c in st.get("conditions") or [] if c.get("type") == type_), None)
-
-
-def _round_half_away(x: float) -> int:
-    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
 
 
 class DeploymentController:
@@ -164,7 +43,7 @@ class DeploymentController:
     #: while a rollout is unfinished, look at it at least this often (sandbox seconds) for its progress deadline
     STUCK_POLL_SECONDS = 30.0
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self._requeue_at: dict[tuple[str, str], float] = {}
 
@@ -256,9 +135,7 @@ class DeploymentController:
                         return False
                     new["metadata"].setdefault("ownerReferences", []).append(new_controller_ref(d))
                     return None
-                if edit(self.sb, "replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], add) is not None:
-                    self.sb.log_event("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], "Adopted",
-                                      f"by Deployment {d['metadata']['name']}")
+                edit(self.sb, "replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], add)
 
     def _find_new(self, d: dict, rss: list[dict]) -> dict | None:
         """``FindNewReplicaSet``: the oldest ReplicaSet whose template equals the deployment's."""
@@ -274,56 +151,6 @@ class DeploymentController:
         olds = [rs for rs in rss if new is None or rs["metadata"]["uid"] != new["metadata"]["uid"]]
         new = self._get_new_replicaset(d, rss, olds, new, create)
         return new, olds
-
-    def _set_new_rs_annotations(self, d: dict, rs: dict, new_revision: str, exists: bool) -> bool:
-        """``SetNewReplicaSetAnnotations``: copy the deployment's annotations, move the revision forward."""
-        changed = False
-        ann = rs["metadata"].setdefault("annotations", {})
-        for k, v in (d["metadata"].get("annotations") or {}).items():
-            if k in _SKIP_ANNOTATIONS or ann.get(k) == v:
-                continue
-            ann[k] = v
-            changed = True
-        old_revision = ann.get(REVISION)
-        try:
-            old_int = int(old_revision) if old_revision not in (None, "") else 0
-        except ValueError:
-            return changed
-        new_int = int(new_revision)
-        if old_int < new_int:
-            ann[REVISION] = new_revision
-            changed = True
-            if old_revision is not None:  # rolling back to this ReplicaSet: keep the history
-                history = ann.get(REVISION_HISTORY, "")
-                if not history:
-                    ann[REVISION_HISTORY] = old_revision
-                else:
-                    parts = history.split(",")
-                    total = len(history) + len(old_revision) + 1
-                    start = 0
-                    while total > _MAX_REV_HISTORY_CHARS and start < len(parts):
-                        total -= len(parts[start]) + 1
-                        start += 1
-                    if total <= _MAX_REV_HISTORY_CHARS:
-                        ann[REVISION_HISTORY] = ",".join(parts[start:] + [old_revision])
-        if not exists:
-            changed = self._set_replicas_annotations(rs, replicas_of(d), replicas_of(d) + max_surge(d)) or changed
-        return changed
-
-    @staticmethod
-    def _set_replicas_annotations(rs: dict, desired: int, max_replicas: int) -> bool:
-        ann = rs["metadata"].setdefault("annotations", {})
-        changed = False
-        for k, v in ((DESIRED_REPLICAS, str(desired)), (MAX_REPLICAS, str(max_replicas))):
-            if ann.get(k) != v:
-                ann[k] = v
-                changed = True
-        return changed
-
-    @staticmethod
-    def _replicas_annotations_need_update(rs: dict, desired: int, max_replicas: int) -> bool:
-        ann = rs["metadata"].get("annotations") or {}
-        return ann.get(DESIRED_REPLICAS) != str(desired) or ann.get(MAX_REPLICAS) != str(max_replicas)
 
     def _set_deployment_revision(self, d: dict, revision: str | None) -> bool:
         if revision is None or (d["metadata"].get("annotations") or {}).get(REVISION) == revision:
@@ -343,44 +170,48 @@ class DeploymentController:
 
     def _get_new_replicaset(self, d: dict, rss: list[dict], olds: list[dict], existing: dict | None,
                             create: bool) -> dict | None:
-        """``getNewReplicaSet``."""
-        ns, dname = d["metadata"]["namespace"], d["metadata"]["name"]
+        """``getNewReplicaSet``: bring the existing new ReplicaSet up to date, or create it if ``create``."""
         new_revision = str(max_revision(olds) + 1)
         if existing is not None:
-            rs_copy = deep_copy(existing)
-            changed = self._set_new_rs_annotations(d, rs_copy, new_revision, True)
-            min_ready = d["spec"].get("minReadySeconds") or 0
-            if int(rs_copy["spec"].get("minReadySeconds") or 0) != int(min_ready):
-                if min_ready:
-                    rs_copy["spec"]["minReadySeconds"] = min_ready
-                else:
-                    rs_copy["spec"].pop("minReadySeconds", None)
-                changed = True
-            if changed:
-                def put(new: dict) -> None:
-                    new["metadata"]["annotations"] = rs_copy["metadata"].get("annotations") or {}
-                    if "minReadySeconds" in rs_copy["spec"]:
-                        new["spec"]["minReadySeconds"] = rs_copy["spec"]["minReadySeconds"]
-                    else:
-                        new["spec"].pop("minReadySeconds", None)
-                stored = edit_spec(self.sb, "replicasets", ns, existing["metadata"]["name"], put,
-                                   uid=existing["metadata"]["uid"])
-                if (stored or {}).get("metadata", {}).get("annotations", {}).get(REVISION) != \
-                        (existing["metadata"].get("annotations") or {}).get(REVISION):
-                    self.sb.log_event("replicasets", ns, existing["metadata"]["name"], "Revision",
-                                      f"revision {new_revision}")
-                return stored or existing
-            needs = self._set_deployment_revision(d, (existing["metadata"].get("annotations") or {}).get(REVISION))
-            if has_progress_deadline(d) and get_condition(d["status"], "Progressing") is None:
-                d["status"]["conditions"] = set_condition(d["status"].get("conditions") or [], self._condition(
-                    "Progressing", "True", "FoundNewReplicaSet", f'Found new replica set "{existing["metadata"]["name"]}"'))
-                needs = True
-            if needs:
-                self._write_status(d)
-            return existing
+            return self._update_new_replicaset(d, existing, new_revision)
         if not create:
             return None
+        return self._create_new_replicaset(d, olds, new_revision)
 
+    def _update_new_replicaset(self, d: dict, existing: dict, new_revision: str) -> dict:
+        """The existing new ReplicaSet: its annotations and minReadySeconds follow the deployment."""
+        ns = d["metadata"]["namespace"]
+        rs_copy = deep_copy(existing)
+        changed = set_new_replicaset_annotations(d, rs_copy, new_revision, True)
+        min_ready = d["spec"].get("minReadySeconds") or 0
+        if int(rs_copy["spec"].get("minReadySeconds") or 0) != int(min_ready):
+            if min_ready:
+                rs_copy["spec"]["minReadySeconds"] = min_ready
+            else:
+                rs_copy["spec"].pop("minReadySeconds", None)
+            changed = True
+        if changed:
+            def put(new: dict) -> None:
+                new["metadata"]["annotations"] = rs_copy["metadata"].get("annotations") or {}
+                if "minReadySeconds" in rs_copy["spec"]:
+                    new["spec"]["minReadySeconds"] = rs_copy["spec"]["minReadySeconds"]
+                else:
+                    new["spec"].pop("minReadySeconds", None)
+            stored = edit_spec(self.sb, "replicasets", ns, existing["metadata"]["name"], put,
+                               uid=existing["metadata"]["uid"])
+            return stored or existing
+        needs = self._set_deployment_revision(d, (existing["metadata"].get("annotations") or {}).get(REVISION))
+        if has_progress_deadline(d) and get_condition(d["status"], "Progressing") is None:
+            d["status"]["conditions"] = set_condition(d["status"].get("conditions") or [], self._condition(
+                "Progressing", "True", "FoundNewReplicaSet", f'Found new replica set "{existing["metadata"]["name"]}"'))
+            needs = True
+        if needs:
+            self._write_status(d)
+        return existing
+
+    def _create_new_replicaset(self, d: dict, olds: list[dict], new_revision: str) -> dict | None:
+        """A ReplicaSet for the deployment's current template, named by its hash (a collision bumps the count)."""
+        ns, dname = d["metadata"]["namespace"], d["metadata"]["name"]
         collision = d["status"].get("collisionCount")
         template = deep_copy(d["spec"]["template"])
         h = pod_template_hash(d["spec"]["template"], collision)
@@ -397,7 +228,7 @@ class DeploymentController:
             rs["spec"]["minReadySeconds"] = d["spec"]["minReadySeconds"]
         new_replicas = new_rs_new_replicas(d, olds + [rs], rs)
         rs["spec"]["replicas"] = new_replicas
-        self._set_new_rs_annotations(d, rs, new_revision, False)
+        set_new_replicaset_annotations(d, rs, new_revision, False)
         already = False
         try:
             created, _ = self.sb.registry.create("replicasets", ns, rs)
@@ -410,8 +241,6 @@ class DeploymentController:
                 else:
                     d["status"]["collisionCount"] = int(collision or 0) + 1
                     self._write_status(d)
-                    self.sb.log_event("deployments", ns, dname, "HashCollision",
-                                      f"{rs_name} exists; collisionCount is now {d['status']['collisionCount']}")
                     self.sb.engine.enqueue(self.name, (ns, dname))
                     return None
             else:
@@ -423,11 +252,9 @@ class DeploymentController:
                 self.sb.registry.record_event(d, "Warning", "ReplicaSetCreateError", msg, COMPONENT)
                 return None
         if not already:
-            self.sb.log_event("replicasets", ns, rs_name, "Created", f"revision {new_revision} of Deployment {dname}")
             if new_replicas > 0:
                 self.sb.registry.record_event(d, "Normal", "ScalingReplicaSet",
                                               f"Scaled up replica set {rs_name} to {new_replicas}", COMPONENT)
-                self.sb.log_event("replicasets", ns, rs_name, "Scaled", f"up to {new_replicas}")
         needs = self._set_deployment_revision(d, new_revision)
         if not already and has_progress_deadline(d):
             d["status"]["conditions"] = set_condition(d["status"].get("conditions") or [], self._condition(
@@ -452,13 +279,13 @@ class DeploymentController:
         """``scaleReplicaSet``: set replicas and the desired/max annotations; one event per size change."""
         size_changes = spec_replicas(rs) != new_scale
         desired, maxr = replicas_of(d), replicas_of(d) + max_surge(d)
-        if not size_changes and not self._replicas_annotations_need_update(rs, desired, maxr):
+        if not size_changes and not replicas_annotations_need_update(rs, desired, maxr):
             return False, rs
         old = spec_replicas(rs)
 
         def put(new: dict) -> None:
             new["spec"]["replicas"] = new_scale
-            self._set_replicas_annotations(new, desired, maxr)
+            set_replicas_annotations(new, desired, maxr)
         stored = edit_spec(self.sb, "replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], put,
                            uid=rs["metadata"]["uid"])
         if stored is None:
@@ -466,8 +293,6 @@ class DeploymentController:
         if size_changes:
             self.sb.registry.record_event(d, "Normal", "ScalingReplicaSet",
                                           self._scaled_message(op, rs["metadata"]["name"], old, new_scale), COMPONENT)
-            self.sb.log_event("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], "Scaled",
-                              f"{op} from {old} to {new_scale}")
         return size_changes, stored
 
     def _scale_and_record(self, rs: dict, new_scale: int, d: dict) -> tuple[bool, dict]:
@@ -496,7 +321,7 @@ class DeploymentController:
         to_add = allowed - total
         op = ""
         if to_add > 0:  # ReplicaSetsBySizeNewer
-            all_rss.sort(key=lambda r: (-spec_replicas(r), _desc(r["metadata"].get("creationTimestamp") or "")))
+            all_rss.sort(key=lambda r: (-spec_replicas(r), desc_timestamp(r["metadata"].get("creationTimestamp") or "")))
             op = "up"
         elif to_add < 0:  # ReplicaSetsBySizeOlder
             all_rss.sort(key=lambda r: (-spec_replicas(r), r["metadata"].get("creationTimestamp") or ""))
@@ -532,7 +357,7 @@ class DeploymentController:
             if annotated == 0:
                 fraction = 0
             else:
-                fraction = _round_half_away(spec_replicas(rs) * deployment_replicas / annotated) - spec_replicas(rs)
+                fraction = round_half_away(spec_replicas(rs) * deployment_replicas / annotated) - spec_replicas(rs)
         allowed = to_add - added
         return min(fraction, allowed) if to_add > 0 else max(fraction, allowed)
 
@@ -708,7 +533,7 @@ class DeploymentController:
     def _cleanup(self, d: dict, olds: list[dict]) -> None:
         """``cleanupDeployment``: keep ``revisionHistoryLimit`` old ReplicaSets."""
         limit = d["spec"].get("revisionHistoryLimit")
-        if limit is None or limit == _MAX_INT32:
+        if limit is None or limit == MAX_INT32:
             return
         alive = [rs for rs in olds if not is_terminating(rs)]
         diff = len(alive) - int(limit)
@@ -723,8 +548,6 @@ class DeploymentController:
                 self.sb.registry.delete("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"])
             except errors.ApiError:
                 continue
-            self.sb.log_event("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], "Deleted",
-                              f"revisionHistoryLimit {limit}")
 
     # ------------------------------------------------------------------ status
     def _calculate_status(self, all_rss: list[dict], new: dict | None, d: dict) -> dict:
@@ -772,9 +595,6 @@ class DeploymentController:
                     f'Deployment "{d["metadata"]["name"]}" has successfully progressed.'
                 st["conditions"] = set_condition(st["conditions"], self._condition(
                     "Progressing", "True", "NewReplicaSetAvailable", msg))
-                if cur is None or cur.get("reason") != "NewReplicaSetAvailable":
-                    self.sb.log_event("deployments", d["metadata"]["namespace"], d["metadata"]["name"],
-                                      "RolloutComplete", rs_name or "")
             elif deployment_progressing(d, st):
                 msg = f'ReplicaSet "{rs_name}" is progressing.' if rs_name else \
                     f'Deployment "{d["metadata"]["name"]}" is progressing.'
@@ -789,9 +609,6 @@ class DeploymentController:
                     f'Deployment "{d["metadata"]["name"]}" has timed out progressing.'
                 st["conditions"] = set_condition(st["conditions"], self._condition(
                     "Progressing", "False", "ProgressDeadlineExceeded", msg))
-                if cur is None or cur.get("reason") != "ProgressDeadlineExceeded":
-                    self.sb.log_event("deployments", d["metadata"]["namespace"], d["metadata"]["name"],
-                                      "ProgressDeadlineExceeded", msg)
         st["conditions"] = [c for c in st["conditions"] if c.get("type") != "ReplicaFailure"]
         if st == d["status"]:
             self._requeue_stuck(d, st)
@@ -835,6 +652,3 @@ class DeploymentController:
         self._requeue_at[key] = at
         self.sb.engine.call_later(max(1.0, at - now), lambda: self.sb.engine.enqueue(self.name, key))
 
-
-def _desc(stamp: str) -> tuple:
-    return tuple(-ord(c) for c in stamp)

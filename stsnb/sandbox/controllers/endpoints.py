@@ -31,15 +31,12 @@ Endpoints ports keep the Service's port order (upstream sorts them by a Go hash)
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from ..core import errors
+from ..core.cluster import Cluster
 from ..apiserver.registry import deep_copy
 from ..core.store import Event
 from .common import delete_quietly, edit, is_pod_ready, is_terminating, new_controller_ref
-
-if TYPE_CHECKING:
-    from .. import Sandbox
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
@@ -119,7 +116,7 @@ def _natural(name: str) -> tuple:
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name))
 
 
-def _keys_for_pod_event(sb: "Sandbox", ev: Event) -> list:
+def _keys_for_pod_event(sb: Cluster, ev: Event) -> list:
     ns = ev.obj["metadata"].get("namespace", "")
     out = []
     for svc in sb.store.list("services", ns):
@@ -131,7 +128,7 @@ def _keys_for_pod_event(sb: "Sandbox", ev: Event) -> list:
     return out
 
 
-def _service_keys(sb: "Sandbox", ev: Event) -> list:
+def _service_keys(sb: Cluster, ev: Event) -> list:
     if ev.plural == "services":
         return [(ev.obj["metadata"]["namespace"], ev.obj["metadata"]["name"])]
     if ev.plural == "pods":
@@ -145,7 +142,7 @@ class EndpointSliceController:
 
     name = "endpointslice"
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
 
     def keys_for(self, ev: Event) -> list:
@@ -205,8 +202,7 @@ class EndpointSliceController:
             for rest in by_ports.values():
                 to_delete += rest
         for s in to_delete:
-            if delete_quietly(self.sb, "endpointslices", ns, s["metadata"]["name"], uid=s["metadata"]["uid"]):
-                self.sb.log_event("endpointslices", ns, s["metadata"]["name"], "Deleted", f"for Service {name}")
+            delete_quietly(self.sb, "endpointslices", ns, s["metadata"]["name"], uid=s["metadata"]["uid"])
 
     # ----- building
     def _ports(self, svc: dict, pod: dict) -> list[dict]:
@@ -258,12 +254,9 @@ class EndpointSliceController:
         obj = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": meta,
                "addressType": "IPv4", "endpoints": eps, "ports": ports}
         try:
-            created, _ = self.sb.registry.create("endpointslices", ns, obj)
-        except errors.ApiError as e:
-            self.sb.log_event("endpointslices", ns, name, "FailedCreate", e.message)
+            self.sb.registry.create("endpointslices", ns, obj)
+        except errors.ApiError:
             return
-        self.sb.log_event("endpointslices", ns, created["metadata"]["name"], "Created",
-                          f"for Service {name}: {self._summary(eps)}")
 
     def _update(self, svc: dict, cur: dict, ports: list[dict] | None, eps: list[dict]) -> None:
         labels = self._labels(svc)
@@ -277,11 +270,8 @@ class EndpointSliceController:
             new["metadata"]["labels"] = labels
             if changed_eps:
                 new["metadata"].setdefault("annotations", {})[TRIGGER_TIME] = self.sb.clock.timestamp()
-        stored = edit(self.sb, "endpointslices", cur["metadata"]["namespace"], cur["metadata"]["name"], put,
-                      uid=cur["metadata"]["uid"])
-        if stored is not None and changed_eps:
-            self.sb.log_event("endpointslices", cur["metadata"]["namespace"], cur["metadata"]["name"], "Updated",
-                              self._summary(eps))
+        edit(self.sb, "endpointslices", cur["metadata"]["namespace"], cur["metadata"]["name"], put,
+              uid=cur["metadata"]["uid"])
 
     @staticmethod
     def _summary(eps: list[dict]) -> str:
@@ -297,7 +287,7 @@ class EndpointsController:
 
     name = "endpoints"
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
 
     def keys_for(self, ev: Event) -> list:
@@ -310,8 +300,8 @@ class EndpointsController:
         svc = self.sb.store.get("services", ns, name)
         cur = self.sb.store.get("endpoints", ns, name)
         if svc is None:
-            if cur is not None and delete_quietly(self.sb, "endpoints", ns, name, uid=cur["metadata"]["uid"]):
-                self.sb.log_event("endpoints", ns, name, "Deleted", "its Service is gone")
+            if cur is not None:
+                delete_quietly(self.sb, "endpoints", ns, name, uid=cur["metadata"]["uid"])
             return
         if not managed(svc):
             return  # a Service without a selector: its Endpoints belong to the user
@@ -329,10 +319,8 @@ class EndpointsController:
                 obj["subsets"] = subsets
             try:
                 self.sb.registry.create("endpoints", ns, obj)
-            except errors.ApiError as e:
-                self.sb.log_event("endpoints", ns, name, "FailedCreate", e.message)
+            except errors.ApiError:
                 return
-            self.sb.log_event("endpoints", ns, name, "Created", self._summary(subsets))
             return
         if (cur.get("subsets") or []) == subsets and (cur["metadata"].get("labels") or {}) == labels:
             return
@@ -347,8 +335,7 @@ class EndpointsController:
             else:
                 new["metadata"].pop("labels", None)
             new["metadata"].setdefault("annotations", {})[TRIGGER_TIME] = self.sb.clock.timestamp()
-        if edit(self.sb, "endpoints", ns, name, put, uid=cur["metadata"]["uid"]) is not None:
-            self.sb.log_event("endpoints", ns, name, "Updated", self._summary(subsets))
+        edit(self.sb, "endpoints", ns, name, put, uid=cur["metadata"]["uid"])
 
     def _subsets(self, svc: dict) -> list[dict]:
         """``syncService`` + ``addEndpointSubset`` + ``RepackSubsets``."""

@@ -21,13 +21,10 @@ Owner kinds the sandbox does not serve are never treated as gone.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from ..core.store import Event
 from .common import delete_quietly, edit, find_owner, is_terminating
-
-if TYPE_CHECKING:
-    from .. import Sandbox
+from ..core.cluster import Cluster
 
 FOREGROUND = "foregroundDeletion"
 ORPHAN = "orphan"
@@ -39,7 +36,7 @@ class GarbageCollector:
 
     name = "garbagecollector"
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self._dependents: dict[str, set[Coord]] = {}
         self._refs: dict[Coord, tuple[str, frozenset[str]]] = {}
@@ -146,9 +143,6 @@ class GarbageCollector:
                     kept.append(r)
                 new["metadata"]["ownerReferences"] = kept
             edit(self.sb, plural, ns, name, patch, uid=uid)
-            if dangling:
-                self.sb.log_event(plural, ns, name, "OwnerRemoved",
-                                  ", ".join(f"{r.get('kind')}/{r.get('name')}" for r in dangling) + " no longer exists")
             return
         finalizers = meta.get("finalizers") or []
         with self.sb.store.lock:
@@ -161,10 +155,7 @@ class GarbageCollector:
             policy = "Foreground"
         else:
             policy = "Background"
-        if delete_quietly(self.sb, plural, ns, name, uid=uid, propagation=policy):
-            owners = ", ".join(f"{r.get('kind')}/{r.get('name')}" for r in refs)
-            why = f"its owner {owners} is being deleted in the foreground" if waiting else f"its owner {owners} is gone"
-            self.sb.log_event(plural, ns, name, "GarbageCollected", f"{why} ({policy.lower()})")
+        delete_quietly(self.sb, plural, ns, name, uid=uid, propagation=policy)
 
     # ------------------------------------------------------------------ processDeletingDependentsItem
     def _process_deleting_dependents(self, plural: str, ns: str, name: str) -> None:
@@ -185,8 +176,6 @@ class GarbageCollector:
             else:
                 new["metadata"].pop("finalizers", None)
         stored = edit(self.sb, plural, ns, name, drop, uid=uid)
-        self.sb.log_event(plural, ns, name, "DependentsDeleted", "foreground deletion can finish")
         if plural == "pods" and stored is not None and not stored["metadata"].get("finalizers"):
-            run = self.sb.kubelet.runs.get(uid)
-            if run is None or run.stage == "gone" or not stored["spec"].get("nodeName"):
+            if self.sb.kubelet.pod_stopped(uid) or not stored["spec"].get("nodeName"):
                 self.sb.registry.finish_pod(stored)

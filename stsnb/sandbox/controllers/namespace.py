@@ -11,14 +11,11 @@ Terminating, as on a real cluster.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from ..core.resources import RESOURCES
 from ..core.store import Event
 from .common import delete_quietly, edit, is_terminating
-
-if TYPE_CHECKING:
-    from .. import Sandbox
+from ..core.cluster import Cluster
 
 class NamespaceController:
     """Deletes the content of namespaces that are being deleted."""
@@ -27,7 +24,7 @@ class NamespaceController:
     #: look again at a Terminating namespace at least this often (sandbox seconds)
     RESYNC_SECONDS = 5.0
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self._resync_at: dict[str, float] = {}
 
@@ -79,9 +76,6 @@ class NamespaceController:
                     not cur["metadata"].get("finalizers") and not (cur.get("spec") or {}).get("finalizers"):
                 self.sb.store.remove("namespaces", "", name)
         self._resync_at.pop(name, None)
-        gone = self.sb.store.get("namespaces", "", name) is None
-        self.sb.log_event("namespaces", "", name, "Deleted" if gone else "Finalized",
-                          "all content removed" if gone else "waiting for metadata.finalizers")
 
     def _resync(self, name: str) -> None:
         now = self.sb.clock.now()

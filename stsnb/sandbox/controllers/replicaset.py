@@ -14,17 +14,14 @@ reports status.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from ..core import errors
+from ..core.cluster import Cluster
 from ..apiserver.registry import deep_copy
 from ...k8s.selectors import selector_from_label_selector
 from ..core.store import Event
 from .common import (controller_ref_of, controlled_by, edit, is_pod_active, is_pod_available, is_pod_ready,
                      is_terminating, new_controller_ref, ready_since)
-
-if TYPE_CHECKING:
-    from .. import Sandbox
 
 COMPONENT = "replicaset-controller"
 _PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
@@ -50,7 +47,7 @@ class ReplicaSetController:
 
     name = "replicaset"
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self._requeue_at: dict[tuple[str, str], float] = {}
 
@@ -122,8 +119,6 @@ class ReplicaSetController:
         out = edit(self.sb, "pods", pod["metadata"]["namespace"], pod["metadata"]["name"], add,
                    uid=pod["metadata"]["uid"])
         if out is not None and controlled_by(out, rs):
-            self.sb.log_event("pods", out["metadata"]["namespace"], out["metadata"]["name"], "Adopted",
-                              f"by ReplicaSet {rs['metadata']['name']}")
             return out
         return None
 
@@ -136,28 +131,23 @@ class ReplicaSetController:
                 new["metadata"]["ownerReferences"] = refs
             else:
                 new["metadata"].pop("ownerReferences", None)
-        if edit(self.sb, "pods", pod["metadata"]["namespace"], pod["metadata"]["name"], drop,
-                uid=pod["metadata"]["uid"]) is not None:
-            self.sb.log_event("pods", pod["metadata"]["namespace"], pod["metadata"]["name"], "Released",
-                              f"its labels no longer match ReplicaSet {rs['metadata']['name']}")
+        edit(self.sb, "pods", pod["metadata"]["namespace"], pod["metadata"]["name"], drop, uid=pod["metadata"]["uid"])
 
     # ------------------------------------------------------------------ replicas
     def _manage_replicas(self, rs: dict, active: list[dict]) -> None:
         """``manageReplicas``: create the missing pods, or delete the surplus, ranked."""
         diff = len(active) - int(rs["spec"].get("replicas", 1) or 0)
         reg = self.sb.registry
-        ns, rs_name = rs["metadata"]["namespace"], rs["metadata"]["name"]
+        ns = rs["metadata"]["namespace"]
         if diff < 0:
             for _ in range(-diff):
                 try:
                     pod, _ = reg.create("pods", ns, pod_from_template(rs))
                 except errors.ApiError as e:
                     reg.record_event(rs, "Warning", "FailedCreate", f"Error creating: {e.message}", COMPONENT)
-                    self.sb.log_event("replicasets", ns, rs_name, "FailedCreate", e.message)
                     return
                 reg.record_event(rs, "Normal", "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}",
                                  COMPONENT)
-                self.sb.log_event("pods", ns, pod["metadata"]["name"], "Created", f"by ReplicaSet {rs_name}")
         elif diff > 0:
             for pod in self._pods_to_delete(active, diff):
                 try:
@@ -166,7 +156,6 @@ class ReplicaSetController:
                     continue
                 reg.record_event(rs, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
                                  COMPONENT)
-                self.sb.log_event("pods", ns, pod["metadata"]["name"], "Deleting", f"ReplicaSet {rs_name} scaled down")
 
     def _pods_to_delete(self, pods: list[dict], count: int) -> list[dict]:
         """``getPodsToDelete`` with ``ActivePodsWithRanks``: the least useful pods first."""

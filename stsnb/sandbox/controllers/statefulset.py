@@ -6,23 +6,23 @@ ordinal identity, OrderedReady and Parallel management, RollingUpdate from the
 highest ordinal with ``partition`` (and ``maxUnavailable`` where the version
 has it), OnDelete, ControllerRevisions with upstream's exact hash and name,
 per-pod claims and their retention policy, and the status fields. Each sync
-also records why it stopped ("waiting for nginx-stateful-1 to be Running and
-Ready") in the sandbox's event log, which the timelines show.
+that has to wait stops with the reason ("waiting for nginx-stateful-1 to be Running and
+Ready") as the message of an internal stop; the sandbox keeps no log of them: the lab infers
+the same reasons from the objects (``stsnb.watching.statefulset_reason``), which works on real
+clusters too.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from ..core import errors
+from ..core.cluster import Cluster
 from ..hashing import controller_revision_name, go_json, hash_revision_data, revision_patch
 from ..apiserver.registry import deep_copy
 from ...k8s.selectors import selector_from_label_selector
 from ..core.store import Event
-
-if TYPE_CHECKING:
-    from .. import Sandbox
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
@@ -82,9 +82,8 @@ class _Stop(Exception):
 class StatefulSetController:
     name = "statefulset"
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
-        self._last_wait: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------------ wiring
     def keys_for(self, ev: Event) -> list:
@@ -103,7 +102,6 @@ class StatefulSetController:
         ns, name = key
         sts = self.sb.store.get("statefulsets", ns, name)
         if sts is None:
-            self._last_wait.pop(key, None)
             return
         uid = sts["metadata"]["uid"]
         pods = [p for p in self.sb.store.list("pods", ns) if owned_by(p, uid)]
@@ -113,19 +111,11 @@ class StatefulSetController:
         try:
             if not sts["metadata"].get("deletionTimestamp"):
                 self._update_pods(sts, pods, current, update, status)
-        except _Stop as stop:
-            self._wait(key, str(stop))
-        else:
-            self._wait(key, "")
+        except _Stop:
+            pass  # waiting for a pod (the message says which); the next event resumes the sync
         self._complete_rolling_update(sts, status)
         self.sb.registry.write_status("statefulsets", sts, status)
         self._truncate_history(sts, revisions, pods, current, update)
-
-    def _wait(self, key, reason: str) -> None:
-        if self._last_wait.get(key) != reason:
-            self._last_wait[key] = reason
-            if reason:
-                self.sb.log_event("statefulsets", key[0], key[1], "Waiting", reason)
 
     # ------------------------------------------------------------------ revisions
     def _revisions(self, sts: dict, revisions: list[dict]) -> tuple[dict, dict, int]:
@@ -142,8 +132,6 @@ class StatefulSetController:
             update = deep_copy(equal[-1])
             update["revision"] = next_number
             update = reg.replace("controllerrevisions", update)
-            self.sb.log_event("statefulsets", sts["metadata"]["namespace"], sts["metadata"]["name"],
-                              "RevisionReused", f"{update['metadata']['name']} is now revision {next_number}")
         else:
             while True:
                 h = hash_revision_data(data, collision_count)
@@ -164,8 +152,6 @@ class StatefulSetController:
                 if sts["metadata"].get("annotations"):
                     cr["metadata"]["annotations"] = dict(sts["metadata"]["annotations"])
                 update, _ = reg.create("controllerrevisions", sts["metadata"]["namespace"], cr)
-                self.sb.log_event("statefulsets", sts["metadata"]["namespace"], sts["metadata"]["name"],
-                                  "RevisionCreated", f"{name} (revision {next_number})")
                 break
         cur_name = sts.get("status", {}).get("currentRevision")
         current = update
@@ -217,38 +203,25 @@ class StatefulSetController:
         strategy = sts["spec"].get("updateStrategy") or {}
         if strategy.get("type") == "RollingUpdate" and \
                 st["updatedReplicas"] == st["readyReplicas"] == st["replicas"] == sts["spec"]["replicas"]:
-            if st["currentRevision"] != st["updateRevision"]:
-                self.sb.log_event("statefulsets", sts["metadata"]["namespace"], sts["metadata"]["name"],
-                                  "RolloutComplete", f"current revision is now {st['updateRevision']}")
             st["currentReplicas"] = st["updatedReplicas"]
             st["currentRevision"] = st["updateRevision"]
 
     # ------------------------------------------------------------------ pods
     def _update_pods(self, sts: dict, pods: list[dict], current: dict, update: dict, st: dict) -> None:
+        """``updateStatefulSet`` steps 7-11: replicas up in order, condemned pods down, then the update strategy.
+
+        Raises:
+            _Stop: when a monotonic (OrderedReady) StatefulSet has to wait, or an update step was taken.
+        """
         spec = sts["spec"]
-        name, ns = sts["metadata"]["name"], sts["metadata"]["namespace"]
         start = (spec.get("ordinals") or {}).get("start", 0) if self.sb.profile.start_ordinal else 0
-        replica_count = spec["replicas"]
-        end = start + replica_count
         monotonic = spec.get("podManagementPolicy", "OrderedReady") != "Parallel"
         strategy = spec.get("updateStrategy") or {}
         rolling = strategy.get("rollingUpdate")
         partition = (rolling or {}).get("partition", 0) or 0
-        min_ready = spec.get("minReadySeconds") or 0
         cur_set, upd_set = self._set_from_revision(sts, current), self._set_from_revision(sts, update)
         cur_name, upd_name = current["metadata"]["name"], update["metadata"]["name"]
-
-        replicas: list[dict | None] = [None] * replica_count
-        condemned: list[dict] = []
-        for p in pods:
-            parent, ordinal = parent_and_ordinal(p["metadata"]["name"])
-            if parent != name or ordinal < 0:
-                continue
-            if start <= ordinal < end:
-                replicas[ordinal - start] = p
-            else:
-                condemned.append(p)
-        condemned.sort(key=lambda p: -parent_and_ordinal(p["metadata"]["name"])[1])
+        replicas, condemned = self._replicas_and_condemned(sts, pods, start)
 
         def versioned(ordinal: int) -> dict:
             use_current = strategy.get("type") == "RollingUpdate" and (
@@ -257,15 +230,45 @@ class StatefulSetController:
             base, rev = (cur_set, cur_name) if use_current else (upd_set, upd_name)
             return self._new_pod(base, rev, ordinal)
 
-        first_unhealthy = next((p for p in replicas if p is not None and not is_healthy(p)), None)
-        if first_unhealthy is None:
-            first_unhealthy = next((p for p in sorted(condemned, key=lambda p: parent_and_ordinal(p["metadata"]["name"])[1])
-                                    if not is_healthy(p)), None)
-        del first_unhealthy  # upstream uses it only for logging and the condemned check below
+        # upstream also finds the first unhealthy condemned pod, but only to log it
         unhealthy_low = next((p for p in replicas if p is not None and not is_healthy(p)), None)
+        self._sync_replicas(sts, replicas, start, monotonic, versioned, st, cur_name, upd_name)  # 7.
+        for pod in condemned:  # 8. claim owner references for condemned pods (retention policy)
+            self._set_claim_owner_for_condemned(sts, pod)
+        self._scale_down(sts, condemned, monotonic, unhealthy_low)  # 9.
+        # 10./11. updates
+        if strategy.get("type") == "OnDelete":
+            outdated = [p for p in replicas if p is not None and revision_of(p) != upd_name]
+            if outdated:
+                raise _Stop(f"OnDelete: {len(outdated)} pod(s) keep the old revision until you delete them")
+            return
+        if self.sb.profile.max_unavailable and rolling is not None:
+            self._rolling_max_unavailable(sts, replicas, partition, upd_name, st, rolling)
+            return
+        self._rolling_update(sts, replicas, partition, upd_name, st)
 
-        # 7. replicas, ascending
-        for i in range(replica_count):
+    @staticmethod
+    def _replicas_and_condemned(sts: dict, pods: list[dict], start: int) -> tuple[list[dict | None], list[dict]]:
+        """The pods by ordinal (``None`` where one is missing) and those outside the range, highest first."""
+        name, replica_count = sts["metadata"]["name"], sts["spec"]["replicas"]
+        replicas: list[dict | None] = [None] * replica_count
+        condemned: list[dict] = []
+        for p in pods:
+            parent, ordinal = parent_and_ordinal(p["metadata"]["name"])
+            if parent != name or ordinal < 0:
+                continue
+            if start <= ordinal < start + replica_count:
+                replicas[ordinal - start] = p
+            else:
+                condemned.append(p)
+        condemned.sort(key=lambda p: -parent_and_ordinal(p["metadata"]["name"])[1])
+        return replicas, condemned
+
+    def _sync_replicas(self, sts: dict, replicas: list[dict | None], start: int, monotonic: bool,
+                       versioned: Callable[[int], dict], st: dict, cur_name: str, upd_name: str) -> None:
+        """Step 7, ascending: re-create failed pods, create missing ones, wait for each to be ready."""
+        min_ready = sts["spec"].get("minReadySeconds") or 0
+        for i in range(len(replicas)):
             ordinal = start + i
             pod = replicas[i]
             if pod is not None and (is_failed(pod) or is_succeeded(pod)):
@@ -294,11 +297,8 @@ class StatefulSetController:
                 raise _Stop(f"waiting for {pod['metadata']['name']} to be available for {min_ready}s")
             self._repair_identity(sts, pod, ordinal)
 
-        # 8. claim owner references for condemned pods (retention policy)
-        for pod in condemned:
-            self._set_claim_owner_for_condemned(sts, pod)
-
-        # 9. condemned, descending
+    def _scale_down(self, sts: dict, condemned: list[dict], monotonic: bool, unhealthy_low: dict | None) -> None:
+        """Step 9, descending: delete the condemned pods, one at a time when monotonic."""
         for pod in condemned:
             pname = pod["metadata"]["name"]
             if is_terminating(pod):
@@ -311,15 +311,9 @@ class StatefulSetController:
             if monotonic:
                 raise _Stop(f"scaling down: waiting for {pname} to terminate")
 
-        # 10./11. updates
-        if strategy.get("type") == "OnDelete":
-            outdated = [p for p in replicas if p is not None and revision_of(p) != upd_name]
-            if outdated:
-                raise _Stop(f"OnDelete: {len(outdated)} pod(s) keep the old revision until you delete them")
-            return
-        if self.sb.profile.max_unavailable and rolling is not None:
-            self._rolling_max_unavailable(sts, replicas, partition, upd_name, st, rolling)
-            return
+    def _rolling_update(self, sts: dict, replicas: list[dict | None], partition: int, upd_name: str,
+                        st: dict) -> None:
+        """Step 11, RollingUpdate: from the highest ordinal down to ``partition``, one pod at a time."""
         for target in range(len(replicas) - 1, partition - 1, -1):
             pod = replicas[target]
             if pod is None:
@@ -430,8 +424,6 @@ class StatefulSetController:
                 sts, "Normal", "SuccessfulCreate",
                 f"create Claim {claim['metadata']['name']} Pod {pod['metadata']['name']} in StatefulSet "
                 f"{sts['metadata']['name']} success", "statefulset-controller")
-            self.sb.log_event("persistentvolumeclaims", claim["metadata"]["namespace"], claim["metadata"]["name"],
-                              "Created", f"for {pod['metadata']['name']}")
 
     def _stale_claims(self, sts: dict, pod: dict) -> bool:
         """``PodClaimIsStale``: a claim still owned by an old pod (whenScaled: Delete) blocks creation."""
@@ -458,7 +450,6 @@ class StatefulSetController:
                                       f"create Pod {pod['metadata']['name']} in StatefulSet {sts['metadata']['name']} successful",
                                       "statefulset-controller")
         rev = revision_of(pod)
-        self.sb.log_event("pods", pod["metadata"]["namespace"], pod["metadata"]["name"], "Created", rev)
         st["replicas"] += 1
         if rev == cur_name:
             st["currentReplicas"] += 1
@@ -471,7 +462,6 @@ class StatefulSetController:
         self.sb.registry.record_event(sts, "Normal", "SuccessfulDelete",
                                       f"delete Pod {pod['metadata']['name']} in StatefulSet {sts['metadata']['name']} successful",
                                       "statefulset-controller")
-        self.sb.log_event("pods", pod["metadata"]["namespace"], pod["metadata"]["name"], "Deleting", why)
 
     def _repair_identity(self, sts: dict, pod: dict, ordinal: int) -> None:
         """``identityMatches``/``storageMatches``: put back a removed pod-name label, recreate missing claims."""

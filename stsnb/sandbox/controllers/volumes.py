@@ -47,16 +47,13 @@ stored anywhere.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from ..core import errors
+from ..core.cluster import Cluster
 from ..hashing import random_suffix
 from ...k8s.selectors import selector_from_label_selector
 from ..core.store import Event
 from .common import delete_quietly, edit, is_terminating, pod_claim_names
-
-if TYPE_CHECKING:
-    from .. import Sandbox
 
 COMPONENT = "persistentvolume-controller"
 PVC_PROTECTION = "kubernetes.io/pvc-protection"
@@ -110,7 +107,7 @@ class VolumeController:
     #: sandbox seconds a Delete-policy volume stays Released before its PV is removed
     RECLAIM_SECONDS = 0.5
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self._provisioning: set[str] = set()
         self._reclaiming: set[str] = set()
@@ -196,7 +193,6 @@ class VolumeController:
                     new["spec"]["storageClassName"] = cls
                     return None
                 pvc = edit(self.sb, "persistentvolumeclaims", ns, name, put, uid=pvc["metadata"]["uid"]) or pvc
-                self.sb.log_event("persistentvolumeclaims", ns, name, "DefaultStorageClass", cls)
         match = self._find_volume(pvc, cls or "")
         if match is not None:
             self._bind(match, pvc, set_claim_ref=True)
@@ -284,9 +280,6 @@ class VolumeController:
         if last is None or last[:2] != (reason, message) or now - last[2] >= self.RESYNC_SECONDS - 0.01:
             self.sb.registry.record_event(pvc, type_, reason, message, COMPONENT)
             self._last_event[uid] = (reason, message, now)
-            if last is None or last[:2] != (reason, message):
-                self.sb.log_event("persistentvolumeclaims", pvc["metadata"]["namespace"], pvc["metadata"]["name"],
-                                  reason, message)
         key = ("pvc", pvc["metadata"]["namespace"], pvc["metadata"]["name"])
         if self._resync_at.get(uid, -1.0) > now:
             return
@@ -299,8 +292,6 @@ class VolumeController:
         self.sb.registry.write_status("persistentvolumeclaims", pvc, {**(pvc.get("status") or {}), "phase": "Lost"})
         self.sb.registry.record_event(pvc, "Warning", "ClaimLost",
                                       "Bound claim has lost its PersistentVolume. Data on the volume is lost!", COMPONENT)
-        self.sb.log_event("persistentvolumeclaims", pvc["metadata"]["namespace"], pvc["metadata"]["name"], "Lost",
-                          pvc["spec"].get("volumeName", ""))
 
     # ------------------------------------------------------------------ provisioning
     def _external_message(self, provisioner: str) -> str:
@@ -341,7 +332,6 @@ class VolumeController:
         self.sb.registry.record_event(pvc, "Normal", "Provisioning",
                                       f'External provisioner is provisioning volume for claim "{ns}/{name}"',
                                       self._identity(provisioner))
-        self.sb.log_event("persistentvolumeclaims", ns, name, "Provisioning", f"by {provisioner}")
         self.sb.engine.call_later(self.PROVISION_SECONDS, lambda: self._provisioned(ns, name, uid))
 
     def _provisioned(self, ns: str, name: str, uid: str) -> None:
@@ -369,7 +359,6 @@ class VolumeController:
             return
         self.sb.registry.record_event(pvc, "Normal", "ProvisioningSucceeded", f"Successfully provisioned volume {pv_name}",
                                       self._identity(provisioner))
-        self.sb.log_event("persistentvolumes", "", pv_name, "Provisioned", f"for {ns}/{name} by {provisioner}")
 
     def _new_volume(self, pvc: dict, sc: dict, pv_name: str) -> dict:
         """The PV an external provisioner creates: ``pvc-<uid>``, pre-bound to the claim."""
@@ -438,7 +427,6 @@ class VolumeController:
                              "capacity": dict(stored_pv["spec"].get("capacity") or {})}
         if edit(self.sb, "persistentvolumeclaims", ns, name, bind_claim, uid=uid) is not None:
             self._last_event.pop(uid, None)
-            self.sb.log_event("persistentvolumeclaims", ns, name, "Bound", stored_pv["metadata"]["name"])
 
     # ------------------------------------------------------------------ volumes
     def _sync_volume(self, name: str) -> None:
@@ -480,10 +468,6 @@ class VolumeController:
         name = pv["metadata"]["name"]
         if (pv.get("status") or {}).get("phase") not in ("Released", "Failed"):
             pv = self._set_phase(pv, "Released") or pv
-            ref = pv["spec"].get("claimRef") or {}
-            self.sb.log_event("persistentvolumes", "", name, "Released",
-                              f"claim {ref.get('namespace')}/{ref.get('name')} is gone; reclaim policy "
-                              f"{pv['spec'].get('persistentVolumeReclaimPolicy', 'Retain')}")
         if pv["spec"].get("persistentVolumeReclaimPolicy") == "Delete" and not is_terminating(pv) and \
                 pv["metadata"]["uid"] not in self._reclaiming:
             uid = pv["metadata"]["uid"]
@@ -494,8 +478,7 @@ class VolumeController:
                 cur = self.sb.store.get("persistentvolumes", "", name)
                 if cur is None or cur["metadata"]["uid"] != uid or (cur.get("status") or {}).get("phase") != "Released":
                     return
-                if delete_quietly(self.sb, "persistentvolumes", "", name, uid=uid):
-                    self.sb.log_event("persistentvolumes", "", name, "Deleted", "reclaim policy Delete")
+                delete_quietly(self.sb, "persistentvolumes", "", name, uid=uid)
             self.sb.engine.call_later(self.RECLAIM_SECONDS, reclaim)
 
     # ------------------------------------------------------------------ protection
@@ -511,7 +494,6 @@ class VolumeController:
             why = f"in use by {', '.join(users)}"
             if self._waiting.get(uid) != why:
                 self._waiting[uid] = why
-                self.sb.log_event("persistentvolumeclaims", ns, name, "Terminating", why)
             return
         self._waiting.pop(uid, None)
 
@@ -522,7 +504,6 @@ class VolumeController:
         edit(self.sb, "persistentvolumeclaims", ns, name, drop, uid=uid)
         self._last_event.pop(uid, None)
         self._resync_at.pop(uid, None)
-        self.sb.log_event("persistentvolumeclaims", ns, name, "Deleted", "no pod uses it")
 
     def _protect_volume(self, pv: dict) -> None:
         """``pvprotection``: drop the finalizer once the volume is not Bound."""

@@ -3,7 +3,7 @@
 Sandbox time starts at the wall-clock time the sandbox starts and then runs
 ``speed`` times faster, so that a rolling update that takes half a minute on a
 real cluster takes a second or two here. Every timestamp the sandbox writes
-(creationTimestamp, conditions, events, the event log) comes from this clock,
+(creationTimestamp, conditions, events) comes from this clock,
 and every delay a controller schedules is in sandbox seconds.
 """
 

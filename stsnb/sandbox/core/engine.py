@@ -15,12 +15,10 @@ import logging
 import threading
 import traceback
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import Callable, Protocol
 
+from .clock import Clock
 from .store import Event
-
-if TYPE_CHECKING:
-    from .. import Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +36,8 @@ class Controller(Protocol):
 class Engine:
     """Runs controllers on one thread, in sandbox time."""
 
-    def __init__(self, sandbox: "Sandbox") -> None:
-        self.sandbox = sandbox
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
         self.controllers: list[Controller] = []
         self._queue: OrderedDict[tuple[str, object], None] = OrderedDict()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
@@ -75,7 +73,7 @@ class Engine:
     def call_later(self, delay: float, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the engine thread after ``delay`` sandbox seconds."""
         with self._cv:
-            heapq.heappush(self._timers, (self.sandbox.clock.now() + max(0.0, delay), next(self._seq), fn))
+            heapq.heappush(self._timers, (self.clock.now() + max(0.0, delay), next(self._seq), fn))
             self.idle.clear()
             self._cv.notify()
 
@@ -93,7 +91,7 @@ class Engine:
 
     def _run(self) -> None:
         by_name = {c.name: c for c in self.controllers}
-        clock = self.sandbox.clock
+        clock = self.clock
         while True:
             with self._cv:
                 if self._stopping:

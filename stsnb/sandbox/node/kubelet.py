@@ -1,8 +1,6 @@
-"""Scheduling, pod IPs and a simulated kubelet.
+"""A simulated kubelet: runs the pods the scheduler (:mod:`.scheduler`) bound, in sandbox time.
 
-The scheduler binds each pending pod to the node with the fewest pods (ties by
-name), and refuses pods whose claims are not bound yet, with the scheduler's
-own message. The kubelet "runs" containers in sandbox time:
+The kubelet "runs" containers in sandbox time:
 
     Pending/ContainerCreating --pull--> Running+Ready      (an nginx server, a sleep)
                               --pull--> Succeeded/Failed   (a program that exits; restartPolicy Never)
@@ -11,44 +9,32 @@ own message. The kubelet "runs" containers in sandbox time:
 What a container prints and how it exits comes from :mod:`.programs`. Nothing
 is executed on the host. Deleted pods terminate after a short shutdown (or the
 whole grace period for programs that ignore SIGTERM) and are then removed.
+The kubelet keeps what each container wrote; the API server serves it as the
+pod's ``log`` subresource (:meth:`Kubelet.log_text`, :meth:`Kubelet.follow_log`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
-import json
 import threading
 import time
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
-from ..core import errors
-from ..apiserver.handler import Response
 from ..apiserver.registry import deep_copy
+from ..core import errors
+from ..core.cluster import Cluster
 from ..core.store import Event
+from .scheduler import Ipam
 
 if TYPE_CHECKING:
-    from .. import Sandbox
+    import dns.message
+
+    from .programs import ProgramContext
 
 #: Tags the sandbox's registry does not have: pulling them fails like a missing tag on Docker Hub.
 MISSING_TAGS = frozenset({"does-not-exist", "doesnotexist", "nonexistent", "not-a-tag", "missing"})
-
-
-@dataclass(frozen=True)
-class NodeSpec:
-    """A worker node: its name, address, and the range its pod IPs come from (first IP first)."""
-
-    name: str
-    internal_ip: str
-    pod_cidr: str
-    first_pod_ip: str = ""
-
-
-DEFAULT_NODES = (  # pod IPs as in the guide's cluster: 10.100.194.x on worker1, 10.110.126.x on worker2
-    NodeSpec("k8s-worker1", "192.168.56.11", "10.100.0.0/16", "10.100.194.64"),
-    NodeSpec("k8s-worker2", "192.168.56.12", "10.110.0.0/16", "10.110.126.32"),
-)
 
 
 def normalize_image(image: str) -> tuple[str, str, str]:
@@ -62,114 +48,6 @@ def normalize_image(image: str) -> tuple[str, str, str]:
     elif "." not in repo.split("/", 1)[0] and ":" not in repo.split("/", 1)[0] and repo.split("/", 1)[0] != "localhost":
         repo = "docker.io/" + repo
     return f"{repo}:{tag}", repo, tag
-
-
-class Ipam:
-    """Pod IPs from per-node blocks, like Calico's block allocation in the guide's cluster."""
-
-    def __init__(self, nodes: tuple[NodeSpec, ...], rng) -> None:
-        self._net = {n.name: ipaddress.ip_network(n.pod_cidr) for n in nodes}
-        self._next: dict[str, int] = {}
-        self._used: set[str] = set()
-        for n in nodes:
-            net = self._net[n.name]
-            first = int(ipaddress.ip_address(n.first_pod_ip)) if n.first_pod_ip else int(net.network_address) + 1
-            self._next[n.name] = first + rng.randrange(0, 16)
-
-    def allocate(self, node: str) -> str:
-        """The next free address after the last one given: a re-created pod gets a new IP."""
-        net = self._net[node]
-        lo, hi = int(net.network_address) + 1, int(net.broadcast_address) - 1
-        for _ in range(hi - lo + 1):
-            n = self._next[node]
-            self._next[node] = n + 1 if n < hi else lo
-            ip = str(ipaddress.ip_address(n))
-            if ip not in self._used and not ip.endswith((".0", ".255")):
-                self._used.add(ip)
-                return ip
-        raise RuntimeError(f"node {node} has no free pod IPs in {net}")
-
-    def release(self, ip: str | None) -> None:
-        if ip:
-            self._used.discard(ip)
-
-
-class Scheduler:
-    """Binds pending pods to nodes."""
-
-    name = "scheduler"
-
-    def __init__(self, sb: "Sandbox") -> None:
-        self.sb = sb
-        self._bound: dict[str, str] = {}  # pod uid -> node, kept from watch events
-        self._counts: dict[str, int] = {n.name: 0 for n in sb.nodes}
-
-    def _track(self, ev: Event) -> None:
-        uid = ev.obj["metadata"]["uid"]
-        node = None if ev.type == "DELETED" else ev.obj["spec"].get("nodeName")
-        old = self._bound.get(uid)
-        if old == node:
-            return
-        if old in self._counts:
-            self._counts[old] -= 1
-        if node in self._counts:
-            self._counts[node] += 1
-            self._bound[uid] = node
-        else:
-            self._bound.pop(uid, None)
-
-    def keys_for(self, ev: Event) -> list:
-        if ev.plural == "pods":
-            self._track(ev)
-        if ev.plural == "pods" and ev.type != "DELETED" and not ev.obj["spec"].get("nodeName") \
-                and not ev.obj["metadata"].get("deletionTimestamp"):
-            return [(ev.obj["metadata"]["namespace"], ev.obj["metadata"]["name"])]
-        if ev.plural == "persistentvolumeclaims" and ev.obj.get("status", {}).get("phase") == "Bound":
-            ns = ev.obj["metadata"]["namespace"]
-            return [(ns, p["metadata"]["name"]) for p in self.sb.store.list("pods", ns)
-                    if not p["spec"].get("nodeName")]
-        return []
-
-    def sync(self, key) -> None:
-        ns, name = key
-        pod = self.sb.store.get("pods", ns, name)
-        if pod is None or pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp"):
-            return
-        unbound = self._unbound_claims(pod)
-        reg = self.sb.registry
-        if unbound:
-            n = len(self.sb.nodes)
-            msg = (f"0/{n} nodes are available: pod has unbound immediate PersistentVolumeClaims. "
-                   f"preemption: 0/{n} nodes are available: {n} Preemption is not helpful for scheduling.")
-            new = deep_copy(pod)
-            conds = [{"lastProbeTime": None, "lastTransitionTime": self.sb.clock.timestamp(), "message": msg,
-                      "reason": "Unschedulable", "status": "False", "type": "PodScheduled"}]
-            if new["status"].get("conditions") != conds and not any(
-                    c.get("reason") == "Unschedulable" for c in new["status"].get("conditions", [])):
-                new["status"]["conditions"] = conds
-                reg.write_status("pods", pod, new["status"])
-                reg.record_event(pod, "Warning", "FailedScheduling", msg, "default-scheduler")
-            return
-        counts = self._counts
-        node = min(counts, key=lambda k: (counts[k], k))
-        new = deep_copy(pod)
-        new["spec"]["nodeName"] = node
-        new["status"]["conditions"] = [{"lastProbeTime": None, "lastTransitionTime": self.sb.clock.timestamp(),
-                                        "status": "True", "type": "PodScheduled"}]
-        reg.replace("pods", new)
-        reg.record_event(pod, "Normal", "Scheduled", f"Successfully assigned {ns}/{name} to {node}",
-                         "default-scheduler")
-        self.sb.log_event("pods", ns, name, "Scheduled", f"assigned to {node}")
-
-    def _unbound_claims(self, pod: dict) -> list[str]:
-        out = []
-        for v in pod["spec"].get("volumes") or []:
-            claim = (v.get("persistentVolumeClaim") or {}).get("claimName")
-            if claim:
-                pvc = self.sb.store.get("persistentvolumeclaims", pod["metadata"]["namespace"], claim)
-                if pvc is None or pvc.get("status", {}).get("phase") != "Bound":
-                    out.append(claim)
-        return out
 
 
 @dataclass
@@ -196,7 +74,7 @@ class Kubelet:
     SHUTDOWN_SECONDS = 0.6
     BACKOFF_SECONDS = 1.0
 
-    def __init__(self, sb: "Sandbox") -> None:
+    def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self.runs: dict[str, _Run] = {}
         self.ipam = Ipam(sb.nodes, sb.rng)
@@ -253,7 +131,6 @@ class Kubelet:
             "containerStatuses": [self._waiting(c, "ContainerCreating") for c in containers],
         })
         self.sb.registry.write_status("pods", pod, status)
-        self.sb.log_event("pods", run.namespace, run.name, "ContainerCreating", f"on {node}")
         for c in containers:
             self.sb.registry.record_event(pod, "Normal", "Pulling", f'Pulling image "{c["image"]}"', "kubelet", node)
         self.sb.engine.call_later(self.PULL_SECONDS, lambda: self._pulled(run))
@@ -289,7 +166,6 @@ class Kubelet:
                                        if x["name"] == c["name"] else self._waiting(x, "ContainerCreating")
                                        for x in pod["spec"]["containers"]]
         self.sb.registry.write_status("pods", pod, status)
-        self.sb.log_event("pods", run.namespace, run.name, "ErrImagePull", c["image"])
         run.stage = "backoff"
 
         def backoff() -> None:
@@ -303,7 +179,6 @@ class Kubelet:
             self.sb.registry.write_status("pods", cur, st)
             self.sb.registry.record_event(cur, "Normal", "BackOff", f'Back-off pulling image "{c["image"]}"', "kubelet", node)
             self.sb.registry.record_event(cur, "Warning", "Failed", "Error: ImagePullBackOff", "kubelet", node)
-            self.sb.log_event("pods", run.namespace, run.name, "ImagePullBackOff", c["image"])
 
         self.sb.engine.call_later(self.BACKOFF_SECONDS, backoff)
 
@@ -315,7 +190,7 @@ class Kubelet:
         now = self.sb.clock.timestamp()
         statuses, all_running, exits = [], True, []
         for c in pod["spec"]["containers"]:
-            ctx = self.sb.program_context(pod, c, run.ip)
+            ctx = self._program_context(pod, c, run.ip)
             outcome = programs.run(ctx)
             run.logs[c["name"]] = run.logs.get(c["name"], "") + outcome.output
             run.ignores_sigterm = run.ignores_sigterm or outcome.ignores_sigterm
@@ -337,9 +212,23 @@ class Kubelet:
                                                       reason=None if all_running else "ContainersNotReady")})
         self.sb.registry.write_status("pods", pod, status)
         run.stage = "running"
-        self.sb.log_event("pods", run.namespace, run.name, "Running", "Ready" if all_running else "")
         if exits:
             self._exited(run, dict(exits))
+
+    def _program_context(self, pod: dict, container: dict, ip: str | None) -> ProgramContext:
+        """What the container sees: its pod (with the IP just given), the cluster DNS and resolv.conf."""
+        from . import programs  # imported on first use: dnspython is not loaded until a container starts
+        ns = pod["metadata"]["namespace"]
+        status = dict(pod.get("status") or {})
+        if ip:
+            status["podIP"] = ip
+        zone = self.sb.zone
+        return programs.ProgramContext(pod={**pod, "status": status}, container=container,
+                                       resolve=self._resolve, nameserver="10.96.0.10",
+                                       search=[f"{ns}.svc.{zone}", f"svc.{zone}", zone])
+
+    def _resolve(self, query: dns.message.Message) -> dns.message.Message:
+        return self.sb.cluster_dns.resolve(query)
 
     def _slept(self, run: _Run, container: str, outcome) -> None:
         """A container's sleep ended: it writes what comes after and exits (or keeps running)."""
@@ -385,7 +274,6 @@ class Kubelet:
                 for c, s in zip(pod["spec"]["containers"], statuses)]
             status["conditions"] = self._conditions(pod, ready=False, initialized=True, reason="ContainersNotReady")
             self.sb.registry.write_status("pods", pod, status)
-            self.sb.log_event("pods", run.namespace, run.name, "CrashLoopBackOff", "")
             run.stage = "creating"
             self.sb.engine.call_later(min(300, 10 * 2 ** (run.restarts - 1)), lambda: self._started(run))
             return
@@ -394,7 +282,6 @@ class Kubelet:
             status["conditions"] = self._conditions(pod, ready=False, initialized=True, reason="PodCompleted")
             run.stage = "exited"
         self.sb.registry.write_status("pods", pod, status)
-        self.sb.log_event("pods", run.namespace, run.name, status["phase"], "")
         with self._log_cv:
             self._log_cv.notify_all()
 
@@ -412,13 +299,11 @@ class Kubelet:
         for c in pod["spec"]["containers"]:
             if prev == "running":
                 self.sb.registry.record_event(pod, "Normal", "Killing", f"Stopping container {c['name']}", "kubelet", node)
-        self.sb.log_event("pods", run.namespace, run.name, "Terminating", f"grace {grace}s")
 
         def finish() -> None:
             cur = self._current(run)
             if cur is not None:
                 self.sb.registry.finish_pod(cur)
-                self.sb.log_event("pods", run.namespace, run.name, "Deleted", "")
             self.ipam.release(run.ip)
             run.stage = "gone"
 
@@ -461,6 +346,11 @@ class Kubelet:
                 "state": {"running": {"startedAt": now}}}
 
     # ------------------------------------------------------------------ logs
+    def pod_stopped(self, uid: str) -> bool:
+        """True when nothing of the pod runs here: never started, or shut down."""
+        run = self.runs.get(uid)
+        return run is None or run.stage == "gone"
+
     def log_text(self, namespace: str, name: str, container: str | None) -> str:
         pod = self.sb.registry.get("pods", namespace, name)
         run = self.runs.get(pod["metadata"]["uid"])
@@ -480,23 +370,18 @@ class Kubelet:
             raise errors.bad_request(f'container "{container}" in pod "{name}" is waiting to start: ContainerCreating')
         return run.logs.get(container, "") if run else ""
 
-    def log_response(self, namespace: str, name: str, query: dict) -> Response:
-        text = self.log_text(namespace, name, query.get("container"))
-        if query.get("tailLines"):
-            try:
-                n = int(query["tailLines"])
-            except ValueError:
-                raise errors.bad_request(f"invalid tailLines: {query['tailLines']!r}") from None
-            text = "".join(text.splitlines(keepends=True)[-n:]) if n > 0 else ""
-        if query.get("follow") not in ("true", "1"):
-            return Response(200, text.encode(), "text/plain")
+    def follow_log(self, namespace: str, name: str, container: str | None, sent: int) -> Generator[str, None, None]:
+        """What a container writes after its first ``sent`` characters, as it writes it (``kubectl logs -f``).
+
+        The pod is looked up now (a missing pod raises NotFound here); the
+        iterator ends when the container stops, the pod goes, the sandbox stops
+        or after an hour.
+        """
         pod = self.sb.registry.get("pods", namespace, name)
         uid = pod["metadata"]["uid"]
-        container = query.get("container") or pod["spec"]["containers"][0]["name"]
+        container = container or pod["spec"]["containers"][0]["name"]
 
-        def follow() -> Iterator[bytes]:
-            sent = len(text)
-            yield text.encode()
+        def follow(sent: int) -> Generator[str, None, None]:
             deadline = time.monotonic() + 3600
             while time.monotonic() < deadline and not self.sb.stopping:
                 run = self.runs.get(uid)
@@ -504,15 +389,11 @@ class Kubelet:
                     return
                 cur = run.logs.get(container, "")
                 if len(cur) > sent:
-                    yield cur[sent:].encode()
+                    yield cur[sent:]
                     sent = len(cur)
                 if run.stage in ("exited", "gone", "terminating", "backoff"):
                     return
                 with self._log_cv:
                     self._log_cv.wait(timeout=0.25)
 
-        return Response(200, follow(), "text/plain")
-
-
-def dumps(obj: object) -> str:
-    return json.dumps(obj, sort_keys=True)
+        return follow(sent)

@@ -1,0 +1,138 @@
+"""What the parts of the sandbox may use of the cluster they run in.
+
+The API server (:mod:`stsnb.sandbox.apiserver`), the controllers
+(:mod:`stsnb.sandbox.controllers`) and the node components
+(:mod:`stsnb.sandbox.node`) are built by :class:`stsnb.sandbox.Sandbox`, the
+composition root, and handed it as a :class:`Cluster`. They depend on this
+protocol, never on ``Sandbox`` itself, which satisfies it structurally. The
+members are exactly what they use; all are read-only here.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ..apiserver.codec import Codec
+    from ..apiserver.registry import Registry
+    from ..dns import ClusterDns
+    from ..profile import Profile
+    from .clock import Clock
+    from .engine import Engine
+    from .store import Store
+
+__all__ = ["Cluster", "PodRuntime", "WorkerNode"]
+
+
+class WorkerNode(Protocol):
+    """A worker node as the cluster was given it (``node.scheduler.NodeSpec`` is one)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def internal_ip(self) -> str: ...
+
+    @property
+    def pod_cidr(self) -> str: ...
+
+    @property
+    def first_pod_ip(self) -> str: ...
+
+
+class PodRuntime(Protocol):
+    """What the others ask of the kubelet (``node.kubelet.Kubelet`` is one)."""
+
+    def pod_stopped(self, uid: str) -> bool:
+        """True when nothing of the pod runs (never started, or shut down)."""
+        ...
+
+    def log_text(self, namespace: str, name: str, container: str | None) -> str:
+        """What a container of the pod wrote so far."""
+        ...
+
+    def follow_log(self, namespace: str, name: str, container: str | None, sent: int) -> Generator[str, None, None]:
+        """What the container writes after its first ``sent`` characters, as it writes it."""
+        ...
+
+
+class Cluster(Protocol):
+    """The composition root as its parts see it."""
+
+    @property
+    def store(self) -> Store:
+        """The objects, their resource versions and watches."""
+        ...
+
+    @property
+    def registry(self) -> Registry:
+        """Kubernetes object semantics over the store (what the API and the controllers write through)."""
+        ...
+
+    @property
+    def schemas(self) -> Codec:
+        """Decoding, patching and OpenAPI by the imitated version's API schemas."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """Sandbox time."""
+        ...
+
+    @property
+    def engine(self) -> Engine:
+        """The controller loop: queues and timers in sandbox time."""
+        ...
+
+    @property
+    def rng(self) -> random.Random:
+        """The one source of randomness (IPs, name suffixes, uids), seeded for reproducibility."""
+        ...
+
+    @property
+    def profile(self) -> Profile:
+        """The imitated Kubernetes version and its behaviour switches."""
+        ...
+
+    @property
+    def nodes(self) -> tuple[WorkerNode, ...]:
+        """The worker nodes."""
+        ...
+
+    @property
+    def zone(self) -> str:
+        """The cluster DNS domain (``cluster.local``)."""
+        ...
+
+    @property
+    def kubelet(self) -> PodRuntime:
+        """The node agent of every worker node."""
+        ...
+
+    @property
+    def cluster_dns(self) -> ClusterDns:
+        """The cluster DNS (the programs in pods resolve through it)."""
+        ...
+
+    @property
+    def stopping(self) -> bool:
+        """True once the sandbox is stopping: long-running requests end."""
+        ...
+
+    def node(self, name: str) -> WorkerNode:
+        """The worker node called ``name``."""
+        ...
+
+    def log_internal_error(self, req: object, exc: BaseException) -> None:
+        """Record a sandbox bug met while serving ``req``."""
+        ...
+
+    def version_info(self) -> dict[str, Any]:
+        """The ``/version`` document."""
+        ...
+
+    def table(self, plural: str, objects: list[dict], include_object: str, list_meta: dict) -> dict:
+        """A ``meta.k8s.io/v1`` Table of ``objects``, as the imitated version prints them."""
+        ...

@@ -1,0 +1,198 @@
+"""The small programs of the images: ``true``, ``false``, ``echo``, ``cat``, ``hostname``, ``sleep``, nginx.
+
+Each program is ``p_<name>(container, argv, io) -> exit status``, with the
+output and error texts of the image's userland: busybox (``busybox``,
+``alpine``, ``nginx:*-alpine``) or Debian's coreutils and dash (``nginx``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import TYPE_CHECKING
+
+from .base import IO, USERLAND, Forever
+
+if TYPE_CHECKING:
+    from .container import Container
+
+
+def p_true(c: Container, argv: list[str], io: IO) -> int:
+    return 0
+
+
+def p_false(c: Container, argv: list[str], io: IO) -> int:
+    return 1
+
+
+def p_echo(c: Container, argv: list[str], io: IO) -> int:
+    args = argv[1:]
+    newline, escapes = True, c.userland == "debian"  # dash's echo always interprets escapes
+    if c.userland == "busybox":
+        while args and re.fullmatch(r"-[neE]+", args[0]):
+            flags = args.pop(0)[1:]
+            newline = newline and "n" not in flags
+            for f in flags:
+                escapes = True if f == "e" else False if f == "E" else escapes
+    elif args and args[0] == "-n":
+        newline = False
+        args.pop(0)
+    text = " ".join(args)
+    if escapes:
+        text, stop = _echo_escapes(text)
+        if stop:
+            newline = False
+    io.out(text + ("\n" if newline else ""))
+    return 0
+
+
+def _echo_escapes(text: str) -> tuple[str, bool]:
+    out, i = [], 0
+    simple = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt == "c":
+                return "".join(out), True
+            if nxt in simple:
+                out.append(simple[nxt])
+                i += 2
+                continue
+            if nxt == "0":
+                m = re.match(r"[0-7]{0,3}", text[i + 2:])
+                out.append(chr(int(m.group(0) or "0", 8) & 0xFF))
+                i += 2 + len(m.group(0))
+                continue
+        out.append(ch)
+        i += 1
+    return "".join(out), False
+
+
+def p_cat(c: Container, argv: list[str], io: IO) -> int:
+    status = 0
+    for path in argv[1:] or ["-"]:
+        if path == "-":
+            continue  # stdin: nothing attached
+        content = c.file(path)
+        if content is None:
+            if c.userland == "debian":
+                io.err(f"cat: {path}: No such file or directory\n")
+            else:
+                io.err(f"cat: can't open '{path}': No such file or directory\n")
+            status = 1
+            continue
+        io.out(content)
+    return status
+
+
+def p_hostname(c: Container, argv: list[str], io: IO) -> int:
+    opts, rest = "", []
+    for a in argv[1:]:
+        if a.startswith("-") and len(a) > 1 and not a.startswith("--"):
+            opts += a[1:]
+        elif a in ("--fqdn", "--long"):
+            opts += "f"
+        elif a == "--short":
+            opts += "s"
+        elif a == "--domain":
+            opts += "d"
+        elif a == "--ip-address":
+            opts += "i"
+        else:
+            rest.append(a)
+    if rest and not opts:
+        if c.userland == "debian":
+            io.err("hostname: you must be root to change the host name\n")
+        else:
+            io.err("hostname: sethostname: Operation not permitted\n")
+        return 1
+    canonical = c.fqdn if c.domain else c.nodename  # gethostbyname(hostname) reads /etc/hosts
+    if "i" in opts:
+        ips = " ".join(c.pod_ips)
+        io.out(ips + (" \n" if c.userland == "busybox" else "\n"))
+    elif "d" in opts:
+        if "." in canonical:
+            io.out(canonical.split(".", 1)[1] + "\n")
+        elif c.userland == "debian":
+            io.out("\n")
+    elif "f" in opts:
+        io.out(canonical + "\n")
+    elif "s" in opts:
+        io.out(c.nodename.split(".", 1)[0] + "\n")
+    else:
+        io.out(c.nodename + "\n")
+    return 0
+
+
+_SLEEP_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def p_sleep(c: Container, argv: list[str], io: IO) -> int:
+    if len(argv) < 2:
+        if c.userland == "debian":
+            io.err("sleep: missing operand\nTry 'sleep --help' for more information.\n")
+        else:
+            io.err("Usage: sleep [N]...\n\nPause for a time equal to the total of the args given, "
+                   "where each arg can\nhave an optional suffix of (s)econds, (m)inutes, (h)ours, or (d)ays\n")
+        return 1
+    total = 0.0
+    for a in argv[1:]:
+        if a.lower() in ("inf", "infinity"):
+            total = math.inf
+            continue
+        m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)([smhd]?)", a)
+        if not m:
+            if c.userland == "debian":
+                io.err(f"sleep: invalid time interval '{a}'\nTry 'sleep --help' for more information.\n")
+            else:
+                io.err(f"sleep: invalid number '{a}'\n")
+            return 1
+        total += float(m.group(1)) * _SLEEP_UNITS[m.group(2) or "s"]
+    if math.isinf(total):
+        raise Forever()
+    c.acc.slept += total
+    return 0
+
+
+_ENTRYPOINT_LINES = (
+    "/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration\n"
+    "/docker-entrypoint.sh: Looking for shell scripts in /docker-entrypoint.d/\n"
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh\n"
+    "10-listen-on-ipv6-by-default.sh: info: Getting the checksum of /etc/nginx/conf.d/default.conf\n"
+    "10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in /etc/nginx/conf.d/default.conf\n"
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh\n"
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/30-tune-worker-processes.sh\n"
+    "/docker-entrypoint.sh: Configuration complete; ready for start up\n"
+)
+
+
+def p_entrypoint(c: Container, argv: list[str], io: IO) -> int:
+    """nginx's /docker-entrypoint.sh: configure when starting nginx, then ``exec "$@"``."""
+    args = argv[1:]
+    if args and args[0] in ("nginx", "nginx-debug"):
+        io.out(_ENTRYPOINT_LINES)
+    return c.execute(args, io, in_shell=False)
+
+
+def p_nginx(c: Container, argv: list[str], io: IO) -> int:
+    directives = " ".join(argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-g")
+    if "-t" in argv[1:]:
+        io.err("nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n"
+               "nginx: configuration file /etc/nginx/nginx.conf test is successful\n")
+        return 0
+    if re.search(r"daemon\s+off\s*;", directives):
+        raise Forever(handles_sigterm=True)
+    return 0  # daemonized: the foreground process exits
+
+
+
+def p_busybox(c: Container, argv: list[str], io: IO) -> int:
+    if len(argv) > 1 and argv[1] in USERLAND["busybox"] and argv[1] != "busybox":
+        return c.execute(argv[1:], io, in_shell=False)
+    if len(argv) > 1:
+        io.err(f"{argv[1]}: applet not found\n")
+        return 127
+    io.out(f"BusyBox v{c.bb[0]}.{c.bb[1]} multi-call binary.\n")
+    return 0
+
