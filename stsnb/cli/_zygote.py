@@ -21,8 +21,13 @@ Fork safety, reviewed:
   starts kernels the ordinary way) if there is more than one.
 * **No ZMQ context, event loop, kernel app or sandbox before fork.** Only imports; ipykernel
   creates its context, sockets, loop and ``IPKernelApp`` in the child.
-* **No pyplot, no inline backend.** ``matplotlib`` is not preloaded: it reads ``MPLBACKEND``
-  at import, which ipykernel sets in the child.
+* **No pyplot, no backend.** ``matplotlib`` reads ``MPLBACKEND`` when it is imported, and
+  ipykernel sets it (to the inline backend, unless the environment already names one) before
+  running any cell. The zygote makes the same choice before importing ``matplotlib``, its
+  ``figure`` and ``font_manager`` (the font cache), so a forked kernel's rcParams name the same
+  backend a new interpreter's would; ``pyplot`` and the backend module are imported by the kernel
+  when a cell first draws. (One difference: a ``matplotlibrc`` in the notebook's folder is not
+  read, because the zygote imported matplotlib elsewhere.)
 * **Random state.** :mod:`random` reseeds itself after fork (``os.register_at_fork``); the
   child reseeds numpy's global generator too.
 * **Lifetime.** The child starts its own session (``setsid``: Ctrl-C in the terminal goes to
@@ -54,6 +59,11 @@ PRELOAD: tuple[str, ...] = (
 
 #: Environment of the zygote (not of its kernels): single-threaded BLAS, see the module docstring.
 ZYGOTE_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+#: What ipykernel puts in ``MPLBACKEND`` when the environment names no backend (``IPKernelApp.init_gui_pylab``).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+#: matplotlib's parts a timeline needs, imported after ``MPLBACKEND`` is settled; never pyplot.
+PRELOAD_MATPLOTLIB: tuple[str, ...] = ("matplotlib", "matplotlib.figure", "matplotlib.font_manager",
+                                      "matplotlib.patches", "matplotlib.colors")
 
 _children: dict[int, str] = {}  # pid -> exit file
 _START_CWD = os.getcwd()
@@ -75,7 +85,8 @@ def _reply(obj: dict) -> None:
 def _preload() -> dict:
     started = time.perf_counter()
     failed = {}
-    for name in PRELOAD:
+    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # as ipykernel will in every kernel
+    for name in (*PRELOAD, *PRELOAD_MATPLOTLIB):
         try:
             importlib.import_module(name)
         except Exception as e:  # noqa: BLE001 - a missing optional module only makes kernels colder
@@ -104,6 +115,27 @@ def _reap(block: bool = False) -> None:
             except OSError:
                 pass
         os.waitpid(info.si_pid, 0)
+
+
+def _shared_state() -> list[str]:
+    """State a forked kernel must not inherit: a ZMQ context, an event loop, pyplot, a kernel app (empty when none)."""
+    found = []
+    zmq = sys.modules.get("zmq")
+    if zmq is not None and getattr(zmq.Context, "_instance", None) is not None:
+        found.append("zmq.Context.instance()")
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None and getattr(asyncio.get_event_loop_policy(), "_local", None) is not None \
+            and getattr(asyncio.get_event_loop_policy()._local, "_loop", None) is not None:
+        found.append("an asyncio event loop")
+    if "matplotlib.pyplot" in sys.modules:
+        found.append("matplotlib.pyplot (it picks a backend)")
+    mpl = sys.modules.get("matplotlib")
+    if mpl is not None and mpl.rcParams._get_backend_or_none() not in (None, os.environ.get("MPLBACKEND")):
+        found.append(f"matplotlib's backend {mpl.rcParams._get_backend_or_none()!r} (MPLBACKEND says otherwise)")
+    kernelapp = sys.modules.get("ipykernel.kernelapp")
+    if kernelapp is not None and kernelapp.IPKernelApp.initialized():
+        found.append("IPKernelApp.instance()")
+    return found
 
 
 def _kill_all() -> None:
@@ -211,9 +243,8 @@ def main() -> int:
     info = _preload()
     threads = _threads()
     me = os.getpid()
-    # matplotlib reads MPLBACKEND at import; imported here, kernels would miss ipykernel's inline backend
-    mpl = "matplotlib" in sys.modules
-    _reply({"ok": threads == 1 and not mpl, "pid": me, "threads": threads, "matplotlib": mpl, **info})
+    shared = _shared_state()
+    _reply({"ok": threads == 1 and not shared, "pid": me, "threads": threads, "shared": shared, **info})
     stdin = sys.stdin.fileno()
     buffer = b""
     while True:

@@ -644,6 +644,14 @@ def _finish_sphinx(lang: str, run: tuple[subprocess.Popen, float, Path, Path], s
     return None
 
 
+def _write_landing(out_dir: Path) -> None:
+    """``out_dir/index.html``: a link to each language the site has."""
+    built = [lang for lang in LANGS if (out_dir / lang / "index.html").exists()]
+    (out_dir / "index.html").write_text(
+        _LANDING.format(links="\n".join(_LANDING_LINKS[lang] for lang in built)), encoding="utf-8"
+    )
+
+
 def build_site(
     executed_dir: Path,
     out_dir: Path,
@@ -714,10 +722,7 @@ def build_site(
                 shutil.rmtree(out_dir / lang)
             (tmp / "out" / lang / "html").rename(out_dir / lang)
 
-    built = [lang for lang in LANGS if (out_dir / lang / "index.html").exists()]
-    (out_dir / "index.html").write_text(
-        _LANDING.format(links="\n".join(_LANDING_LINKS[lang] for lang in built)), encoding="utf-8"
-    )
+    _write_landing(out_dir)
     return BuildReport(
         out_dir=out_dir,
         langs=langs,

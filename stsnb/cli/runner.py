@@ -49,6 +49,7 @@ DEFAULT_JOBS = 2
 DEFAULT_OUT = Path("build") / "executed"
 #: Seconds the first Ctrl-C waits for interrupted kernels before killing them.
 GRACE_S = 4.0
+_SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)  # Windows has no SIGKILL
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -341,7 +342,7 @@ class _Pool:
                 continue
             waited = time.monotonic() - self.interrupted_at
             if waited > GRACE_S and not killed:
-                self._signal_kernels(signal.SIGKILL)
+                self._signal_kernels(_SIGKILL)
                 killed = True
             if waited > GRACE_S + 3:
                 return  # a worker stuck outside its kernel: give up on it (daemon thread)
@@ -376,7 +377,7 @@ class _Pool:
         self._signal_kernels(signal.SIGINT)
 
     def _kill_now(self, signum: int) -> None:
-        self._signal_kernels(signal.SIGKILL)
+        self._signal_kernels(_SIGKILL)
         if self.zygote is not None:
             self.zygote.kill()
         if self.folder is not None:
@@ -392,8 +393,8 @@ class _Pool:
         for km in kms:
             pid = km.kernel_pid
             if pid:
-                try:
-                    os.killpg(pid, signum)
+                try:  # the kernel leads its own process group: whatever it started goes too
+                    os.killpg(pid, signum) if hasattr(os, "killpg") else os.kill(pid, signum)
                 except OSError:
                     pass
 

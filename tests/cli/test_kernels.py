@@ -77,12 +77,12 @@ def test_without_warm_kernels_each_kernel_is_a_new_interpreter(tmp_path):
         assert kernel["backend"] == "module://matplotlib_inline.backend_inline"
 
 
-def test_the_zygote_has_one_thread_and_no_matplotlib_when_it_is_ready(tmp_path):
+def test_the_zygote_has_one_thread_and_nothing_a_kernel_must_not_share_when_it_is_ready(tmp_path):
     folder = KernelFolder()
     zygote = Zygote().start(cwd=folder.path)
     try:
         assert zygote.info["ok"] is True
-        assert zygote.info["threads"] == 1 and zygote.info["matplotlib"] is False
+        assert zygote.info["threads"] == 1 and zygote.info["shared"] == []
         assert zygote.info["failed"] == {}
     finally:
         zygote.stop()
@@ -130,3 +130,10 @@ def test_warm_kernels_work_with_folders_given_relative_to_where_stsnb_runs(tmp_p
     assert result.ok and result.warm, result.describe_failure()
     assert (tmp_path / "out" / "en" / "01-a.ipynb").exists()
     assert (tmp_path / "out" / "logs" / "en-01-a.log").exists()
+
+
+def test_a_backend_named_in_the_environment_wins_in_warm_and_cold_kernels_alike(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "agg")
+    warm = _introspect(tmp_path / "warm", warm=None)
+    cold = _introspect(tmp_path / "cold", warm=False)
+    assert {k["backend"] for k in warm} == {k["backend"] for k in cold} == {"agg"}
