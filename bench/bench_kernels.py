@@ -31,7 +31,7 @@ async def _one(folder: KernelFolder, zygote: Zygote | None, log: Path, timeout: 
     kc.start_channels()
     try:
         await kc.wait_for_ready(timeout=timeout)
-        reply = await kc.execute_interactive("1 + 1", timeout=timeout)
+        reply = await kc.execute_interactive("1 + 1", timeout=timeout, output_hook=lambda msg: None)
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"1 + 1 failed: {reply['content']}")
         start_s = time.perf_counter() - started

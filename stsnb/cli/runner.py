@@ -20,7 +20,10 @@ Ctrl-C (SIGINT) in the terminal reaches this process only (kernels run in their 
    and raises :class:`RunInterrupted` carrying every result, so the caller prints a summary that
    says what was interrupted; running notebooks are kept as ``.interrupted.ipynb`` copies and the
    previous complete copies are untouched;
-2. a second kills every kernel and the zygote at once and exits with status 130.
+2. a second kills every kernel and the zygote at once and exits with status 130 — also while the
+   caller is still printing that summary (the handler stays installed after an interrupted run).
+
+SIGTERM does what a second Ctrl-C does.
 """
 
 from __future__ import annotations
@@ -272,6 +275,9 @@ class _Pool:
                 w.start()
             self._wait(workers)
         finally:
+            if self.stopping.is_set() and previous:
+                # the caller is about to print what was interrupted: another Ctrl-C still stops at once
+                previous = {sig: (lambda signum, frame: self._kill_now(signum)) for sig in previous}
             self._restore_signal_handlers(previous)
             self.close()
         results = self._collect()
@@ -385,7 +391,7 @@ class _Pool:
         sys.stderr.write(f"\nstsnb run: stopped at once ({signal.Signals(signum).name}); kernels killed, "
                          "no summary. Previous executed copies are unchanged.\n")
         sys.stderr.flush()
-        os._exit(128 + signum if signum != signal.SIGINT else 130)
+        os._exit(128 + signum)  # 130 for SIGINT, as a shell reports it
 
     def _signal_kernels(self, signum: int) -> None:
         with self.lock:
