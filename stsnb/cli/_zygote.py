@@ -67,6 +67,9 @@ PRELOAD_MATPLOTLIB: tuple[str, ...] = ("matplotlib", "matplotlib.figure", "matpl
 
 _children: dict[int, str] = {}  # pid -> exit file
 _START_CWD = os.getcwd()
+#: The zygote's own descriptors (the reply pipe, the signal wake-up pipe), closed in every kernel.
+_PRIVATE: list[int] = []
+_replies = sys.stdout
 
 
 def _threads() -> int:
@@ -78,8 +81,8 @@ def _threads() -> int:
 
 
 def _reply(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
+    _replies.write(json.dumps(obj) + "\n")
+    _replies.flush()
 
 
 def _preload() -> dict:
@@ -158,6 +161,9 @@ def _child(req: dict, zygote_pid: int) -> None:
     try:
         os.setsid()
         _die_with_parent(zygote_pid)
+        signal.set_wakeup_fd(-1)
+        for fd in _PRIVATE:
+            os.close(fd)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -235,10 +241,17 @@ def _serve_one(line: str, me: int) -> None:
 
 
 def main() -> int:
+    global _replies
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # replies get a descriptor of their own; whatever a preloaded module prints goes nowhere
+    _replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
+    _PRIVATE.extend([_replies.fileno(), wake_r, wake_w])
     signal.signal(signal.SIGCHLD, lambda *_: None)
     info = _preload()
     threads = _threads()
