@@ -37,8 +37,8 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
-__all__ = ["Zygote", "ZygoteError", "KernelNotStarted", "ZygoteProvisioner", "RunnerKernelManager", "warm_kernels_supported",
-           "KernelFolder"]
+__all__ = ["Zygote", "ZygoteError", "KernelNotStarted", "ZygoteProvisioner", "RunnerKernelManager",
+           "warm_kernels_supported", "KernelFolder"]
 
 _IPC_PATH_MAX = 100  # sockaddr_un.sun_path is 104-108 bytes; keep a margin
 
@@ -74,6 +74,7 @@ class Zygote:
         self.start_timeout = start_timeout
         self.proc: subprocess.Popen | None = None
         self.info: dict[str, Any] = {}
+        self.log_path: Path | None = None
         self._lock = threading.Lock()
 
     def start(self, cwd: str | None = None, *, wait: bool = True) -> "Zygote":
@@ -82,9 +83,10 @@ class Zygote:
         With ``wait=False`` this returns at once and the first :meth:`fork` waits for the imports.
         """
         env = {**os.environ, **_zygote_env()}
-        self.proc = subprocess.Popen([sys.executable, "-m", "stsnb.cli._zygote"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, close_fds=True,
-                                     cwd=cwd)
+        self.log_path = Path(cwd or tempfile.gettempdir()) / f"zygote-{os.getpid()}.log"
+        with open(self.log_path, "ab") as log:  # why it died, if it does
+            self.proc = subprocess.Popen([sys.executable, "-m", "stsnb.cli._zygote"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=log, env=env, close_fds=True, cwd=cwd)
         if wait:
             with self._lock:
                 self._ready()
@@ -102,7 +104,8 @@ class Zygote:
                 raise KernelNotStarted("the run is stopping; no kernel started")
             if time.monotonic() > deadline or not self.alive():
                 self.info = {"ok": False, "error": f"no answer within {self.start_timeout:g} s"
-                             if self.alive() else f"exited with code {self.proc.poll() if self.proc else '?'}"}
+                             if self.alive() else f"exited with code {self.proc.poll() if self.proc else '?'}"
+                             f"{self._log_tail()}"}
                 raise ZygoteError(f"the zygote did not start: {self.info['error']}")
         try:
             self.info = self._read(self.start_timeout)
@@ -111,6 +114,13 @@ class Zygote:
             raise
         if not self.info.get("ok"):
             raise ZygoteError(f"the zygote is not safe to fork from: {self.info}")
+
+    def _log_tail(self) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return f": {lines[-1]}" if lines else ""
 
     @property
     def pid(self) -> int | None:
@@ -180,6 +190,8 @@ class Zygote:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
 
     def kill(self) -> None:
         """At once: SIGKILL; its kernels die with it (``PR_SET_PDEATHSIG``)."""

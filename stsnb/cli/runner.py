@@ -269,6 +269,7 @@ class _Pool:
 
             self.bar = tqdm(total=len(self.tasks), desc="notebooks", unit="nb", file=sys.stderr, dynamic_ncols=True)
         previous = self._install_signal_handlers()
+        log = self._log_to_file()
         try:
             workers = [threading.Thread(target=self._work, name=f"stsnb-run-{i}", daemon=True) for i in range(jobs)]
             for w in workers:
@@ -280,10 +281,29 @@ class _Pool:
                 previous = {sig: (lambda signum, frame: self._kill_now(signum)) for sig in previous}
             self._restore_signal_handlers(previous)
             self.close()
+            log()
         results = self._collect()
         if self.stopping.is_set():
             raise RunInterrupted(results)
         return results
+
+    def _log_to_file(self) -> Callable[[], None]:
+        """papermill's and nbclient's log lines go to ``<out>/logs/runner.log`` (the summary says what failed)."""
+        import logging
+
+        path = self.tasks[0].out_dir / "logs" / "runner.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s"))
+        logger = logging.getLogger("papermill")
+        propagate, logger.propagate = logger.propagate, False
+        logger.addHandler(handler)
+
+        def undo() -> None:
+            logger.removeHandler(handler)
+            logger.propagate = propagate
+            handler.close()
+        return undo
 
     def _start_zygote(self) -> Any:
         from .kernels import Zygote, ZygoteError, warm_kernels_supported
