@@ -133,7 +133,7 @@ def format_summary(results: Sequence[RunResult]) -> str:
     failures = [r for r in results if not r.ok and r.status != "cancelled"]
     if failures:
         lines.append("")
-        lines.append("failed:")
+        lines.append("failed or interrupted:" if any(r.status == "interrupted" for r in failures) else "failed:")
         lines.extend(r.describe_failure() for r in failures)
     return "\n".join(lines)
 
