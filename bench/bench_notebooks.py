@@ -1,22 +1,32 @@
-"""How long do the notebooks take, compared with the floor papermill itself sets?
+"""How long do the lessons take, compared with the floor the runner itself sets?
 
-Runs, in one process and with the same pool and settings:
+Interleaved rounds, in one process and with the same runner and settings: each round runs
 
-1. every notebook of the chosen languages on the sandbox, through :func:`stsnb.cli.run.run_notebooks`;
-2. the same number of *empty* notebooks (a parameters cell and nothing else, same kernelspec)
-   through the same function, so kernel start-up, papermill and the pool are all that is measured.
+1. the same number of *empty* notebooks (same names, a parameters cell and nothing else) through
+   :func:`stsnb.cli.run.run_notebooks`: kernel start-up, papermill and the runner are all it measures;
+2. every lesson of the chosen languages on the sandbox, through the same function;
+3. with ``--connect-only``, notebooks that only import stsnb, connect and clean up (the fixed cost
+   every lesson pays before its first step).
 
-It prints both wall times, the per-notebook seconds and the ratio. Numbers are reported, never
-asserted. Results also go to ``bench/results/notebooks.json`` (git-ignored).
+Each is reported as wall seconds and CPU seconds (this process plus every child process it waited
+for: the zygote and its kernels, or pool workers and theirs), min/median/max over the rounds, and
+the ratio lessons/empty per round (wall and CPU). Numbers are reported, never asserted. Results
+also go to ``bench/results/notebooks.json`` (git-ignored).
 
-    .venv/bin/python bench/bench_notebooks.py [--jobs 2] [--lang all] [--timeout 180] [--repeat 1]
+    .venv/bin/python bench/bench_notebooks.py [--rounds 3] [--jobs 2] [--lang all] [--cold-kernels]
+
+``PYTHONPATH=<folder with another stsnb/>`` (run from a folder that has no ``stsnb/``) measures
+that copy's runner the same way, e.g. an older commit for a before/after comparison.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import platform
+import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -25,25 +35,28 @@ from pathlib import Path
 import nbformat
 from nbformat import v4
 
-from stsnb.cli.run import LANGS, RunResult, default_source_dir, find_notebooks, format_summary, run_notebooks
+from stsnb.cli.run import LANGS, find_notebooks, format_summary, run_notebooks
+
+try:
+    from stsnb.cli.lessons import lessons_root as default_source
+except ImportError:  # an older stsnb
+    from stsnb.cli.run import default_source_dir as default_source
 
 HERE = Path(__file__).resolve().parent
 
-
-#: The fixed cost every lesson pays before its first step: importing stsnb and the official
-#: client, starting the sandbox, and cleaning up. Measured separately to say where time goes.
+#: What every lesson does before its first step and at its end.
 CONNECT_ONLY = ("import stsnb", "lab = stsnb.connect(backend=backend, k8s_version=k8s_version, speed=speed)",
                 "lab.reset()", "lab.cleanup()")
 
 
-def _empty_notebooks(root: Path, langs: list[str], names: dict[str, list[str]],
-                     body: tuple[str, ...] = ()) -> Path:
-    """One notebook per real one, same names, in ``root/<lang>/``: a parameters cell, then ``body``."""
+def _stand_ins(root: Path, langs: list[str], names: dict[str, list[str]], body: tuple[str, ...] = ()) -> Path:
+    """One notebook per lesson, same names, in ``root/<lang>/``: a parameters cell, then ``body``."""
     for lang in langs:
         for name in names[lang]:
             nb = v4.new_notebook()
             nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-            params = v4.new_code_cell('lang = "en"\nbackend = "sandbox"\nk8s_version = "1.27"\nspeed = 20.0')
+            params = v4.new_code_cell('backend = "auto"\nnamespace = None\nk8s_version = None\nspeed = None\n'
+                                      'timeout_s = None\nstorage_class = None\nlang = "en"')
             params.metadata["tags"] = ["parameters"]
             nb.cells = [params, *(v4.new_code_cell(src) for src in body)]
             (root / lang).mkdir(parents=True, exist_ok=True)
@@ -51,58 +64,75 @@ def _empty_notebooks(root: Path, langs: list[str], names: dict[str, list[str]],
     return root
 
 
-def _timed(**kw) -> tuple[float, list[RunResult]]:
-    started = time.perf_counter()
+def _cpu() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _timed(**kw) -> tuple[float, float, list]:
+    """``(wall s, CPU s, results)`` of one ``run_notebooks`` call."""
+    accepted = inspect.signature(run_notebooks).parameters
+    kw = {k: v for k, v in kw.items() if k in accepted}
+    if "on_result" in accepted:
+        kw["on_result"] = lambda result: None  # no per-notebook lines
+    cpu, started = _cpu(), time.perf_counter()
     results = run_notebooks(**kw)
-    return time.perf_counter() - started, results
+    return time.perf_counter() - started, _cpu() - cpu, results
+
+
+def _spread(values: list[float]) -> str:
+    return f"min {min(values):7.2f}  median {statistics.median(values):7.2f}  max {max(values):7.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--lang", choices=[*LANGS, "all"], default="all")
-    p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--timeout", type=float, default=180.0)
-    p.add_argument("--repeat", type=int, default=1, help="repeat both runs and report each")
-    p.add_argument("--source", default=None, help="folder with en/ and ko/ (default: the repository's notebooks/)")
+    p.add_argument("--lang", choices=[*LANGS, "all"], default="all", help="which lessons (default: all)")
+    p.add_argument("--jobs", type=int, default=2, help="notebooks at a time (default: 2)")
+    p.add_argument("--timeout", type=float, default=180.0, help="cell timeout in seconds (default: 180)")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default: 3)")
+    p.add_argument("--connect-only", action="store_true", help="also time notebooks that only connect and clean up")
+    p.add_argument("--cold-kernels", action="store_true", help="start kernels as new interpreters (no zygote)")
+    p.add_argument("--source", default=None, help="folder with en/ and ko/ (default: the lessons stsnb finds)")
     args = p.parse_args(argv)
     langs = list(LANGS) if args.lang == "all" else [args.lang]
-    source = Path(args.source) if args.source else default_source_dir()
+    source = Path(args.source) if args.source else default_source()
     names = {lang: [nb.name for nb in find_notebooks(source, lang)] for lang in langs}
     count = sum(len(v) for v in names.values())
-
-    rounds = []
+    kinds = ["empty", "lessons"] + (["connect"] if args.connect_only else [])
+    rounds: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="stsnb-bench-") as tmp:
         tmp_path = Path(tmp)
-        empty_src = _empty_notebooks(tmp_path / "empty", langs, names)
-        connect_src = _empty_notebooks(tmp_path / "connect", langs, names, CONNECT_ONLY)
-        for i in range(args.repeat):
-            common = dict(langs=langs, backend="sandbox", jobs=args.jobs, timeout=args.timeout)
-            real_s, real = _timed(source_dir=source, out_dir=tmp_path / f"real-{i}", **common)
-            empty_s, empty = _timed(source_dir=empty_src, out_dir=tmp_path / f"empty-{i}", **common)
-            connect_s, connect = _timed(source_dir=connect_src, out_dir=tmp_path / f"connect-{i}", **common)
-            rounds.append({"notebooks_s": round(real_s, 2), "empty_s": round(empty_s, 2),
-                           "connect_only_s": round(connect_s, 2),
-                           "ratio": round(real_s / empty_s, 2) if empty_s else None,
-                           "passed": sum(r.ok for r in real), "count": count,
-                           "per_notebook_s": {r.label: round(r.seconds, 2) for r in real},
-                           "per_empty_s": {r.label: round(r.seconds, 2) for r in empty}})
-            print(format_summary(real))
-            print()
-            print(f"round {i + 1}: {count} notebooks ({', '.join(langs)}) with {args.jobs} jobs")
-            print(f"  notebooks on the sandbox   {real_s:7.1f} s wall   ({sum(r.ok for r in real)}/{count} passed)")
-            print(f"  empty notebooks (floor)    {empty_s:7.1f} s wall   ({sum(r.ok for r in empty)}/{count} passed)")
-            print(f"  connect + cleanup only     {connect_s:7.1f} s wall   (import stsnb and the official client, "
-                  "start the sandbox)")
-            print(f"  ratio                      {real_s / empty_s:7.2f} x   (to connect-only: "
-                  f"{real_s / connect_s:.2f} x)")
-            print(f"  above the floor            {real_s - empty_s:7.1f} s, "
-                  f"{(real_s - empty_s) / count:.1f} s per notebook")
+        sources = {"empty": _stand_ins(tmp_path / "empty", langs, names), "lessons": source,
+                   "connect": _stand_ins(tmp_path / "connect", langs, names, CONNECT_ONLY)}
+        for i in range(args.rounds):
+            row: dict = {}
+            for kind in kinds:
+                wall, cpu, results = _timed(langs=langs, backend="sandbox", jobs=args.jobs, timeout=args.timeout,
+                                            source_dir=sources[kind], out_dir=tmp_path / f"{kind}-{i}",
+                                            warm=False if args.cold_kernels else None)
+                row[kind] = {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "passed": sum(r.ok for r in results),
+                             "per_notebook_s": {r.label: round(r.seconds, 2) for r in results}}
+                if kind == "lessons" and row[kind]["passed"] != count:
+                    print(format_summary(results))
+            row["ratio_wall"] = round(row["lessons"]["wall_s"] / row["empty"]["wall_s"], 2)
+            row["ratio_cpu"] = round(row["lessons"]["cpu_s"] / row["empty"]["cpu_s"], 2)
+            rounds.append(row)
+            print(f"round {i + 1}: " + "  ".join(f"{k} {row[k]['wall_s']:.1f} s wall / {row[k]['cpu_s']:.1f} s CPU "
+                                               f"({row[k]['passed']}/{count})" for k in kinds)
+                  + f"  ratio {row['ratio_wall']:.2f}x wall, {row['ratio_cpu']:.2f}x CPU", flush=True)
+    print(f"\n{count} notebooks ({', '.join(langs)}), {args.jobs} jobs, {args.rounds} interleaved rounds, "
+          f"{'cold' if args.cold_kernels else 'warm where supported'} kernels:")
+    for kind in kinds:
+        print(f"  {kind:<8} wall s  {_spread([r[kind]['wall_s'] for r in rounds])}")
+        print(f"  {'':<8} CPU s   {_spread([r[kind]['cpu_s'] for r in rounds])}")
+    print(f"  ratio lessons/empty, wall  {_spread([r['ratio_wall'] for r in rounds])}")
+    print(f"  ratio lessons/empty, CPU   {_spread([r['ratio_cpu'] for r in rounds])}")
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / "notebooks.json").write_text(json.dumps({
         "python": sys.version.split()[0], "machine": platform.machine(), "jobs": args.jobs, "langs": langs,
-        "rounds": rounds}, indent=2))
-    return 0 if all(r["passed"] == r["count"] for r in rounds) else 1
+        "cold_kernels": args.cold_kernels, "rounds": rounds}, indent=2))
+    return 0 if all(r["lessons"]["passed"] == count for r in rounds) else 1
 
 
 if __name__ == "__main__":

@@ -30,13 +30,24 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from . import _labels
 from .k8s.pods import pod_ordinal, pod_owner, pod_ready, pod_revision, pod_status
 from .k8s.selectors import map_selector_matches
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    class _Pandas:
+        """``pd`` for this module, importing pandas (~0.5 CPU-s) when a table is first built, not with ``stsnb.lab``."""
+
+        def __getattr__(self, name: str) -> Any:
+            import pandas
+
+            return getattr(pandas, name)
+
+    pd = _Pandas()
 
 __all__ = [
     "POD_COLUMNS", "REVISION_COLUMNS", "STATEFULSET_COLUMNS", "DNS_COLUMNS", "PVC_COLUMNS", "EVENT_COLUMNS",

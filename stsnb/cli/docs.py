@@ -36,10 +36,13 @@ from pathlib import Path
 
 from stsnb.errors import StsnbError
 
+from .published import NotPublishable, choose_copies, page_name
+
 __all__ = [
     "BuildReport",
     "DocsBuildError",
     "DocsToolMissing",
+    "NotPublishable",
     "VendorInfo",
     "build_site",
     "ensure_widget_js",
@@ -501,9 +504,11 @@ def _find_notebooks(executed_dir: Path, lang: str) -> tuple[list[Path], list[str
             "folder that holds en/ and ko/",
         )
     found = sorted(folder.glob("*.ipynb"))
-    pages = [p for p in found if NOTEBOOK_NAME.match(p.name)]
+    # a page per notebook, whether its latest run left a complete copy or only a marked one
+    pages = sorted({folder / page_name(p) for p in found if NOTEBOOK_NAME.match(page_name(p))})
     skipped = [
-        f"{lang}/{p.name}: not named NN-name.ipynb, left out of the site" for p in found if p not in pages
+        f"{lang}/{p.name}: not named NN-name.ipynb, left out of the site" for p in found
+        if not NOTEBOOK_NAME.match(page_name(p))
     ]
     if not pages:
         raise DocsBuildError(
@@ -523,7 +528,7 @@ def _check_sphinx() -> None:
     if missing:
         raise DocsToolMissing(
             f"the docs build needs {', '.join(missing)}, which is not installed",
-            hint="install the docs extra: pip install -e '.[docs]'",
+            hint='install the docs extra: pip install "stsnb[docs]" (in a checkout: pip install -e ".[docs]")',
         )
 
 
@@ -564,8 +569,12 @@ _LANDING_LINKS = {
 }
 
 
-def _notebooks_per_language(executed_dir: Path, langs: Sequence[str], warnings: list[str]) -> dict[str, list[Path]]:
-    """The executed notebooks of each language; every language must have the same ones."""
+def _notebooks_per_language(executed_dir: Path, langs: Sequence[str], warnings: list[str],
+                            allow_failed: bool = False) -> dict[str, list[Path]]:
+    """The executed copy of each page, per language; every language must have the same pages.
+
+    A page whose latest run failed or was interrupted is refused (see :mod:`stsnb.cli.published`).
+    """
     notebooks: dict[str, list[Path]] = {}
     for lang in langs:
         notebooks[lang], skipped = _find_notebooks(executed_dir, lang)
@@ -580,7 +589,7 @@ def _notebooks_per_language(executed_dir: Path, langs: Sequence[str], warnings: 
             "twin in the other language",
             hint="run `stsnb run` for all languages first",
         )
-    return notebooks
+    return choose_copies(executed_dir, names, allow_failed=allow_failed, warnings=warnings)
 
 
 def _start_sphinx(lang: str, docs_dir: Path, tmp: Path, notebooks: list[Path], vendor: VendorInfo,
@@ -593,8 +602,8 @@ def _start_sphinx(lang: str, docs_dir: Path, tmp: Path, notebooks: list[Path], v
     shutil.copytree(pages, src)
     for path in notebooks:
         nb = json.loads(path.read_text(encoding="utf-8"))
-        warnings.extend(inspect_notebook(nb, f"{lang}/{path.name}"))
-        (src / path.name).write_text(
+        warnings.extend(inspect_notebook(nb, f"{lang}/{page_name(path)}"))
+        (src / page_name(path)).write_text(
             json.dumps(prepare_notebook(nb), ensure_ascii=False, indent=1), encoding="utf-8"
         )
     log = tmp / f"sphinx-{lang}.log"
@@ -635,6 +644,14 @@ def _finish_sphinx(lang: str, run: tuple[subprocess.Popen, float, Path, Path], s
     return None
 
 
+def _write_landing(out_dir: Path) -> None:
+    """``out_dir/index.html``: a link to each language the site has."""
+    built = [lang for lang in LANGS if (out_dir / lang / "index.html").exists()]
+    (out_dir / "index.html").write_text(
+        _LANDING.format(links="\n".join(_LANDING_LINKS[lang] for lang in built)), encoding="utf-8"
+    )
+
+
 def build_site(
     executed_dir: Path,
     out_dir: Path,
@@ -643,6 +660,7 @@ def build_site(
     docs_dir: Path | None = None,
     vendor_dir: Path | None = None,
     npm: str = "npm",
+    allow_failed: bool = False,
 ) -> BuildReport:
     """Build the static site from executed notebooks into ``out_dir/<lang>/``.
 
@@ -656,6 +674,8 @@ def build_site(
             defaults to the repository's ``docs/``.
         vendor_dir: Where the widget JavaScript is cached; defaults to ``docs/_vendor``.
         npm: The npm executable used when the widget JavaScript is not cached yet.
+        allow_failed: Publish notebooks whose latest run failed or was interrupted
+            (their latest copy, errors and all) instead of refusing.
 
     Returns:
         A :class:`BuildReport` with the page list, timings and warnings.
@@ -663,6 +683,7 @@ def build_site(
     Raises:
         DocsToolMissing: Sphinx/MyST-NB or (on the first build) npm is missing.
         DocsBuildError: Missing inputs, mismatched languages, or a failed Sphinx build.
+        NotPublishable: The latest run of a notebook did not pass (each one named).
     """
     start = time.perf_counter()
     executed_dir = Path(executed_dir)
@@ -673,11 +694,13 @@ def build_site(
     if unknown or not langs:
         raise DocsBuildError(f"langs must be a non-empty subset of {LANGS}, got {langs!r}")
     if not (docs_dir / "conf.py").is_file():
-        raise DocsBuildError(f"{docs_dir} has no conf.py; pass docs_dir= the stsnb docs/ folder")
+        raise DocsBuildError(f"{docs_dir} has no conf.py: the site's sources are not here",
+                             hint="build the site from a checkout of stsnb (its docs/ folder), or pass "
+                                  "--docs DIR (docs_dir=) pointing at one")
     _check_sphinx()
 
     warnings: list[str] = []
-    notebooks = _notebooks_per_language(executed_dir, langs, warnings)
+    notebooks = _notebooks_per_language(executed_dir, langs, warnings, allow_failed)
     _check_out_dir(out_dir, langs)
     vendor = ensure_widget_js(vendor_dir, npm=npm)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -699,14 +722,11 @@ def build_site(
                 shutil.rmtree(out_dir / lang)
             (tmp / "out" / lang / "html").rename(out_dir / lang)
 
-    built = [lang for lang in LANGS if (out_dir / lang / "index.html").exists()]
-    (out_dir / "index.html").write_text(
-        _LANDING.format(links="\n".join(_LANDING_LINKS[lang] for lang in built)), encoding="utf-8"
-    )
+    _write_landing(out_dir)
     return BuildReport(
         out_dir=out_dir,
         langs=langs,
-        notebooks={lang: [p.stem for p in paths] for lang, paths in notebooks.items()},
+        notebooks={lang: [Path(page_name(p)).stem for p in paths] for lang, paths in notebooks.items()},
         seconds=time.perf_counter() - start,
         sphinx_seconds=sphinx_seconds,
         vendor=vendor,

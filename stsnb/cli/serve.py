@@ -15,15 +15,22 @@ DESCRIPTION = ("Serve a sandbox Kubernetes cluster on 127.0.0.1 (API and DNS) an
 
 def add_arguments(serve: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The options of ``stsnb sandbox serve``."""
-    serve.add_argument("--port", type=int, default=0, help="API port (0: any free port)")
-    serve.add_argument("--dns-port", type=int, default=0, help="DNS port, UDP and TCP (0: any free port)")
-    serve.add_argument("--kubeconfig", help="add the sandbox's context (stsnb-sandbox) to this kubeconfig, keeping "
-                       "everything else in it, and take it out again on stop (default: a fresh temporary file)")
+    serve.add_argument("--port", type=int, default=0, help="API port on 127.0.0.1 (default: 0, any free port)")
+    serve.add_argument("--dns-port", type=int, default=0,
+                       help="DNS port on 127.0.0.1, UDP and TCP (default: 0, any free port)")
+    serve.add_argument("--kubeconfig", metavar="PATH",
+                       help="add the sandbox's context (stsnb-sandbox) to this kubeconfig, keeping everything else "
+                            "in it, and take it out again on stop (default: a fresh temporary file; the path is "
+                            "printed)")
     serve.add_argument("--set-current", action="store_true",
-                       help="with --kubeconfig: also make stsnb-sandbox the file's current-context (restored on stop)")
-    serve.add_argument("--speed", type=float, default=20.0, help="sandbox time runs this many times faster")
-    serve.add_argument("--k8s-version", default="1.27", help='Kubernetes version to imitate (default "1.27", the guide\'s)')
-    serve.add_argument("--seed", type=int, default=None, help="make IPs, names and uids reproducible")
+                       help="with --kubeconfig: also make stsnb-sandbox the file's current-context, restored on stop "
+                            "(default: the file's current-context is left as it is)")
+    serve.add_argument("--speed", type=float, default=20.0,
+                       help="sandbox time runs this many times faster than the wall clock (default: 20)")
+    serve.add_argument("--k8s-version", default="1.27",
+                       help="Kubernetes version to imitate, 1.25 to 1.37 (default: 1.27, the guide's)")
+    serve.add_argument("--seed", type=int, default=None,
+                       help="make pod IPs, name suffixes and uids reproducible (default: random)")
     return serve
 
 

@@ -1,0 +1,139 @@
+"""Kernels of ``stsnb run``: forked warm from the zygote, over IPC sockets, each its own process.
+
+Each test runs tiny notebooks through the real runner and asks the kernel about itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import nbformat
+
+from stsnb.cli.kernels import KernelFolder, RunnerKernelManager, Zygote
+from stsnb.cli.run import run_notebooks
+
+from .conftest import write_lessons
+
+INTROSPECT = "\n".join([
+    "import json, os, random, sys",
+    "import numpy",
+    "from ipykernel.connect import get_connection_info",
+    "parent = open(f'/proc/{os.getppid()}/cmdline', 'rb').read().replace(b'\\0', b' ').decode()",
+    "import matplotlib",
+    "print(json.dumps({'parent': parent, 'pid': os.getpid(), 'cwd': os.getcwd(), 'path0': sys.path[0],",
+    "    'transport': json.loads(get_connection_info())['transport'], 'backend': matplotlib.get_backend(),",
+    "    'random': random.random(), 'numpy': float(numpy.random.rand()), 'argv0': sys.argv[0]}))",
+])
+
+
+def _introspect(tmp_path: Path, warm: bool | None) -> list[dict]:
+    src = write_lessons(tmp_path / "src", {"01-a.ipynb": INTROSPECT, "02-b.ipynb": INTROSPECT}, langs=("en",))
+    results = run_notebooks(["en"], source_dir=src, out_dir=tmp_path / "out", jobs=2, timeout=60, warm=warm)
+    assert all(r.ok for r in results), [r.describe_failure() for r in results]
+    seen = []
+    for r in results:
+        nb = nbformat.read(str(r.output), as_version=4)
+        text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        seen.append({**json.loads(text), "warm": r.warm, "folder": str(r.source.parent)})
+    return seen
+
+
+def test_kernels_are_forked_from_the_warm_zygote(tmp_path):
+    for kernel in _introspect(tmp_path, warm=None):
+        assert kernel["warm"] is True
+        assert "stsnb.cli._zygote" in kernel["parent"]
+        assert kernel["argv0"].endswith("ipykernel_launcher.py")
+
+
+def test_a_warm_kernel_works_in_the_notebooks_folder_like_a_jupyter_kernel(tmp_path):
+    for kernel in _introspect(tmp_path, warm=None):
+        assert kernel["cwd"] == kernel["folder"] == kernel["path0"]
+
+
+def test_a_warm_kernel_has_the_inline_matplotlib_backend(tmp_path):
+    assert {k["backend"] for k in _introspect(tmp_path, warm=None)} == {"module://matplotlib_inline.backend_inline"}
+
+
+def test_two_warm_kernels_draw_different_random_numbers(tmp_path):
+    a, b = _introspect(tmp_path, warm=None)
+    assert a["pid"] != b["pid"]
+    assert a["random"] != b["random"] and a["numpy"] != b["numpy"]
+
+
+def test_kernels_talk_over_ipc_sockets_not_tcp_ports(tmp_path):
+    assert {k["transport"] for k in _introspect(tmp_path, warm=None)} == {"ipc"}
+
+
+def test_without_warm_kernels_each_kernel_is_a_new_interpreter(tmp_path):
+    for kernel in _introspect(tmp_path, warm=False):
+        assert kernel["warm"] is False
+        assert "stsnb.cli._zygote" not in kernel["parent"]
+        assert kernel["transport"] == "ipc"
+        assert kernel["backend"] == "module://matplotlib_inline.backend_inline"
+
+
+def test_the_zygote_has_one_thread_and_nothing_a_kernel_must_not_share_when_it_is_ready(tmp_path):
+    folder = KernelFolder()
+    zygote = Zygote().start(cwd=folder.path)
+    try:
+        assert zygote.info["ok"] is True
+        assert zygote.info["threads"] == 1 and zygote.info["shared"] == []
+        assert zygote.info["failed"] == {}
+    finally:
+        zygote.stop()
+        folder.close()
+
+
+def test_a_kernel_dies_with_its_zygote(tmp_path):
+    folder = KernelFolder()
+    zygote = Zygote().start(cwd=folder.path)
+    km = RunnerKernelManager(folder=folder, log_path=tmp_path / "kernel.log", zygote=zygote)
+
+    async def fork_then_kill_the_zygote() -> tuple[int, bool]:
+        await km.start_kernel()
+        pid = km.kernel_pid
+        try:
+            assert km.warm and pid
+            os.kill(zygote.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while _exists(pid) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            return pid, _exists(pid)
+        finally:
+            await km.shutdown_kernel(now=True)
+
+    try:
+        pid, alive = asyncio.run(fork_then_kill_the_zygote())
+        assert pid and not alive
+    finally:
+        zygote.stop()
+        folder.close()
+
+
+def _exists(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_warm_kernels_work_with_folders_given_relative_to_where_stsnb_runs(tmp_path, monkeypatch):
+    write_lessons(tmp_path / "src", {"01-a.ipynb": "print('hello')"}, langs=("en",))
+    monkeypatch.chdir(tmp_path)
+    [result] = run_notebooks(["en"], source_dir="src", out_dir="out", jobs=1, timeout=60)
+    assert result.ok and result.warm, result.describe_failure()
+    assert (tmp_path / "out" / "en" / "01-a.ipynb").exists()
+    assert (tmp_path / "out" / "logs" / "en-01-a.log").exists()
+
+
+def test_a_backend_named_in_the_environment_wins_in_warm_and_cold_kernels_alike(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "agg")
+    warm = _introspect(tmp_path / "warm", warm=None)
+    cold = _introspect(tmp_path / "cold", warm=False)
+    assert {k["backend"] for k in warm} == {k["backend"] for k in cold} == {"agg"}
