@@ -227,6 +227,7 @@ class Actions(Ownership):
                 res.new_name, res.new_uid = new["metadata"]["name"], new["metadata"]["uid"]
                 res.new_ip, res.new_node = (new.get("status") or {}).get("podIP"), new["spec"].get("nodeName")
             res.frame = replacement_frame(pod, new)
+            res.lang, res.colors = self.lang, self.colors
             return res
         return self._maybe_record(record, f"{owner.get('kind', 'statefulset').lower()}/{owner.get('name', '')}"
                                   if owner.get("kind") == "StatefulSet" else None, run)  # type: ignore[return-value]
