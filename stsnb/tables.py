@@ -14,6 +14,7 @@ adds colours (one per revision) on top of that.
 The columns, in order:
 
 * :func:`pods` — ``name, ordinal, phase, ready, ip, node, revision, image, status``
+* :func:`identities` — ``name, ordinal, hostname, pod_name_label, ready, status, ip, node, revision, image``
 * :func:`labels` — ``pod`` then one column per label key
 * :func:`revisions` — ``name, revision, hash, image, current, update, pods``
 * :func:`statefulsets` — ``name, ready, replicas, ready_replicas, updated_replicas, current_revision,
@@ -41,12 +42,13 @@ from .k8s.selectors import map_selector_matches
 __all__ = [
     "POD_COLUMNS", "REVISION_COLUMNS", "STATEFULSET_COLUMNS", "DNS_COLUMNS", "PVC_COLUMNS", "EVENT_COLUMNS",
     "SERVICE_COLUMNS", "VOLUME_COLUMNS",
-    "pods", "labels", "revisions", "statefulsets", "dns_names", "pvcs", "compare", "events", "services", "volumes",
+    "IDENTITY_COLUMNS", "pods", "identities", "labels", "revisions", "statefulsets", "dns_names", "pvcs", "compare", "events", "services", "volumes",
     "translate", "style",
     "pod_images", "pod_failure", "dashed_ip", "expected_dns_names", "short_access_modes",
 ]
 
 POD_COLUMNS = ["name", "ordinal", "phase", "ready", "ip", "node", "revision", "image", "status"]
+IDENTITY_COLUMNS = ["name", "ordinal", "hostname", "pod_name_label", "ready", "status", "ip", "node", "revision", "image"]
 REVISION_COLUMNS = ["name", "revision", "hash", "image", "current", "update", "pods"]
 STATEFULSET_COLUMNS = ["name", "ready", "replicas", "ready_replicas", "updated_replicas", "current_revision",
                        "update_revision", "service_name", "pod_management_policy", "update_strategy", "partition"]
@@ -129,6 +131,23 @@ def pods(items: Iterable[dict]) -> pd.DataFrame:
     df = _frame(rows, POD_COLUMNS, ints=["ordinal"])
     df["ready"] = df["ready"].astype(bool)
     return df
+
+
+def identities(items: Iterable[dict]) -> pd.DataFrame:
+    """The pods' identities, as the panels show them: ``name, ordinal, hostname, pod_name_label, ready,
+    status, ip, node, revision, image``.
+
+    ``hostname`` is the pod's ``spec.hostname`` (the name its containers see; the pod name when unset) and
+    ``pod_name_label`` its ``statefulset.kubernetes.io/pod-name`` label: for a StatefulSet's pod the
+    three strings are the same.
+    """
+    items = list(items)
+    df = pods(items)
+    by_name = {_meta(p).get("name"): p for p in items}
+    df.insert(2, "hostname", [((by_name[n].get("spec") or {}).get("hostname") or n) for n in df["name"]])
+    df.insert(3, "pod_name_label", [(_meta(by_name[n]).get("labels") or {}).get("statefulset.kubernetes.io/pod-name")
+                                     for n in df["name"]])
+    return df[IDENTITY_COLUMNS].reset_index(drop=True)
 
 
 def labels(items: Iterable[dict]) -> pd.DataFrame:

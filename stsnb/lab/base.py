@@ -38,6 +38,9 @@ class LabBase:
         self.sandbox = sandbox
         self.time_scale = time_scale
         self._owns_sandbox = owns_sandbox
+        self._applied: dict[tuple[str, str], dict] = {}
+        self._cleaned: list[tuple[str, dict]] = []
+        self._panels: weakref.WeakSet = weakref.WeakSet()
         self.colors = _tables.RevisionColors()
         """One colour per revision hash, shared by every table and timeline this lab shows."""
         self._finalizer = weakref.finalize(self, sandbox.stop) if (sandbox is not None and owns_sandbox) else None

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from .actions import Actions
-from .apply import Applying
+from .lifecycle import Lifecycle
 from .views import Views
 
 __all__ = ["Lab"]
 
 
-class Lab(Applying, Actions, Views):
+class Lab(Lifecycle, Actions, Views):
     """A cluster, a namespace and settings; every notebook step is a method call.
 
     Build it with :func:`connect`. Attributes: ``settings``, ``namespace``, ``why`` (which cluster
