@@ -444,9 +444,7 @@ class ImagePanel(_Panel):
                 if (pod_owner(p) or {}).get("uid") == obj["metadata"]["uid"]]
         self._show_progress(obj, pods)
         self.progress.bar_style = "success" if self.progress.value >= int(obj["spec"].get("replicas", 1)) else "info"
-        _, image = self._container_image(obj)
-        if image and image in self.dropdown.options:
-            self.dropdown.value = image
+        _, image = self._container_image(obj)  # the reader's choice in the dropdown is left as it is
         self.status.value = html.escape(_labels.text("image_now", self.lang, name=self._obj_name, image=image))
 
     def update(self) -> "ActionResult | None":
