@@ -190,8 +190,8 @@ REASONS: list[tuple[str, str]] = [
 #: Strings of the docs theme and of MyST-NB that a Korean page must not show in English
 #: (the site's conf.py sets their Korean forms; the Korean-label test walks the site for these).
 THEME: dict[str, dict[str, str]] = {
-    "show_code": {"en": "Show code cell source", "ko": "코드 셀 소스 보기"},
-    "hide_code": {"en": "Hide code cell source", "ko": "코드 셀 소스 숨기기"},
+    "show_code": {"en": "Show code cell source", "ko": "확인 코드 보기"},
+    "hide_code": {"en": "Hide code cell source", "ko": "확인 코드 숨기기"},
     "show_output": {"en": "Show code cell output", "ko": "코드 셀 출력 보기"},
     "hide_output": {"en": "Hide code cell output", "ko": "코드 셀 출력 숨기기"},
     "footer": {"en": "By stsnb contributors", "ko": "stsnb 기여자"},

@@ -485,6 +485,7 @@ class Dashboard(_Panel):
         self.name = name
         self.identity = IdentityTable(lab, _selector_of(lab, name), lang=self.lang)
         self.timeline = widgets.Output()
+        show_text(self.timeline, _labels.text("timeline_hint", self.lang))
         self.scale = ScalePanel(lab, name, max_replicas=max_replicas, lang=self.lang, identity=self.identity)
         self.image = ImagePanel(lab, name, tags, lang=self.lang, identity=self.identity, timeline=self.timeline)
         self._slider_synced = self.scale.slider.value
