@@ -287,7 +287,9 @@ def untranslated(texts, *, exact: bool = False) -> list[tuple[str, str]]:
         literal = re.sub(r"\{\w+(![rsa])?\}", " ", entry).strip()
         if not exact and len(literal.split()) < 2:
             continue
-        rx = _PLACEHOLDER.sub(r".+?", re.escape(entry)).replace(r"\{ns!r\}", ".+?")
+        # in running text a placeholder stands for one word (a name, a number), so phrases don't span sentences
+        wild = r".+?" if exact else r"\S+"
+        rx = _PLACEHOLDER.sub(lambda _m: wild, re.escape(entry)).replace(r"\{ns!r\}", wild)
         patterns.append((entry, re.compile(f"^{rx}$" if exact else rx)))
     for t in texts:
         t = " ".join(str(t).split())

@@ -477,7 +477,9 @@ REVISION_HUES: list[tuple[str, str]] = [
     ("#2563eb", "#dbeafe"), ("#d97706", "#fde68a"), ("#16a34a", "#bbf7d0"), ("#db2777", "#fbcfe8"),
     ("#7c3aed", "#ddd6fe"), ("#ea580c", "#fed7aa"), ("#0891b2", "#a5f3fc"), ("#65a30d", "#d9f99d"),
 ]
-_REVISION_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?-[0-9a-z]{6,10}$")
+#: ``<set>-<hash>``: the hash is written in the alphabet of upstream's ``rand.SafeEncodeString`` (no vowels,
+#: no 0, 1, 3), so a plain name such as ``nginx-stateful`` is never taken for a revision.
+_REVISION_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?-[bcdfghjklmnpqrstvwxz2456789]{6,10}$")
 
 
 class RevisionColors:

@@ -81,6 +81,8 @@ def test_a_revision_keeps_its_colour_across_tables_that_share_the_colours():
     assert colors.light(REV2) in first and colors.light(REV2) in second
     assert colors.light(REV1) != colors.light(REV2)
     assert colors.seen() == [REV2, REV1]
+    tables.to_html(pd.DataFrame({"name": ["nginx-stateful"], "current_revision": [REV1]}), "en", colors)
+    assert colors.seen() == [REV2, REV1], "a StatefulSet's name is not a revision"
 
 
 @pytest.mark.parametrize("value, shown", [(0, "0.0 s"), (0.05, "0.05 s"), (1.24, "1.2 s"), (123.4, "123 s"),
