@@ -113,7 +113,7 @@ class _Panel(widgets.VBox):
         self.status = widgets.HTML(value=html.escape(_labels.text("idle", self.lang)))
         self.error = widgets.HTML(value="")
         self.restore_button = widgets.Button(description=_labels.text("bring_back", self.lang), icon="undo",
-                                             button_style="info", layout=widgets.Layout(width="auto", display="none"))
+                                             button_style="info", layout=widgets.Layout(width="auto", display="none", align_self="flex-start"))
         self.restore_button.on_click(lambda _b: self.bring_back())
         self.last_error: BaseException | None = None
         self.last_traceback: str | None = None

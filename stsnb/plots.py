@@ -130,7 +130,7 @@ def timeline(rows: list[dict], reasons: list[dict], *, lang: str = "en", title: 
         end = end * 1.04 + 0.5
         plot_width = FIGURE_WIDTH - _LEFT_IN - _RIGHT_IN
         spans = _reason_rows(reason_steps(reasons, end), end, plot_width, lang)
-        levels = max([row for *_, row in spans] + [0]) + 1
+        levels = max([s[3] for s in spans] + [0]) + 1
         if ax is None:
             lanes_h, reasons_h = max(1.2, 0.42 * n + 0.3), 0.32 * levels + 0.25
             fig, (ax, ax_r) = plt.subplots(2, 1, figsize=(FIGURE_WIDTH, lanes_h + reasons_h + 0.95), sharex=True,
@@ -222,32 +222,40 @@ def reason_steps(reasons: list[dict], end: float, min_share: float = 0.03) -> li
 
 
 def _reason_rows(spans: list[tuple[float, float, str, str]], end: float, plot_width_in: float,
-                 lang: str) -> list[tuple[float, float, str, int]]:
-    """``(start, stop, text, row)``: each reason on the first row where neither its bar nor its text
-    overlaps the one before it (texts longer than their bar run on to the right)."""
+                 lang: str) -> list[tuple[float, float, str, int, bool]]:
+    """``(start, stop, text, row, right)``: each reason on the first row where neither its bar nor its text
+    overlaps another. A text runs on to the right of a short bar; one that would run past the end of the
+    axis ends there instead (``right``), so no reason is cut off."""
     many = len({s[2] for s in spans}) > 1
     per_inch = end / max(plot_width_in, 1.0)
     row_ends: list[float] = []
     out = []
     for start, stop, name, reason in spans:
         text = (f"{name}: " if many else "") + _labels.reason(reason, lang)
-        reach = max(stop, start + _text_inches(text) * per_inch)
-        row = next((i for i, e in enumerate(row_ends) if e <= start), len(row_ends))
+        width = _text_inches(text) * per_inch
+        right = start + width > end
+        left = min(start, end - width) if right else start
+        reach = max(stop, left + width)
+        row = next((i for i, e in enumerate(row_ends) if e <= left), len(row_ends))
         if row == len(row_ends):
             row_ends.append(reach)
         else:
             row_ends[row] = reach
-        out.append((start, stop, text, row))
+        out.append((start, stop, text, row, right))
     return out
 
 
-def _draw_reasons(ax_r: Any, spans: list[tuple[float, float, str, int]], levels: int, lang: str) -> None:
+def _draw_reasons(ax_r: Any, spans: list[tuple[float, float, str, int, bool]], levels: int, lang: str) -> None:
     ax_r.set_ylim(-0.5, levels - 0.5)
     ax_r.set_yticks([])
     ax_r.set_ylabel(_labels.text("controller_lane", lang), rotation=0, ha="right", va="center")
-    for start, stop, text, row in spans:
+    end = ax_r.get_xlim()[1]
+    for start, stop, text, row, right in spans:
         y = levels - 1 - row
         ax_r.barh(y, stop - start, left=start, height=0.72, color="#e5e7eb", edgecolor="#9ca3af", linewidth=0.5)
-        ax_r.text(start, y, " " + text, fontsize=_REASON_FONTSIZE, va="center", ha="left", clip_on=True)
+        if right:
+            ax_r.text(end, y, text + " ", fontsize=_REASON_FONTSIZE, va="center", ha="right", clip_on=True)
+        else:
+            ax_r.text(start, y, " " + text, fontsize=_REASON_FONTSIZE, va="center", ha="left", clip_on=True)
     for side in ("top", "right", "left"):
         ax_r.spines[side].set_visible(False)

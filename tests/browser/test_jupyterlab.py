@@ -20,6 +20,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
+#: The notebook on screen: JupyterLab keeps other open notebooks in the DOM, hidden.
+ACTIVE = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
 BUSY = ".jp-Notebook-ExecutionIndicator[data-status='busy']"
 
@@ -29,7 +31,7 @@ BUSY = ".jp-Notebook-ExecutionIndicator[data-status='busy']"
 def _open(browser, jupyter_lab, path: str):
     page = browser.new_page()
     page.goto(jupyter_lab.url(path))
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    page.wait_for_selector(f"{ACTIVE} .jp-Cell", timeout=90_000)
     # a fresh JupyterLab may ask which kernel to start: the notebook's own, Python 3 (ipykernel)
     dialog = page.locator(".jp-Dialog:has-text('Select Kernel')")
     try:
@@ -70,25 +72,26 @@ def _wait_idle(page) -> None:
 
 def _errors(page) -> list[str]:
     """Texts of outputs that are errors (tracebacks) or stderr."""
-    return page.evaluate("""() => [...document.querySelectorAll('.jp-OutputArea-output')]
+    return page.evaluate(f"""() => [...document.querySelectorAll('{ACTIVE} .jp-OutputArea-output')]
         .filter(o => (o.getAttribute('data-mime-type') || '').includes('stderr')
                      || o.querySelector('[data-mime-type*="stderr"]') || o.innerText.includes('Traceback'))
         .map(o => o.innerText.slice(0, 600))""")
 
 
 def _prompts(page) -> list[str]:
-    return page.evaluate("() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].map(p => p.innerText)")
+    return page.evaluate(f"() => [...document.querySelectorAll('{ACTIVE} .jp-CodeCell .jp-InputArea-prompt')]"
+                         ".map(p => p.innerText)")
 
 
 def _add_cell(page, code: str) -> str:
     """Add a code cell at the end, run it, and return what it printed."""
-    page.locator(".jp-Notebook .jp-Cell").last.click()
+    page.locator(f"{ACTIVE} .jp-Cell").last.click()
     page.keyboard.press("Escape")
     page.keyboard.press("b")
     page.keyboard.press("Enter")
     page.keyboard.type(code)
     page.keyboard.press("Control+Enter")  # run in place (Shift+Enter would add a cell below)
-    cell = page.locator(".jp-Notebook .jp-CodeCell").last
+    cell = page.locator(f"{ACTIVE} .jp-CodeCell").last
     cell.locator(".jp-InputArea-prompt", has_text=re.compile(r"\[\d+\]")).wait_for(timeout=120_000)
     _wait_idle(page)
     outs = cell.locator(".jp-OutputArea-output")
@@ -97,7 +100,7 @@ def _add_cell(page, code: str) -> str:
 
 def _panel(page, title: str):
     """The widget box (a panel) whose bold title contains ``title``."""
-    return page.locator(".widget-vbox", has=page.locator(f"b:has-text('{title}')")).last
+    return page.locator(f"{ACTIVE} .widget-vbox", has=page.locator(f"b:has-text('{title}')")).last
 
 
 def _table_rows(box) -> list[list[str]]:
@@ -149,11 +152,11 @@ def test_a_korean_notebook_is_korean_after_run_all_and_its_dashboard_drives_the_
     page = _open(browser, jupyter_lab, "ko/02-creating.ipynb")
     try:
         _run_all(page, artifacts, "ko-02")
-        board = page.locator(".widget-vbox", has=page.locator("h4:has-text('스테이트풀셋 nginx-stateful')")).last
+        board = page.locator(f"{ACTIVE} .widget-vbox", has=page.locator("h4:has-text('스테이트풀셋 nginx-stateful')")).last
         text = board.inner_text()
         for korean in ("레플리카", "적용", "이미지 업데이트", "파드 신원", "이름", "서수", "호스트 이름", "새로 고침"):
             assert korean in text, f"{korean!r} missing from the Korean dashboard"
-        assert "그대로 두었다" in page.locator(".jp-Cell").last.inner_text(), "lab.finish() speaks Korean"
+        assert "그대로 두었다" in page.locator(f"{ACTIVE} .jp-Cell").last.inner_text(), "lab.finish() speaks Korean"
         _shot(page, artifacts, "ko-02-after-run-all", board)
         apps, core = _cluster(_kernel_cluster(page))
 
@@ -230,7 +233,7 @@ def test_on_a_real_cluster_run_all_cleans_up_and_the_panel_brings_it_back(browse
     try:
         _run_all(page, artifacts, "en-02-real")
         assert [s.metadata.name for s in apps.list_namespaced_stateful_set("browser-lab").items] == []
-        board = page.locator(".widget-vbox", has=page.locator("h4:has-text('StatefulSet nginx-stateful')")).last
+        board = page.locator(f"{ACTIVE} .widget-vbox", has=page.locator("h4:has-text('StatefulSet nginx-stateful')")).last
         assert "the notebook's clean-up step deleted it" in board.inner_text()
         _shot(page, artifacts, "en-02-real-cluster-after-run-all", board)
         board.locator("button:has-text('Bring it back')").first.click()
