@@ -175,7 +175,7 @@ VALUES: list[tuple[str, str]] = [
 
 #: Timeline reasons: the English template (what the frame stores) and its Korean form.
 REASONS: list[tuple[str, str]] = [
-    ("spec change not observed yet", "컨트롤러가 아직 스펙 변경을 반영하지 않음"),
+    ("spec change not observed yet", "스펙 변경 반영 전"),
     ("creating pod {n}", "파드 {n} 생성 중"),
     ("pod {n} not Ready yet", "파드 {n}: 아직 Ready 아님"),
     ("pod {n} terminating", "파드 {n} 종료 중"),

@@ -542,9 +542,9 @@ def _cell(value: Any) -> str:
 #: CSS every styled table carries, so it reads the same in JupyterLab, on the site and in panels:
 #: one line per cell (names and hashes never wrap), a horizontal scroll bar when the table is wider.
 TABLE_STYLES = [
-    {"selector": "", "props": "border-collapse: collapse; font-size: 0.85em; display: block; max-width: 100%; "
+    {"selector": "", "props": "border-collapse: collapse; font-size: 0.8em; display: block; max-width: 100%; "
                               "overflow-x: auto;"},
-    {"selector": "th, td", "props": "white-space: nowrap; padding: 2px 8px; text-align: left;"},
+    {"selector": "th, td", "props": "white-space: nowrap; padding: 2px 6px; text-align: left;"},
     {"selector": "th", "props": "border-bottom: 1px solid #9ca3af;"},
 ]
 

@@ -195,3 +195,36 @@ def test_in_chromium_at_1280px_the_reason_column_shows_and_no_cell_says_nan(site
             assert reasons, "no rollout table with a reason column on these pages"
         finally:
             browser.close()
+
+
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def test_an_image_named_like_a_tag_is_text_on_the_site_not_an_element(tmp_path: Path):
+    """H9: the lab's HTML (a styled table, an action's result) carries such a name escaped, and the site keeps it so."""
+    import pandas as pd
+
+    from stsnb.cli.docs import build_site
+    from stsnb.lab.results import ActionResult
+    from stsnb.tables import to_html
+
+    frame = pd.DataFrame({"name": ["evil-0"], "ordinal": [0], "image": [EVIL]})
+    for lang in ("en", "ko"):
+        outputs = [{"output_type": "display_data", "metadata": {}, "data": {"text/html": to_html(frame, lang),
+                                                                             "text/plain": "table"}},
+                   {"output_type": "display_data", "metadata": {},
+                    "data": {"text/html": ActionResult([f"set image {EVIL}"], frame=frame, lang=lang)._repr_html_(),
+                             "text/plain": "result"}}]
+        nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                               "language": "python"}},
+              "cells": [{"cell_type": "markdown", "id": "a", "metadata": {}, "source": "# Evil"},
+                        {"cell_type": "code", "id": "b", "metadata": {}, "execution_count": 1, "source": "lab.pods()",
+                         "outputs": outputs}]}
+        (tmp_path / "executed" / lang).mkdir(parents=True)
+        (tmp_path / "executed" / lang / "01-evil.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    report = build_site(tmp_path / "executed", tmp_path / "site")
+    for lang in ("en", "ko"):
+        soup = BeautifulSoup(report.page(lang, "01-evil").read_text(encoding="utf-8"), "html.parser")
+        article = soup.select_one(".bd-article")
+        assert not article.select("img[onerror]"), "the image name became an <img> element"
+        assert EVIL in article.get_text(" "), "the image name is not shown as text"

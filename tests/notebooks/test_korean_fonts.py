@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from stsnb import _labels
 
 from .conftest import NOTEBOOKS
 
@@ -70,7 +73,8 @@ _DRAW = textwrap.dedent("""
 def stale_mpl(tmp_path_factory) -> dict:
     """An ``MPLCONFIGDIR`` whose font cache lists no font with Hangul, and the environment that uses it."""
     config = tmp_path_factory.mktemp("mplconfig")
-    env = {**os.environ, "MPLCONFIGDIR": str(config), "MPLBACKEND": "agg"}
+    env = {**os.environ, "MPLCONFIGDIR": str(config)}
+    env.pop("MPLBACKEND", None)  # the kernel must keep its inline backend (figures as PNG outputs)
     out = subprocess.run([sys.executable, "-c", _STALE_CACHE], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout)
@@ -90,7 +94,8 @@ def test_a_korean_figure_draws_with_the_registered_font_when_matplotlib_knows_no
 
 
 def test_a_korean_notebook_runs_without_a_glyph_warning_under_that_cache(stale_mpl, tmp_path):
-    """Raw papermill, as a reader might run it, with the stale font cache: no warning in any output."""
+    """Raw papermill (no injected parameter), with the stale font cache: Korean headers, panels and status
+    texts, and no warning in any output."""
     source = NOTEBOOKS / "ko" / "02-creating.ipynb"
     out = tmp_path / "out.ipynb"
     run = subprocess.run([sys.executable, "-m", "papermill", str(source), str(out), "--no-progress-bar",
@@ -102,6 +107,16 @@ def test_a_korean_notebook_runs_without_a_glyph_warning_under_that_cache(stale_m
                if o.output_type == "stream" and o.get("name") == "stderr"]
     assert not [s for s in streams if "Glyph" in s or "missing from" in s or "findfont" in s], streams
     assert any("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    headers = re.findall(r"<th[^>]*>([^<]+)</th>", html)
+    assert {"시간", "이벤트", "파드", "서수", "이유"} <= set(headers), headers
+    assert not _labels.untranslated(headers, exact=True)
+    state = nb.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"].values()
+    texts = {m["state"].get("description") or m["state"].get("value") for m in state
+             if m["state"].get("_model_name") in ("ButtonModel", "HTMLModel", "IntSliderModel")}
+    assert {"적용", "이미지 업데이트", "레플리카", "준비됨"} <= texts, texts
+    assert "그대로 두었다" in "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "")
+                                   for o in nb.cells[-1].outputs)
 
 
 def test_executed_notebooks_have_no_glyph_warnings(notebook_runs):
