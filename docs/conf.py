@@ -67,5 +67,15 @@ html_theme_options = {
     "use_repository_button": False,
     "article_header_end": ["lang-switch.html", "article-header-buttons.html"],
     "navigation_with_keys": False,
+    # The notebook pages give their width to the tables (the rollout table's `reason` column must
+    # show at 1280 px): their page contents move from the right-hand column into the left one.
+    "secondary_sidebar_items": {"index": ["page-toc.html"], "glossary": ["page-toc.html"],
+                                "run-it-yourself": ["page-toc.html"], "[0-9][0-9]-*": []},
+    # "By {author}" came out as "으로 stsnb contributors" in Korean: the footer is ours, per language.
+    "footer_content_items": ["stsnb-footer.html"],
+}
+html_sidebars = {
+    "[0-9][0-9]-*": ["navbar-logo.html", "icon-links.html", "search-button-field.html", "sbt-sidebar-nav.html",
+                     "stsnb-page-toc.html"],
 }
 html_last_updated_fmt = None

@@ -14,26 +14,64 @@ value) and nothing accumulates in pyplot's global state.
 
 from __future__ import annotations
 
-import warnings
+import importlib.util
+import threading
+from pathlib import Path
 from typing import Any
 
 from . import _labels
+from .tables import RevisionColors
+
+__all__ = ["timeline", "REVISION_COLORS", "korean_font", "hangul_font", "HANGUL_FONT_FAMILY"]
+
+#: Strong colours for revisions, in order of first appearance (the table tints share their hues).
+REVISION_COLORS = ["#2563eb", "#d97706", "#16a34a", "#db2777", "#7c3aed", "#ea580c", "#0891b2", "#65a30d"]
+
+#: The Hangul font stsnb registers with matplotlib itself: NanumGothic (SIL Open Font License 1.1),
+#: shipped as a file inside the ``koreanize-matplotlib`` wheel, a dependency of stsnb.
+HANGUL_FONT_FAMILY = "NanumGothic"
+_HANGUL_FONT_FILE = ("fonts", "NanumGothic.ttf")
+_FONT_LOCK = threading.Lock()
+_registered: list[str] = []
 
 
-__all__ = ["timeline", "REVISION_COLORS", "korean_font"]
+def hangul_font_file() -> Path | None:
+    """Where the bundled NanumGothic file is, found without importing ``koreanize_matplotlib``.
 
-#: Strong colours for revisions, in order of first appearance.
-REVISION_COLORS = ["#2563eb", "#f59e0b", "#16a34a", "#db2777", "#7c3aed", "#ea580c", "#0891b2", "#65a30d"]
+    Importing that package would change matplotlib's global ``rcParams`` (and it imports
+    ``distutils``, gone from Python 3.12), so only its folder is looked up.
+    """
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder).joinpath(*_HANGUL_FONT_FILE)
+        if path.is_file():
+            return path
+    return None
 
-_KOREAN_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "AppleGothic",
-                 "Noto Serif CJK KR", "UnDotum")
+
+def hangul_font() -> str | None:
+    """Register the bundled Hangul font with matplotlib (once per process) and return its family name.
+
+    Uses ``font_manager.fontManager.addfont``, so it works whatever the machine has installed and
+    however old matplotlib's font cache is. None only when the font file is missing (stsnb installed
+    without its ``koreanize-matplotlib`` dependency).
+    """
+    if _registered:
+        return _registered[0]
+    from matplotlib import font_manager
+    with _FONT_LOCK:
+        if not _registered:
+            path = hangul_font_file()
+            if path is None:
+                return None
+            font_manager.fontManager.addfont(str(path))
+            _registered.append(font_manager.FontProperties(fname=str(path)).get_name())
+    return _registered[0]
 
 
 def korean_font() -> str | None:
-    """The name of an installed font with Hangul glyphs, or None (Debian: ``apt-get install fonts-noto-cjk``)."""
-    from matplotlib import font_manager
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((n for n in _KOREAN_FONTS if n in names), None)
+    """The family name figures use for Korean text (the registered :func:`hangul_font`)."""
+    return hangul_font()
 
 
 def _lanes(rows: list[dict]) -> list[tuple[str | None, int | None, str]]:
@@ -52,39 +90,61 @@ def _lanes(rows: list[dict]) -> list[tuple[str | None, int | None, str]]:
     return out
 
 
-def timeline(rows: list[dict], reasons: list[dict], *, lang: str = "en", title: str | None = None, ax: Any = None):
+#: Figure width in inches: at the notebook's 100 dpi it fills a page column (the site scales it down).
+FIGURE_WIDTH = 10.0
+_REASON_FONTSIZE = 8
+#: Room for the lane labels (pod names) on the left and the legend (revision names) on the right.
+_LEFT_IN, _RIGHT_IN = 1.5, 2.3
+
+
+def _text_inches(text: str, fontsize: float = _REASON_FONTSIZE) -> float:
+    """A text's width in inches, estimated: Hangul one em per syllable, Latin about half an em."""
+    ems = sum(1.0 if "\uac00" <= ch <= "\ud7a3" else 0.58 for ch in text)
+    return ems * fontsize / 72.0 + 0.1
+
+
+def timeline(rows: list[dict], reasons: list[dict], *, lang: str = "en", title: str | None = None, ax: Any = None,
+             colors: RevisionColors | None = None):
     """Draw a timeline (the ``rows`` and ``reasons`` of a :class:`~stsnb.timeline.Recording`) as a figure.
 
-    Returns the figure (not shown).
+    ``colors`` gives each revision its colour (a lab passes its own, so a hash keeps its colour in
+    every table and figure of a notebook). Korean text is drawn with the registered Hangul font
+    (:func:`hangul_font`); if that font is missing the figure is drawn in English rather than as
+    empty boxes. Returns the figure (not shown).
     """
     import matplotlib
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
     rows = list(rows)
-    font = korean_font() if lang == "ko" else None
+    colors = colors or RevisionColors()
+    font = hangul_font() if lang == "ko" else None
+    if lang == "ko" and font is None:
+        lang = "en"
     # concrete family names (not "sans-serif") are stored in each Text, so they still apply at draw time
-    rc = {"font.family": [font, "DejaVu Sans"]} if font else {}
-    with matplotlib.rc_context(rc), warnings.catch_warnings():
-        if lang == "ko" and not font:
-            warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
+    rc = {"font.family": [font, "DejaVu Sans"]} if font else {"font.family": ["DejaVu Sans"]}
+    with matplotlib.rc_context(rc):
         lanes = _lanes(rows)
         n = max(1, len(lanes))
         end = max([r["time"] for r in rows] + [r["time"] for r in reasons] + [0.0])
         end = end * 1.04 + 0.5
+        plot_width = FIGURE_WIDTH - _LEFT_IN - _RIGHT_IN
+        spans = _reason_rows(reason_steps(reasons, end), end, plot_width, lang)
+        levels = max([s[3] for s in spans] + [0]) + 1
         if ax is None:
-            fig, (ax, ax_r) = plt.subplots(2, 1, figsize=(9, 1.0 + 0.5 * n + 1.1), sharex=True,
-                                           gridspec_kw={"height_ratios": [max(1.0, 0.5 * n), 1.1]})
+            lanes_h, reasons_h = max(1.2, 0.42 * n + 0.3), 0.32 * levels + 0.25
+            fig, (ax, ax_r) = plt.subplots(2, 1, figsize=(FIGURE_WIDTH, lanes_h + reasons_h + 0.95), sharex=True,
+                                           gridspec_kw={"height_ratios": [lanes_h, reasons_h], "hspace": 0.08})
         else:
             fig, ax_r = ax.figure, None
-        colors: dict[str, str] = {}
+        seen: list[str] = []
 
         def color(rev: str | None) -> str:
             if rev is None:
                 return "#9ca3af"
-            if rev not in colors:
-                colors[rev] = REVISION_COLORS[len(colors) % len(REVISION_COLORS)]
-            return colors[rev]
+            if rev not in seen:
+                seen.append(rev)
+            return colors.strong(rev)
 
         lane_index = {}
         for i, (owner, ordinal, pod) in enumerate(lanes):
@@ -112,15 +172,17 @@ def timeline(rows: list[dict], reasons: list[dict], *, lang: str = "en", title: 
                     style = {"facecolor": c, "alpha": 0.95, "edgecolor": c}
                 else:
                     style = {"facecolor": c, "alpha": 0.3, "hatch": "..", "edgecolor": c}
-                ax.barh(y, width, left=r["time"], height=0.6, linewidth=0.6, **style)
+                ax.barh(y, width, left=r["time"], height=0.62, linewidth=0.6, **style)
         ax.set_yticks(range(n))
-        ax.set_yticklabels([pod for (_, _, pod) in reversed(lanes)] if lanes else [_labels.text("no_pods", lang)])
+        ax.set_yticklabels([pod for (_, _, pod) in reversed(lanes)] if lanes else [_labels.text("no_pods", lang)],
+                           fontsize=9)
         ax.set_ylim(-0.6, n - 0.4)
         ax.set_xlim(0, end)
         ax.grid(axis="x", alpha=0.25)
         label = title
-        ax.set_title(_labels.text("timeline_title", lang, name=label) if label else _labels.text("timeline", lang))
-        handles = [Patch(facecolor=c, edgecolor=c, label=rev) for rev, c in colors.items()]
+        ax.set_title(_labels.text("timeline_title", lang, name=label) if label else _labels.text("timeline", lang),
+                     fontsize=11)
+        handles = [Patch(facecolor=colors.strong(rev), edgecolor=colors.strong(rev), label=rev) for rev in seen]
         handles += [Patch(facecolor="#9ca3af", alpha=0.3, hatch="..", label=_labels.text("not_ready", lang)),
                     Patch(facecolor="#9ca3af", alpha=0.45, hatch="////", label=_labels.text("terminating", lang))]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
@@ -128,11 +190,14 @@ def timeline(rows: list[dict], reasons: list[dict], *, lang: str = "en", title: 
         if not rows:
             ax.text(0.5, 0.5, _labels.text("no_events", lang), transform=ax.transAxes, ha="center", va="center")
         if ax_r is not None:
-            _draw_reasons(ax_r, reasons, end, lang)
+            _draw_reasons(ax_r, spans, levels, lang)
             ax_r.set_xlabel(_labels.text("time_axis", lang))
         else:
             ax.set_xlabel(_labels.text("time_axis", lang))
-        fig.tight_layout()
+        if ax_r is not None:
+            height = fig.get_size_inches()[1]
+            fig.subplots_adjust(left=_LEFT_IN / FIGURE_WIDTH, right=1 - _RIGHT_IN / FIGURE_WIDTH,
+                                bottom=0.55 / height, top=1 - 0.4 / height)
     plt.close(fig)
     return fig
 
@@ -156,16 +221,41 @@ def reason_steps(reasons: list[dict], end: float, min_share: float = 0.03) -> li
     return spans
 
 
-def _draw_reasons(ax_r: Any, reasons: list[dict], end: float, lang: str) -> None:
-    spans = reason_steps(reasons, end)
+def _reason_rows(spans: list[tuple[float, float, str, str]], end: float, plot_width_in: float,
+                 lang: str) -> list[tuple[float, float, str, int, bool]]:
+    """``(start, stop, text, row, right)``: each reason on the first row where neither its bar nor its text
+    overlaps another. A text runs on to the right of a short bar; one that would run past the end of the
+    axis ends there instead (``right``), so no reason is cut off."""
     many = len({s[2] for s in spans}) > 1
-    ax_r.set_ylim(0, 2)
+    per_inch = end / max(plot_width_in, 1.0)
+    row_ends: list[float] = []
+    out = []
+    for start, stop, name, reason in spans:
+        text = (f"{name}: " if many else "") + _labels.reason(reason, lang)
+        width = _text_inches(text) * per_inch
+        right = start + width > end
+        left = min(start, end - width) if right else start
+        reach = max(stop, left + width)
+        row = next((i for i, e in enumerate(row_ends) if e <= left), len(row_ends))
+        if row == len(row_ends):
+            row_ends.append(reach)
+        else:
+            row_ends[row] = reach
+        out.append((start, stop, text, row, right))
+    return out
+
+
+def _draw_reasons(ax_r: Any, spans: list[tuple[float, float, str, int, bool]], levels: int, lang: str) -> None:
+    ax_r.set_ylim(-0.5, levels - 0.5)
     ax_r.set_yticks([])
     ax_r.set_ylabel(_labels.text("controller_lane", lang), rotation=0, ha="right", va="center")
-    for k, (start, stop, name, reason) in enumerate(spans):
-        level = 1.35 if k % 2 == 0 else 0.45
-        ax_r.barh(level, stop - start, left=start, height=0.7, color="#e5e7eb", edgecolor="#9ca3af", linewidth=0.5)
-        ax_r.text(start, level, " " + (f"{name}: " if many else "") + _labels.reason(reason, lang), fontsize=7,
-                  va="center", ha="left", clip_on=True)
+    end = ax_r.get_xlim()[1]
+    for start, stop, text, row, right in spans:
+        y = levels - 1 - row
+        ax_r.barh(y, stop - start, left=start, height=0.72, color="#e5e7eb", edgecolor="#9ca3af", linewidth=0.5)
+        if right:
+            ax_r.text(end, y, text + " ", fontsize=_REASON_FONTSIZE, va="center", ha="right", clip_on=True)
+        else:
+            ax_r.text(start, y, " " + text, fontsize=_REASON_FONTSIZE, va="center", ha="left", clip_on=True)
     for side in ("top", "right", "left"):
         ax_r.spines[side].set_visible(False)

@@ -14,6 +14,7 @@ adds colours (one per revision) on top of that.
 The columns, in order:
 
 * :func:`pods` — ``name, ordinal, phase, ready, ip, node, revision, image, status``
+* :func:`identities` — ``name, ordinal, hostname, pod_name_label, ready, status, ip, node, revision, image``
 * :func:`labels` — ``pod`` then one column per label key
 * :func:`revisions` — ``name, revision, hash, image, current, update, pods``
 * :func:`statefulsets` — ``name, ready, replicas, ready_replicas, updated_replicas, current_revision,
@@ -52,12 +53,13 @@ else:
 __all__ = [
     "POD_COLUMNS", "REVISION_COLUMNS", "STATEFULSET_COLUMNS", "DNS_COLUMNS", "PVC_COLUMNS", "EVENT_COLUMNS",
     "SERVICE_COLUMNS", "VOLUME_COLUMNS",
-    "pods", "labels", "revisions", "statefulsets", "dns_names", "pvcs", "compare", "events", "services", "volumes",
+    "IDENTITY_COLUMNS", "pods", "identities", "labels", "revisions", "statefulsets", "dns_names", "pvcs", "compare", "events", "services", "volumes",
     "translate", "style",
     "pod_images", "pod_failure", "dashed_ip", "expected_dns_names", "short_access_modes",
 ]
 
 POD_COLUMNS = ["name", "ordinal", "phase", "ready", "ip", "node", "revision", "image", "status"]
+IDENTITY_COLUMNS = ["name", "ordinal", "hostname", "pod_name_label", "ready", "status", "ip", "node", "revision", "image"]
 REVISION_COLUMNS = ["name", "revision", "hash", "image", "current", "update", "pods"]
 STATEFULSET_COLUMNS = ["name", "ready", "replicas", "ready_replicas", "updated_replicas", "current_revision",
                        "update_revision", "service_name", "pod_management_policy", "update_strategy", "partition"]
@@ -140,6 +142,23 @@ def pods(items: Iterable[dict]) -> pd.DataFrame:
     df = _frame(rows, POD_COLUMNS, ints=["ordinal"])
     df["ready"] = df["ready"].astype(bool)
     return df
+
+
+def identities(items: Iterable[dict]) -> pd.DataFrame:
+    """The pods' identities, as the panels show them: ``name, ordinal, hostname, pod_name_label, ready,
+    status, ip, node, revision, image``.
+
+    ``hostname`` is the pod's ``spec.hostname`` (the name its containers see; the pod name when unset) and
+    ``pod_name_label`` its ``statefulset.kubernetes.io/pod-name`` label: for a StatefulSet's pod the
+    three strings are the same.
+    """
+    items = list(items)
+    df = pods(items)
+    by_name = {_meta(p).get("name"): p for p in items}
+    df.insert(2, "hostname", [((by_name[n].get("spec") or {}).get("hostname") or n) for n in df["name"]])
+    df.insert(3, "pod_name_label", [(_meta(by_name[n]).get("labels") or {}).get("statefulset.kubernetes.io/pod-name")
+                                     for n in df["name"]])
+    return df[IDENTITY_COLUMNS].reset_index(drop=True)
 
 
 def labels(items: Iterable[dict]) -> pd.DataFrame:
@@ -443,44 +462,132 @@ def compare(subjects: Sequence[dict]) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------- display
 
-def translate(df: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """A copy for display: headers (and ``aspect`` values) in ``lang``; the data is unchanged.
+#: Columns whose values are translated for display (see :func:`stsnb._labels.value`).
+_TRANSLATED_VALUES = ("reason", "event", "when")
 
-    Column keys stay English identifiers in the frames the lab returns; use this (or ``lab.t(df)``)
-    only for what a reader sees.
+
+def translate(df: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """A copy for display: headers in ``lang``, and the phrases stsnb wrote (aspects, reasons, facts) too.
+
+    Column keys stay English identifiers in the frames the lab returns, and so do names, hashes and
+    API values (``Running``, ``Bound``); use this (or ``lab.t(df)``) only for what a reader sees.
     """
     out = df.copy()
     if "aspect" in out.columns:
         out["aspect"] = [_labels.aspect(a, lang) for a in out["aspect"]]
+        for c in out.columns[1:]:
+            out[c] = pd.Series([_labels.value(v, lang) for v in out[c]], index=out.index, dtype=object)
+    for c in _TRANSLATED_VALUES:
+        if c in out.columns and not pd.api.types.is_numeric_dtype(out[c]) and not pd.api.types.is_bool_dtype(out[c]):
+            out[c] = pd.Series([_labels.value(v, lang) for v in out[c]], index=out.index, dtype=object)
     return out.rename(columns=_labels.headers(out.columns, lang))
 
 
-_PALETTE = ["#dbeafe", "#fde68a", "#bbf7d0", "#fbcfe8", "#ddd6fe", "#fed7aa", "#c7d2fe", "#a5f3fc"]
+#: One hue per revision: the strong colour draws timelines, the light tint fills table cells.
+REVISION_HUES: list[tuple[str, str]] = [
+    ("#2563eb", "#dbeafe"), ("#d97706", "#fde68a"), ("#16a34a", "#bbf7d0"), ("#db2777", "#fbcfe8"),
+    ("#7c3aed", "#ddd6fe"), ("#ea580c", "#fed7aa"), ("#0891b2", "#a5f3fc"), ("#65a30d", "#d9f99d"),
+]
+#: ``<set>-<hash>``: the hash is written in the alphabet of upstream's ``rand.SafeEncodeString`` (no vowels,
+#: no 0, 1, 3), so a plain name such as ``nginx-stateful`` is never taken for a revision.
+_REVISION_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?-[bcdfghjklmnpqrstvwxz2456789]{6,10}$")
 
 
-def revision_colors(values: Iterable[Any]) -> dict[str, str]:
-    """A stable colour per distinct revision value, in order of first appearance (shared with timelines)."""
-    out: dict[str, str] = {}
-    for v in values:
-        if isinstance(v, str) and v and v not in out:
-            out[v] = _PALETTE[len(out) % len(_PALETTE)]
-    return out
+class RevisionColors:
+    """One colour per revision, the same in every table and figure that shares this object.
+
+    A lab keeps one (``lab.colors``), so within a notebook a hash has one colour everywhere;
+    colours are handed out in the order revisions are first seen, so the first eight differ.
+    """
+
+    def __init__(self) -> None:
+        self._index: dict[str, int] = {}
+
+    def _i(self, revision: str) -> int:
+        if revision not in self._index:
+            self._index[revision] = len(self._index) % len(REVISION_HUES)
+        return self._index[revision]
+
+    def strong(self, revision: str) -> str:
+        return REVISION_HUES[self._i(revision)][0]
+
+    def light(self, revision: str) -> str:
+        return REVISION_HUES[self._i(revision)][1]
+
+    def seen(self) -> list[str]:
+        return list(self._index)
 
 
-def style(df: pd.DataFrame, lang: str = "en"):
-    """A ``Styler`` for display: translated headers, one background colour per revision, ready in bold.
+def revision_colors(values: Iterable[Any], colors: RevisionColors | None = None) -> dict[str, str]:
+    """``{revision: light colour}`` for the distinct revision values (from ``colors`` when given)."""
+    colors = colors or RevisionColors()
+    return {v: colors.light(v) for v in values if isinstance(v, str) and v}
 
-    Styling never changes the data: ``style(df).data`` is ``translate(df, lang)``.
+
+def format_seconds(value: Any, lang: str = "en") -> str:
+    """A duration for reading: ``1.2 s`` (``1.2초``); empty for a missing value."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return ""
+    v = float(value)
+    shown = f"{v:.0f}" if v >= 100 else f"{v:.1f}" if v >= 1 or v == 0 else f"{v:.2f}"
+    return _labels.text("seconds", lang, value=shown)
+
+
+def _cell(value: Any) -> str:
+    """A cell for reading: nothing for a missing value, ``a, b`` for lists, ``k=v`` for maps."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and value != value:
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.tz_convert("UTC").strftime("%H:%M:%S") if value.tzinfo else value.strftime("%H:%M:%S")
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+#: CSS every styled table carries, so it reads the same in JupyterLab, on the site and in panels:
+#: one line per cell (names and hashes never wrap), a horizontal scroll bar when the table is wider.
+TABLE_STYLES = [
+    {"selector": "", "props": "border-collapse: collapse; font-size: 0.8em; display: block; max-width: 100%; "
+                              "overflow-x: auto;"},
+    {"selector": "th, td", "props": "white-space: nowrap; padding: 2px 6px; text-align: left;"},
+    {"selector": "th", "props": "border-bottom: 1px solid #9ca3af;"},
+]
+
+
+def style(df: pd.DataFrame, lang: str = "en", colors: RevisionColors | None = None):
+    """A ``Styler`` for display: translated headers and phrases, one colour per revision, ready in bold.
+
+    Every cell is HTML-escaped (a value such as ``<ordinal>`` or an image named ``<img …>`` shows as
+    text), missing values show as nothing, ``time`` as a duration (``1.2 s``), timestamps as
+    ``HH:MM:SS``, and there is no index column. Styling never changes the data:
+    ``style(df).data`` is ``translate(df, lang)``.
     """
     shown = translate(df, lang)
     styler = shown.style
-    rev_cols = [c for c in df.columns if c in ("revision", "current_revision", "update_revision", "name")
-                and df[c].astype(str).str.contains(r"-[4-9b-df]{6,10}$", regex=True).any()]
-    colors = revision_colors(v for c in rev_cols for v in df[c])
-    if colors:
+    rev_cols = [c for c in df.columns if c in ("revision", "current_revision", "update_revision", "name", "hash")
+                and df[c].astype(str).str.match(_REVISION_NAME).any()]
+    revs = [v for c in rev_cols for v in df[c] if isinstance(v, str) and _REVISION_NAME.match(v)]
+    palette = revision_colors(revs, colors)
+    if palette:
         shown_cols = [_labels.header(c, lang) for c in rev_cols]
-        styler = styler.map(lambda v: f"background-color: {colors[v]}" if v in colors else "", subset=shown_cols)
+        styler = styler.map(lambda v: f"background-color: {palette[v]}" if v in palette else "", subset=shown_cols)
     if "ready" in df.columns and df["ready"].dtype == bool:
         styler = styler.map(lambda v: "font-weight: bold" if v is True else "color: #b91c1c",
                             subset=[_labels.header("ready", lang)])
+    formatters: dict[Any, Any] = {c: _cell for c in shown.columns}
+    if "time" in df.columns and pd.api.types.is_numeric_dtype(df["time"]):
+        formatters[_labels.header("time", lang)] = lambda v: format_seconds(v, lang)
+    styler = styler.format(formatters, escape="html")
+    styler = styler.set_table_styles(TABLE_STYLES).set_table_attributes('class="stsnb-table dataframe"')
     return styler.hide(axis="index")
+
+
+def to_html(df: pd.DataFrame, lang: str = "en", colors: RevisionColors | None = None) -> str:
+    """The styled table as an HTML fragment (every cell escaped): what notebooks and panels show."""
+    return style(df, lang, colors).to_html()

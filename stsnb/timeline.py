@@ -52,6 +52,8 @@ class Recording:
     title: str | None = None
     lang: str = "en"
     statefulset: str | None = None
+    colors: Any = None
+    """The lab's :class:`~stsnb.tables.RevisionColors`, so a hash has one colour in every table and figure."""
     rows: list[dict] = field(default_factory=list)
     reasons: list[dict] = field(default_factory=list)
 
@@ -246,7 +248,9 @@ class Recording:
     def plot(self, *, lang: str | None = None, title: str | None = None, ax=None):
         """The timeline as a figure: one lane per pod ordinal, coloured by revision; see :mod:`stsnb.plots`."""
         from .plots import timeline
-        return timeline(self.rows, self.reasons, lang=lang or self.lang, title=title or self.title, ax=ax)
+        return timeline(self.rows, self.reasons, lang=lang or self.lang, title=title or self.title, ax=ax,
+                        colors=self.colors)
 
     def _repr_html_(self) -> str:
-        return self.frame.to_html(index=False)
+        from .tables import to_html
+        return to_html(self.frame, self.lang, self.colors)

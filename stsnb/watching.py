@@ -417,15 +417,25 @@ def statefulset_rollout(name: str, uid: str | None = None) -> Callable[[View], P
             return Progress(False, str(failure.message), failure)
         done, state = _sts_state(sts, pods)
         if done:
-            doomed = _claims_to_be_deleted(sts, view.items("persistentvolumeclaims"))
+            doomed = _claims_to_be_deleted(sts, view.items("persistentvolumeclaims"),
+                                           {p["metadata"]["name"] for p in view.deleted.get("pods", [])})
             if doomed:
                 return Progress(False, f"{state}; waiting for the retention policy to delete {', '.join(doomed)}")
         return Progress(done, state)
     return check
 
 
-def _claims_to_be_deleted(sts: dict, claims: list[dict]) -> list[str]:
-    """Claims of ordinals at or above ``replicas`` that ``whenScaled: Delete`` will remove."""
+def _claims_to_be_deleted(sts: dict, claims: list[dict], removed_pods: set[str] = frozenset()) -> list[str]:
+    """Claims of ordinals at or above ``replicas`` that ``whenScaled: Delete`` *will* remove.
+
+    The controller gives a claim an owner reference to its pod only when it condemns that pod
+    (``updateClaimOwnerRefForSetAndPod``, kubernetes/kubernetes pkg/controller/statefulset/
+    stateful_set_utils.go), and the garbage collector deletes the claim once that pod is gone.
+    Claims left behind before the policy said ``Delete`` have no such reference and stay for
+    good (reference/kubernetes-semantics.md R5.5), so a wait never expects them to go. A claim
+    counts when it is being deleted, carries a pod owner reference, or its pod was removed while
+    this wait watched (``removed_pods``: its reference may not have reached the claims' stream yet).
+    """
     spec = sts.get("spec") or {}
     if ((spec.get("persistentVolumeClaimRetentionPolicy") or {}).get("whenScaled") != "Delete"):
         return []
@@ -435,7 +445,11 @@ def _claims_to_be_deleted(sts: dict, claims: list[dict]) -> list[str]:
         prefix = f"{(tpl.get('metadata') or {}).get('name', '')}-{name}-"
         for c in claims:
             cname = c["metadata"]["name"]
-            if cname.startswith(prefix) and cname[len(prefix):].isdigit() and int(cname[len(prefix):]) >= replicas:
+            if not (cname.startswith(prefix) and cname[len(prefix):].isdigit() and int(cname[len(prefix):]) >= replicas):
+                continue
+            going = (c["metadata"].get("deletionTimestamp") or f"{name}-{cname[len(prefix):]}" in removed_pods
+                     or any(r.get("kind") == "Pod" for r in c["metadata"].get("ownerReferences") or []))
+            if going:
                 out.append(cname)
     return sorted(out)
 

@@ -1,5 +1,9 @@
 """Sphinx glue for the stsnb docs site: language settings, the language switch, Korean search.
 
+Every string the site adds around the notebooks comes from the same catalogue as the
+notebooks' own labels (:data:`stsnb._labels.THEME`): MyST-NB's "Show code cell source"
+prompt and the footer; Sphinx's ``language`` gives the theme's own strings.
+
 The site is two builds of one ``conf.py`` (``/en/`` and ``/ko/``) with the same page
 names in both trees, so "the same page in the other language" is always
 ``../<other>/<same page>.html``. This extension computes that link for every page,
@@ -23,6 +27,8 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError
 from sphinx.search.en import SearchEnglish
+
+from stsnb import _labels
 
 #: Per-language strings. The keys are the only languages the site is built in.
 LANGUAGES: dict[str, dict[str, str]] = {
@@ -94,6 +100,10 @@ def _check_language(app: Sphinx, config: Config) -> None:
     strings = LANGUAGES[lang]
     config.html_title = strings["title"]
     config.html_short_title = strings["title"]
+    # MyST-NB's prompt on folded cells (the checks); without this a Korean page says "Show code cell source"
+    config.nb_code_prompt_show = _labels.THEME["show_code"][lang]
+    config.nb_code_prompt_hide = _labels.THEME["hide_code"][lang]
+    config.author = _labels.THEME["footer"][lang]
 
 
 def _page_context(
@@ -103,6 +113,7 @@ def _page_context(
     other = next(code for code in LANGUAGES if code != lang)
     depth = pagename.count("/") + 1
     context["stsnb_lang"] = lang
+    context["stsnb_footer"] = _labels.THEME["footer"][lang]
     context["stsnb_other_lang"] = other
     context["stsnb_other_lang_label"] = LANGUAGES[other]["label"]
     context["stsnb_other_lang_title"] = LANGUAGES[other]["switch_title"]

@@ -13,6 +13,8 @@ The class (:mod:`.facade`) is a thin facade over its parts, one module each:
 * :mod:`.apply` — ``kubectl apply``;
 * :mod:`.actions` — patch, scale, set image, roll back, restart, delete, expose, nslookup;
 * :mod:`.ownership` — what stsnb may touch, and cleanup of exactly that;
+* :mod:`.safety` — the pods and claims a StatefulSet would take over;
+* :mod:`.lifecycle` — ``finish`` and ``restore``;
 * :mod:`.views` — the tables;
 * :mod:`.results` — what actions return.
 
@@ -25,6 +27,12 @@ Safety rules, enforced here and tested:
 * :meth:`Lab.apply` refuses to modify an object in the namespace that stsnb did not create, and
   :meth:`Lab.delete` / :meth:`Lab.delete_pod` refuse objects that neither carry the label nor are
   owned by something that does;
+* before it applies, scales or re-configures a StatefulSet, the lab refuses when the set would
+  adopt a pod or mount or own a claim that stsnb did not create (:mod:`.safety`);
+* a cluster-scoped object it creates (the StorageClass ``sc-nfs``) is annotated with the lab's
+  namespace, and that lab's cleanup removes it again once no claim names it;
+* :meth:`Lab.finish` (a notebook's last step) keeps the sandbox's objects for the panels and
+  cleans a real cluster; :meth:`Lab.restore` brings back what cleanup deleted (:mod:`.lifecycle`);
 * a real cluster is used only when asked for (``backend="kubeconfig"``), and then in its own
   namespace (``stsnb-lab`` by default), created if missing.
 """

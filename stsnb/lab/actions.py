@@ -45,6 +45,10 @@ class Actions(Ownership):
                 patch = yaml.safe_load(patch)
         kind, name = parse_target(target)
         obj = self._require_ours(kind, name)
+        if kind.kind == "StatefulSet" and isinstance(patch, dict) and type != "json":
+            # a retention policy of Delete makes the set owner of its claims: never of one stsnb did not create
+            after = _merged(obj, patch)
+            self._refuse_takeovers(after, "patch", obj["spec"].get("replicas"))
 
         def run() -> ActionResult:
             out = self.kube.patch(kind, name, patch, content_type=types[type])
@@ -62,7 +66,9 @@ class Actions(Ownership):
         if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
             raise ConfigError(f"replicas must be a whole number ≥ 0, got {replicas!r}")
         kind, name = parse_target(target)
-        self._require_ours(kind, name)
+        obj = self._require_ours(kind, name)
+        if kind.kind == "StatefulSet" and replicas > int(obj["spec"].get("replicas", 1)):
+            self._refuse_takeovers(obj, "scale", replicas)
 
         def run() -> ActionResult:
             self.kube.patch(kind, name, {"spec": {"replicas": replicas}},
@@ -227,6 +233,7 @@ class Actions(Ownership):
                 res.new_name, res.new_uid = new["metadata"]["name"], new["metadata"]["uid"]
                 res.new_ip, res.new_node = (new.get("status") or {}).get("podIP"), new["spec"].get("nodeName")
             res.frame = replacement_frame(pod, new)
+            res.lang, res.colors = self.lang, self.colors
             return res
         return self._maybe_record(record, f"{owner.get('kind', 'statefulset').lower()}/{owner.get('name', '')}"
                                   if owner.get("kind") == "StatefulSet" else None, run)  # type: ignore[return-value]
@@ -256,6 +263,7 @@ class Actions(Ownership):
         obj["metadata"]["namespace"] = self.namespace
         try:
             out = self.kube.create(obj)
+            self._remember("services", obj)
         except AlreadyExists as e:
             raise AlreadyExists(f'failed to create ClusterIP service: services "{name}" already exists',
                                 hint="it was created before: `lab.delete('service/" + name + "')` or `lab.reset()`") from e
@@ -279,6 +287,7 @@ class Actions(Ownership):
                                                            type=type))[0]
         svc["metadata"]["namespace"] = self.namespace
         out = self.kube.create(svc)
+        self._remember("services", svc)
         return ActionResult([f"service/{svc['metadata']['name']} exposed"], [out])
 
     def delete(self, target: str, *, cascade: str = "background", wait: bool = True, record: bool = False,
@@ -344,6 +353,21 @@ class Actions(Ownership):
                 code = term.get("exitCode")
         server, answers = parse_nslookup(output, query)
         return DnsLookup(query=query, answers=answers, output=output, exit_code=code, server=server, pod=pod_name)
+
+
+def _merged(obj: dict, patch: dict) -> dict:
+    """``obj`` with a merge patch applied (``None`` deletes a key): what the set will look like afterwards."""
+    def merge(a: Any, b: Any) -> Any:
+        if not isinstance(a, dict) or not isinstance(b, dict):
+            return b
+        out = dict(a)
+        for k, v in b.items():
+            if v is None:
+                out.pop(k, None)
+            else:
+                out[k] = merge(a.get(k), v)
+        return out
+    return merge(obj, patch)
 
 
 def _same_template(a: dict, b: dict) -> bool:

@@ -1,4 +1,10 @@
-"""``kubectl apply`` for the lab: create or update each object, refusing what stsnb did not create."""
+"""``kubectl apply`` for the lab: create or update each object, refusing what stsnb did not create.
+
+Before anything is sent, a StatefulSet is checked for pods and claims it would take over
+(:mod:`.safety`), and a guide StorageClass that this lab does not need (its claims use the
+``storage_class`` setting) is skipped. A cluster-scoped object the lab creates is annotated
+with the lab's namespace (:data:`CREATED_FOR`), so that lab's cleanup can remove it again.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,14 @@ from .. import manifests as _manifests
 from ..errors import Forbidden, NotFound
 from ..k8s.selectors import label_selector_string
 from ..kube import kind_of, ref as _ref
-from .base import LabBase, same_object
-from .ownership import APPLY_KINDS, CLUSTER_KINDS
+from .base import same_object
+from .ownership import APPLY_KINDS, CLUSTER_KINDS, CREATED_FOR, Ownership
 from .results import ActionResult
 
 __all__ = ["Applying"]
 
 
-class Applying(LabBase):
+class Applying(Ownership):
     """:meth:`apply` and what it needs."""
 
     def apply(self, source: Any, *, storage_class: str | None = None, wait: bool = False, record: bool = False,
@@ -31,15 +37,24 @@ class Applying(LabBase):
         """
         objs = _manifests.parse(source)
         sc = storage_class or self.settings.storage_class
+        skipped: list[str] = []
         if sc:
             objs = _manifests.with_storage_class(objs, sc)
+            # the guide's class is not needed when the claims use another one: never create it then
+            skipped = [f"{_manifests.object_ref(o)} skipped: the claims of this lab use storage_class={sc!r}"
+                       for o in objs if o.get("kind") == "StorageClass" and o["metadata"].get("name") != sc]
+            objs = [o for o in objs if not (o.get("kind") == "StorageClass" and o["metadata"].get("name") != sc)]
         objs = _manifests.with_namespace(_manifests.managed(objs), self.namespace, cluster_scoped=CLUSTER_KINDS)
         for o in objs:
             kind_of(o, APPLY_KINDS)
         self._check_storage_classes(objs)
+        for o in objs:
+            if o["kind"] == "StatefulSet":
+                current = self.kube.find("statefulsets", o["metadata"]["name"])
+                self._refuse_takeovers(o, "apply", (current or {}).get("spec", {}).get("replicas"))
 
         def run() -> ActionResult:
-            result = ActionResult()
+            result = ActionResult(list(skipped))
             for o in objs:
                 line, out = self._apply_one(o)
                 result.lines.append(line)
@@ -94,7 +109,11 @@ class Applying(LabBase):
         meta = body["metadata"]
         meta["annotations"] = {**(meta.get("annotations") or {}),
                                "kubectl.kubernetes.io/last-applied-configuration": applied + "\n"}
+        self._remember(k.plural, obj)
         current = self.kube.find(k, name)
+        if not k.namespaced:  # the lab that first created a cluster-scoped object is the one to remove it
+            meta["annotations"][CREATED_FOR] = ((current or {}).get("metadata", {}).get("annotations") or {}).get(
+                CREATED_FOR) or self.namespace
         if current is None:
             out = self.kube.create(body)
             return f"{ref} created", out

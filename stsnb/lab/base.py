@@ -38,6 +38,11 @@ class LabBase:
         self.sandbox = sandbox
         self.time_scale = time_scale
         self._owns_sandbox = owns_sandbox
+        self._applied: dict[tuple[str, str], dict] = {}
+        self._cleaned: list[tuple[str, dict]] = []
+        self._panels: weakref.WeakSet = weakref.WeakSet()
+        self.colors = _tables.RevisionColors()
+        """One colour per revision hash, shared by every table and timeline this lab shows."""
         self._finalizer = weakref.finalize(self, sandbox.stop) if (sandbox is not None and owns_sandbox) else None
 
     @property
@@ -87,8 +92,9 @@ class LabBase:
         return _tables.translate(df, self.lang)
 
     def style(self, df: "pd.DataFrame"):
-        """A styled display of a table: translated headers, a colour per revision."""
-        return _tables.style(df, self.lang)
+        """A styled display of a table: translated headers and phrases, one colour per revision hash (the
+        same in every table and timeline of this lab), every cell escaped, no index, durations as ``1.2 s``."""
+        return _tables.style(df, self.lang, self.colors)
 
     def try_(self, fn: Callable[[], Any]) -> Any:
         """Run ``fn``; on a :class:`StsnbError` return its text as kubectl prints it (``error: …``) instead."""
@@ -112,7 +118,7 @@ class LabBase:
                 obj = self.kube.find(kind, name)
                 selector = label_selector_string((obj or {}).get("spec", {}).get("selector")) if obj else f"app={name}"
         return Recording(self.kube, self.namespace, label_selector=selector, time_scale=self.time_scale,
-                         title=title, lang=self.lang, statefulset=statefulset)
+                         title=title, lang=self.lang, statefulset=statefulset, colors=self.colors)
 
     def _maybe_record(self, record: bool, target: str | None, fn: Callable[[], ActionResult], *,
                       selector: str | None = None) -> ActionResult:

@@ -26,7 +26,7 @@ log = logging.getLogger("stsnb")
 def connect(backend: str | None = None, namespace: str | None = None, k8s_version: str | None = None,
             speed: float | None = None, seed: int | None = None, context: str | None = None,
             kubeconfig: str | None = None, lang: str | None = None, timeout_s: float | None = None, *,
-            storage_class: str | None = None, cluster_domain: str | None = None,
+            storage_class: str | None = None, cluster_domain: str | None = None, notebook_lang: str | None = None,
             sandbox: "Sandbox | None" = None, env: dict[str, str] | None = None) -> "Lab":
     """Connect a lab to a cluster: the embedded sandbox by default, a real one only when asked for.
 
@@ -38,7 +38,12 @@ def connect(backend: str | None = None, namespace: str | None = None, k8s_versio
         namespace: the lab's namespace (``default`` on the sandbox, ``stsnb-lab`` on a real cluster).
         k8s_version, speed, seed: how the sandbox behaves.
         context, kubeconfig: which real cluster (``backend="kubeconfig"``).
-        lang: ``"en"`` or ``"ko"`` for panels and displayed table headers.
+        lang: ``"en"`` or ``"ko"`` for panels, displayed table headers and figures.
+        notebook_lang: the language the calling notebook is written in (its parameters cell says
+            ``notebook_lang = "ko"``). The display language is, first found: ``lang`` (a notebook
+            parameter: papermill's ``-p lang en`` and ``stsnb run`` set it), ``$STSNB_LANG``,
+            ``notebook_lang``, then ``"en"``. So a Korean notebook is Korean wherever it is opened,
+            and an explicit choice still wins.
         timeout_s: the deadline of each wait.
         storage_class: replaces ``sc-nfs`` in the guide's claim templates (a real cluster's class).
         cluster_domain: the DNS zone for expected FQDNs (``cluster.local``).
@@ -60,6 +65,9 @@ def connect(backend: str | None = None, namespace: str | None = None, k8s_versio
                               hint="pass either a running sandbox or backend='kubeconfig', not both")
         params["backend"] = "sandbox"
     settings = Settings.from_sources(params, env)
+    if notebook_lang is not None and settings.sources.get("lang") == "default":
+        settings = dataclasses.replace(settings.with_lang(str(notebook_lang).strip().lower()),
+                                       sources={**settings.sources, "lang": "notebook"})
     if sandbox is not None and backend is None:
         settings = dataclasses.replace(settings, backend_reason="a running sandbox was passed to connect()")
     if settings.backend == "sandbox":

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from .actions import Actions
-from .apply import Applying
 from .exec import Exec
+from .lifecycle import Lifecycle
 from .views import Views
 
 __all__ = ["Lab"]
 
 
-class Lab(Applying, Actions, Views, Exec):
+class Lab(Lifecycle, Actions, Views, Exec):
     """A cluster, a namespace and settings; every notebook step is a method call.
 
     Build it with :func:`connect`. Attributes: ``settings``, ``namespace``, ``why`` (which cluster

@@ -12,11 +12,12 @@ from ..kube import KindInfo, ref as _ref, resolve_kind
 from ..watching import WatchSpec, all_gone, wait_for
 from .base import LabBase
 from .results import ActionResult
+from .safety import foreign_takeovers, ordinals, takeover_message
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Ownership", "APPLY_KINDS", "CLEANUP_KINDS", "DEPENDENT_KINDS", "CLUSTER_KINDS"]
+__all__ = ["Ownership", "APPLY_KINDS", "CLEANUP_KINDS", "DEPENDENT_KINDS", "CLUSTER_KINDS", "CREATED_FOR"]
 
 #: Kinds stsnb creates from manifests (and may therefore clean up).
 APPLY_KINDS = ("StatefulSet", "Deployment", "Service", "Pod", "PersistentVolumeClaim", "ConfigMap", "StorageClass")
@@ -27,6 +28,9 @@ CLEANUP_KINDS = ("statefulsets", "deployments", "replicasets", "pods", "services
 DEPENDENT_KINDS = ("replicasets", "pods", "controllerrevisions", "persistentvolumeclaims")
 #: Cluster-scoped kinds among those stsnb applies.
 CLUSTER_KINDS = tuple(k for k in APPLY_KINDS if not resolve_kind(k).namespaced)
+#: Annotation on a cluster-scoped object stsnb created: the namespace of the lab that created it,
+#: whose cleanup removes it again (when nothing else uses it).
+CREATED_FOR = "stsnb/lab-namespace"
 
 
 class Ownership(LabBase):
@@ -54,6 +58,32 @@ class Ownership(LabBase):
             if owner is not None and owner["metadata"].get("uid") == ref.get("uid") and self._is_ours(owner, depth + 1):
                 return True
         return False
+
+    def _remember(self, plural: str, obj: dict) -> None:
+        """Keep the manifest the lab sent for an object, so :meth:`restore` can send it again."""
+        meta = obj.get("metadata") or {}
+        body = {k: v for k, v in obj.items() if k != "status"}
+        self._applied[(plural, meta.get("name", ""))] = body
+
+    def _refuse_takeovers(self, sts: dict, what: str, *replicas: int | None) -> None:
+        """Raise :class:`Forbidden` when ``sts`` would adopt, mount or own a pod or claim stsnb did not create.
+
+        ``replicas`` are further counts the set will run with (the current one, a scale target); the
+        largest one decides which ordinals count. See :mod:`stsnb.lab.safety`.
+        """
+        pods = self.kube.list("pods")
+        claims = self.kube.list("persistentvolumeclaims")
+        ours = {o["metadata"]["uid"] for o in self.kube.list("statefulsets", label_selector=_manifests.MANAGED_SELECTOR)
+                if _manifests.is_managed(o)}
+
+        def is_ours(obj: dict) -> bool:
+            return _manifests.is_managed(obj) or any(r.get("uid") in ours
+                                                     for r in obj["metadata"].get("ownerReferences") or [])
+        found = foreign_takeovers(sts, ordinals(sts, (sts.get("spec") or {}).get("replicas", 1), *replicas),
+                                  pods, claims, is_ours)
+        if found:
+            message, hint = takeover_message(sts, found, self.namespace, what)
+            raise Forbidden(message, hint=hint)
 
     def _owned(self, plural: str, owner: dict) -> list[dict]:
         sel = label_selector_string((owner.get("spec") or {}).get("selector"))
@@ -98,7 +128,13 @@ class Ownership(LabBase):
         Only objects labelled ``app.kubernetes.io/managed-by=stsnb`` in the lab's namespace are
         deleted (background propagation: the cluster removes their pods, ReplicaSets and
         ControllerRevisions, and the wait covers those too). Nothing else is touched: not other
-        namespaces, not unlabelled objects, not cluster-scoped objects such as a StorageClass.
+        namespaces, not unlabelled objects. A cluster-scoped object (the StorageClass ``sc-nfs``) is
+        deleted only when this lab created it (labelled, and annotated with this namespace, see
+        :data:`CREATED_FOR`) and no claim in any namespace still names it; if the claims of other
+        namespaces cannot be listed (RBAC), it is left in place.
+
+        What was deleted is remembered: :meth:`restore` (and the panels' "Bring it back" button)
+        creates it again.
 
         Returns:
             A DataFrame ``kind, name, via``: one row per deleted object; ``via`` names the labelled
@@ -132,7 +168,38 @@ class Ownership(LabBase):
                      condition=f"what stsnb created in namespace {ns!r} to be deleted",
                      hint="something holds on to it (a finalizer, or a pod that does not terminate): see "
                           "`lab.events()`; run `lab.cleanup()` again to retry")
+        for plural, o in self._unused_cluster_objects():
+            try:
+                self.kube.delete(plural, o["metadata"]["name"])
+            except NotFound:
+                pass
+            labelled.append((plural, o))
+            rows.append({"kind": resolve_kind(plural).kind, "name": o["metadata"]["name"], "via": None})
+        if labelled:
+            self._cleaned = [(plural, r) for plural, o in labelled if (r := _restorable(plural, o)) is not None]
+            self._notify_panels("cleaned")
         return pd.DataFrame(rows, columns=["kind", "name", "via"])
+
+    def _unused_cluster_objects(self) -> list[tuple[str, dict]]:
+        """The StorageClasses this lab created that no claim in the cluster names any more."""
+        mine = [o for o in self.kube.list("storageclasses", label_selector=_manifests.MANAGED_SELECTOR)
+                if _manifests.is_managed(o)
+                and ((o["metadata"].get("annotations") or {}).get(CREATED_FOR) == self.namespace)]
+        if not mine:
+            return []
+        try:
+            doc = self.kube.call("GET", "/api/v1/persistentvolumeclaims", action="list claims in all namespaces")
+        except Forbidden:
+            return []  # cannot tell whether another namespace still uses it: leave it
+        used = {(c.get("spec") or {}).get("storageClassName") for c in doc.get("items") or []}
+        return [("storageclasses", o) for o in mine if o["metadata"]["name"] not in used]
+
+    def _notify_panels(self, event: str) -> None:
+        for panel in list(self._panels):
+            try:
+                panel.lab_changed(event)
+            except Exception:  # noqa: BLE001 - a panel's trouble never breaks the lab step
+                pass
 
     def reset(self, *, timeout: float | None = None) -> ActionResult:
         """A clean start: :meth:`cleanup`, with kubectl-like lines (``statefulset.apps "x" deleted``)."""
@@ -142,3 +209,31 @@ class Ownership(LabBase):
         if not lines:
             lines = [f"clean: nothing created by stsnb in namespace {self.namespace!r}"]
         return ActionResult(lines, frame=None)
+
+
+_SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
+                  "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences", "finalizers")
+
+
+def _restorable(plural: str, obj: dict) -> dict | None:
+    """The manifest to create ``obj`` again: what was applied (kubectl's last-applied annotation) when
+    known, else the object without the fields the server fills in. None for what a controller or a
+    lab step makes by itself (claims from volumeClaimTemplates, the ``dnsquery`` pod)."""
+    import json
+    applied = ((obj.get("metadata") or {}).get("annotations") or {}).get(
+        "kubectl.kubernetes.io/last-applied-configuration")
+    if applied:
+        try:
+            return json.loads(applied)
+        except ValueError:
+            pass
+    if plural in ("persistentvolumeclaims", "pods", "replicasets"):
+        return None
+    out = {k: v for k, v in obj.items() if k != "status"}
+    out["metadata"] = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _SERVER_FIELDS}
+    spec = dict(out.get("spec") or {})
+    if obj.get("kind") == "Service":  # the cluster allocates these again
+        for key in ("clusterIP", "clusterIPs") if spec.get("clusterIP") not in ("None",) else ():
+            spec.pop(key, None)
+        out["spec"] = spec
+    return out

@@ -36,6 +36,10 @@ class ActionResult:
     warnings: list[str] = field(default_factory=list)
     recording: Recording | None = None
     frame: "pd.DataFrame | None" = None
+    lang: str = "en"
+    """The language the frame's headers are shown in (the lab's)."""
+    colors: object = None
+    """The lab's :class:`~stsnb.tables.RevisionColors` for the frame."""
 
     @property
     def text(self) -> str:
@@ -50,7 +54,8 @@ class ActionResult:
     def _repr_html_(self) -> str:
         out = f'<pre class="stsnb-action">{html.escape(self.text or "(no change)")}</pre>'
         if self.frame is not None:
-            out += self.frame.to_html(index=False)
+            from ..tables import to_html
+            out += to_html(self.frame, self.lang, self.colors)  # type: ignore[arg-type]
         return out
 
 

@@ -3,8 +3,9 @@
 A sandbox served in this process stands in for the real cluster: the notebooks get
 ``backend="kubeconfig"`` and ``STSNB_KUBECONFIG``, so ``lab.is_sandbox`` is False, they work in
 the namespace ``stsnb-lab`` and their checks hold only the shapes, not the guide's exact values.
-The second run finds the first run's cluster (cleaned up, plus the StorageClass, which cleanup
-leaves alone) and must pass again: that is what ``lab.reset()`` is for.
+Their last step, ``lab.finish()``, cleans up there (the StorageClass ``sc-nfs`` the lab created
+included); the second run finds the first run's cluster and must pass again: that is what
+``lab.reset()`` is for.
 """
 
 from __future__ import annotations
@@ -58,3 +59,6 @@ def test_the_runs_stayed_in_their_own_namespace_and_left_nothing_behind(served_t
     lab_pods = core.list_namespaced_pod("stsnb-lab").items
     assert [p.metadata.name for p in lab_pods] == []
     assert [c.metadata.name for c in core.list_namespaced_persistent_volume_claim("stsnb-lab").items] == []
+    storage = client.StorageV1Api(client.ApiClient(cfg))
+    assert "sc-nfs" not in [c.metadata.name for c in storage.list_storage_class().items], \
+        "the StorageClass the lab created goes with its last step"

@@ -12,7 +12,8 @@ from .conftest import NAMES, NOTEBOOKS, read
 
 EXPECTED = ["01-what-is-a-statefulset.ipynb", "02-creating.ipynb", "03-networking.ipynb", "04-storage.ipynb",
             "05-beyond-the-guide.ipynb"]
-REQUIRED_PARAMETERS = {"backend", "namespace", "k8s_version", "speed", "timeout_s", "lang"}
+REQUIRED_PARAMETERS = {"backend", "namespace", "k8s_version", "speed", "timeout_s", "lang", "notebook_lang"}
+_NOTEBOOK_LANG = re.compile(r'^notebook_lang = "(en|ko)"  #.*$', re.M)
 
 
 def code_cells(nb):
@@ -30,11 +31,25 @@ def test_the_five_notebooks_exist_in_both_languages_with_the_same_names():
 
 @pytest.mark.parametrize("name", EXPECTED)
 def test_korean_and_english_have_identical_code_cells_and_tags(name):
+    """Identical, except the one line that says which language the notebook is written in."""
     en, ko = read("en", name), read("ko", name)
     assert [c.cell_type for c in en.cells] == [c.cell_type for c in ko.cells], "cells must line up one to one"
     for i, (a, b) in enumerate(zip(code_cells(en), code_cells(ko))):
-        assert a.source == b.source, f"code cell {i} differs between en and ko"
+        same_a, same_b = _NOTEBOOK_LANG.sub("notebook_lang = ?", a.source), _NOTEBOOK_LANG.sub("notebook_lang = ?", b.source)
+        assert same_a == same_b, f"code cell {i} differs between en and ko"
         assert a.metadata.get("tags", []) == b.metadata.get("tags", []), f"tags of code cell {i} differ"
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("name", EXPECTED)
+def test_a_notebook_says_its_own_language_and_leaves_lang_to_the_reader(lang, name):
+    """Opened anywhere (JupyterLab, raw papermill), a Korean notebook is Korean: ``notebook_lang`` says so,
+    and ``lang = None`` leaves room for ``-p lang``, ``stsnb run`` and ``$STSNB_LANG`` to choose another."""
+    params = next(c for c in code_cells(read(lang, name)) if "parameters" in c.metadata.get("tags", []))
+    assert _NOTEBOOK_LANG.search(params.source).group(1) == lang
+    assert re.search(r"^lang = None  #", params.source, re.M)
+    connect = next(c for c in code_cells(read(lang, name)) if "stsnb.connect(" in c.source)
+    assert "lang=lang" in connect.source and "notebook_lang=notebook_lang" in connect.source
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -70,11 +85,12 @@ def test_parameters_cell_names_backend_namespace_version_speed_timeout_and_lang(
 
 
 @pytest.mark.parametrize("name", EXPECTED)
-def test_notebook_starts_with_a_reset_and_ends_with_a_cleanup(name):
+def test_notebook_starts_with_a_reset_and_ends_with_finish(name):
+    """``lab.finish()`` keeps the sandbox's objects for the panels (Run All) and cleans a real cluster."""
     sources = [c.source.strip() for c in code_cells(read("en", name))]
     assert "stsnb.connect(" in sources[1]
     assert sources[2] == "lab.reset()"
-    assert sources[-1] == "lab.cleanup()"
+    assert sources[-1] == "lab.finish()"
 
 
 @pytest.mark.parametrize("name", EXPECTED)
@@ -116,6 +132,7 @@ def test_korean_prose_is_in_korean_and_uses_the_official_terms(name):
     latin = len(re.findall(r"[A-Za-z]", prose))
     assert hangul > 2 * latin, "the Korean notebook's prose is mostly Korean"
     # the official Korean docs (kubernetes/website content/ko) write these, not the variants
+    assert not re.search(r"(?<![가-힣])세트", prose), "write 스테이트풀셋, not the calque 세트"
     for variant, official in [("포드", "파드"), ("라벨", "레이블"), ("스테이트풀 셋", "스테이트풀셋"),
                               ("헤드리스서비스", "헤드리스 서비스"), ("퍼시스턴트 볼륨 클레임", "퍼시스턴트볼륨클레임"),
                               ("스토리지 클래스", "스토리지클래스"), ("레플리카 셋", "레플리카셋")]:

@@ -71,7 +71,9 @@ def test_cleanup_after_the_guide_scenario_touches_nothing_it_did_not_create(guid
     deleted = seen["cleanup"]
     assert {"StatefulSet", "Deployment", "Service", "PersistentVolumeClaim"} <= set(deleted["kind"])
     assert not set(deleted["name"]) & {"foreign", "keep-me", "foreign-claim", "foreign-pod", "kubernetes"}
-    assert lab.kube.find("storageclasses", "sc-nfs") is not None, "cluster-scoped objects are left alone"
+    assert lab.kube.find("storageclasses", "sc-nfs") is None, "the StorageClass stsnb created goes with the lab"
+    assert "sc-nfs" in set(deleted[deleted["kind"] == "StorageClass"]["name"])
+    assert lab.kube.find("storageclasses", "standard") is not None, "a StorageClass stsnb did not create stays"
     # what the scenario observed along the way
     assert seen["update_order"] == [2, 1, 0]
     assert seen["expose"] == "error: cannot expose a StatefulSet.apps"

@@ -134,3 +134,15 @@ def test_a_forbidden_namespace_says_so_and_suggests_another(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_notebooks_own_language_is_used_unless_lang_or_stsnb_lang_says_otherwise(sandbox):
+    """Order: ``lang`` (papermill's -p lang, stsnb run), then $STSNB_LANG, then ``notebook_lang``, then English."""
+    assert stsnb.connect(sandbox=sandbox, notebook_lang="ko", env={}).lang == "ko"
+    assert stsnb.connect(sandbox=sandbox, notebook_lang="ko", env={"STSNB_LANG": "en"}).lang == "en"
+    assert stsnb.connect(sandbox=sandbox, lang="en", notebook_lang="ko", env={"STSNB_LANG": "ko"}).lang == "en"
+    assert stsnb.connect(sandbox=sandbox, env={}).lang == "en"
+    lab = stsnb.connect(sandbox=sandbox, notebook_lang="ko", env={})
+    assert lab.settings.sources["lang"] == "notebook"
+    with pytest.raises(ConfigError):
+        stsnb.connect(sandbox=sandbox, notebook_lang="fr", env={})

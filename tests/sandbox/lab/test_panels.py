@@ -68,7 +68,9 @@ def test_the_identity_table_refreshes_on_click(lab):
     lab.apply("nginx-stateful", wait=True)
     table.refresh_button.click()
     assert table.frame["ordinal"].tolist() == [0, 1, 2]
-    assert list(table.frame.columns) == ["name", "ordinal", "ready", "status", "ip", "node", "revision", "image"]
+    assert list(table.frame.columns) == ["name", "ordinal", "hostname", "pod_name_label", "ready", "status", "ip",
+                                         "node", "revision", "image"]
+    assert table.frame["name"].tolist() == table.frame["hostname"].tolist() == table.frame["pod_name_label"].tolist()
 
 
 def test_the_dashboard_combines_the_panels_in_korean(sandbox, lab):
