@@ -81,6 +81,9 @@ TEXT: dict[str, dict[str, str]] = {
 HEADERS: dict[str, dict[str, str]] = {
     "name": {"en": "name", "ko": "이름"},
     "pod": {"en": "pod", "ko": "파드"},
+    "stdout": {"en": "stdout", "ko": "표준 출력"},
+    "stderr": {"en": "stderr", "ko": "표준 에러"},
+    "exit_code": {"en": "exit code", "ko": "종료 코드"},
     "pods": {"en": "pods", "ko": "파드 수"},
     "ordinal": {"en": "ordinal", "ko": "서수"},
     "phase": {"en": "phase", "ko": "단계"},

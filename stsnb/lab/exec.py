@@ -66,6 +66,7 @@ class ExecTable:
 
     command: list[str]
     results: list[ExecResult]
+    lang: str = "en"
 
     @property
     def frame(self) -> "pd.DataFrame":
@@ -82,7 +83,8 @@ class ExecTable:
         return "\n".join(f"{r.pod}: {r.stdout.rstrip()}" for r in self.results)
 
     def _repr_html_(self) -> str:
-        return self.frame.to_html(index=False)
+        from .. import tables
+        return tables.to_html(self.frame, self.lang)
 
 
 def _handshake_message(e: Exception) -> str:
@@ -164,7 +166,7 @@ class Exec(Ownership):
                 continue
             results.append(self.exec(p["metadata"]["name"], command, container=container, timeout=timeout))
         argv = ["sh", "-c", command] if isinstance(command, str) else list(command)
-        return ExecTable(argv, results)
+        return ExecTable(argv, results, self.lang)
 
 
 def _ordinal_key(name: str) -> tuple:
