@@ -59,7 +59,7 @@ class JupyterLab:
         return f"http://127.0.0.1:{self.port}/lab/tree/{path}?token={self.token}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def served_cluster(tmp_path_factory) -> Iterator[dict]:
     """A sandbox served from this process, standing in for a reader's own cluster (kubeconfig)."""
     from stsnb.sandbox import Sandbox
@@ -70,7 +70,7 @@ def served_cluster(tmp_path_factory) -> Iterator[dict]:
     sb.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def jupyter_lab(tmp_path_factory, served_cluster) -> Iterator[JupyterLab]:
     """JupyterLab over a scratch copy of ``notebooks/`` (plus a real-cluster variant), on a free port."""
     try:
@@ -137,7 +137,7 @@ def _wait_for_server(lab: JupyterLab, timeout: float = 90.0) -> None:
     pytest.fail(f"JupyterLab did not answer within {timeout:g} s:\n{lab.log.read_text(errors='replace')[-3000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(tmp_path_factory) -> Iterator:
     """Debian's Chromium through Playwright, with a fresh profile; 1400×1000 pages."""
     from playwright.sync_api import sync_playwright

@@ -54,7 +54,7 @@ def test_a_misspelt_parameter_fails_before_any_kernel_starts_naming_the_known_on
     seconds = time.perf_counter() - started
     assert done.returncode == 2
     assert "unknown parameter 'sped' (-p sped 50) (did you mean 'speed'?)" in done.stderr
-    assert "backend, k8s_version, namespace, speed, storage_class, timeout_s" in done.stderr
+    assert "backend, k8s_version, namespace, notebook_lang, speed, storage_class, timeout_s" in done.stderr
     assert not (tmp_path / "out").exists(), "a kernel ran (it would have written logs)"
     print(f"stsnb run -p sped 50 failed after {seconds:.2f} s")  # reported by the benchmark notes, not asserted
 

@@ -59,6 +59,6 @@ def test_the_runs_stayed_in_their_own_namespace_and_left_nothing_behind(served_t
     lab_pods = core.list_namespaced_pod("stsnb-lab").items
     assert [p.metadata.name for p in lab_pods] == []
     assert [c.metadata.name for c in core.list_namespaced_persistent_volume_claim("stsnb-lab").items] == []
-    storage = client.StorageV1Api(client.ApiClient(cfg))
+    storage = client.StorageV1Api(sb.api_client())
     assert "sc-nfs" not in [c.metadata.name for c in storage.list_storage_class().items], \
         "the StorageClass the lab created goes with its last step"
