@@ -18,7 +18,16 @@ def add_arguments(serve: argparse.ArgumentParser) -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="API port (0: any free port)")
     serve.add_argument("--dns-port", type=int, default=0, help="DNS port, UDP and TCP (0: any free port)")
     serve.add_argument("--kubeconfig", help="write a kubeconfig for the sandbox here (default: a temporary file)")
-    serve.add_argument("--speed", type=float, default=20.0, help="sandbox time runs this many times faster")
+    serve.add_argument("--clock", choices=("realtime", "discrete"), default="realtime",
+                       help="realtime (default): sandbox time is the wall clock, a pod takes its seconds to start "
+                            "and every age kubectl prints is exact; discrete: simulated delays are skipped while "
+                            "a client watches (kubectl get -w, rollout status, wait), and timestamps start --lag "
+                            "seconds behind the wall clock so that none is ever ahead of it")
+    serve.add_argument("--lag", type=float, default=3600.0,
+                       help="discrete clock only: how far behind the wall clock sandbox time starts, the most "
+                            "its skips may gain (default 3600 s)")
+    serve.add_argument("--speed", type=float, default=1.0,
+                       help="discrete clock only: sandbox time flows this many times faster between skips (1)")
     serve.add_argument("--k8s-version", default="1.27", help='Kubernetes version to imitate (default "1.27", the guide\'s)')
     serve.add_argument("--seed", type=int, default=None, help="make IPs, names and uids reproducible")
     return serve
@@ -27,8 +36,8 @@ def add_arguments(serve: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def serve_command(args: argparse.Namespace) -> int:
     from ..sandbox import Sandbox
     try:
-        sb = Sandbox(port=args.port, dns_port=args.dns_port, k8s_version=args.k8s_version, speed=args.speed,
-                     seed=args.seed)
+        sb = Sandbox(port=args.port, dns_port=args.dns_port, k8s_version=args.k8s_version, clock=args.clock,
+                     speed=args.speed, lag=args.lag, seed=args.seed)
     except ValueError as e:
         print(f"stsnb: {e}", file=sys.stderr)
         return 2
@@ -39,7 +48,7 @@ def serve_command(args: argparse.Namespace) -> int:
               "Choose free ports, or 0 to pick any.", file=sys.stderr)
         return 1
     path = sb.write_kubeconfig(args.kubeconfig) if args.kubeconfig else sb.write_kubeconfig()
-    print(f"stsnb sandbox (Kubernetes {sb.profile.version}, speed x{sb.clock.speed:g}) serving", flush=True)
+    print(f"stsnb sandbox (Kubernetes {sb.profile.version}, {sb.clock_description}) serving", flush=True)
     print(f"  API:        {sb.url}")
     if sb.dns_port:
         print(f"  DNS:        127.0.0.1:{sb.dns_port} (udp+tcp)   e.g. dig @127.0.0.1 -p {sb.dns_port} -x <pod IP>")

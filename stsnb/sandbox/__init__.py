@@ -22,8 +22,13 @@ What it does not: no containers run (nothing executes on the host), no
 network between pods, no exec/attach/port-forward, no authentication or RBAC,
 no server-side apply, no admission webhooks, no CRDs. A Deployment's
 ``pod-template-hash`` has upstream's alphabet and length but not its exact
-value (upstream hashes a Go-specific dump). Time runs ``speed`` times faster
-than the wall clock.
+value (upstream hashes a Go-specific dump).
+
+Time (:mod:`.core.clock`): by default a discrete-event clock that skips
+simulated delays whenever somebody waits and the cluster is quiet, starting an
+hour behind the wall clock so that no timestamp is ever ahead of it;
+``clock="realtime"`` makes sandbox time the wall clock itself (``stsnb sandbox
+serve``'s default, for kubectl).
 
 All state lives in the object; nothing is created at import time. ``Sandbox``
 is the composition root: it builds the store, the API server, the controllers
@@ -41,7 +46,7 @@ import uuid
 from pathlib import Path
 
 
-from .core.clock import Clock
+from .core.clock import DEFAULT_LAG, Clock
 from .apiserver.codec import Codec
 from .core.engine import Engine
 from .node.kubelet import Kubelet
@@ -64,17 +69,22 @@ class Sandbox:
         dns_port: DNS port for UDP and TCP (0 picks a free one, ``None`` serves no DNS socket;
             in-pod lookups work either way).
         k8s_version: the Kubernetes version to imitate ("1.27", the guide's cluster, by default).
-        speed: how many times faster than the wall clock sandbox time runs.
+        clock: ``"discrete"`` (skip simulated delays while somebody waits; lessons and tests),
+            ``"realtime"`` (sandbox time is the wall clock; for people using kubectl), or a
+            :class:`~stsnb.sandbox.core.clock.Clock`.
+        speed: how many times faster than the wall clock a discrete clock flows between jumps (1).
+        lag: how far behind the wall clock a discrete clock starts: the most its jumps may gain.
         seed: makes IPs, name suffixes and uids reproducible.
         nodes: the worker nodes (default ``k8s-worker1`` and ``k8s-worker2``, as in the guide).
         zone: the cluster DNS domain.
     """
 
-    def __init__(self, *, port: int = 0, dns_port: int | None = 0, k8s_version: str = "1.27", speed: float = 20.0,
+    def __init__(self, *, port: int = 0, dns_port: int | None = 0, k8s_version: str = "1.27",
+                 clock: "str | Clock" = "discrete", speed: float = 1.0, lag: float = DEFAULT_LAG,
                  seed: int | None = None, nodes: tuple[NodeSpec, ...] = DEFAULT_NODES,
                  zone: str = "cluster.local") -> None:
         self.profile = Profile(str(k8s_version))
-        self.clock = Clock(speed)
+        self.clock = _make_clock(clock, speed, lag)
         self.rng = random.Random(seed)
         self.nodes = tuple(nodes)
         self.zone = zone
@@ -114,7 +124,7 @@ class Sandbox:
         self._bootstrap()
         self.engine.start()
         self.api = Api(self)
-        self._server = ApiServer(self.api.handle, port=self._port)
+        self._server = ApiServer(self._serve, port=self._port)
         self.api.discovery.server_address = f"127.0.0.1:{self._server.port}"
         self._server.start()
         if self._dns_port_wanted is not None:
@@ -144,6 +154,14 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def _serve(self, req):
+        """The API's handler as the socket layer calls it: each request is client activity for the engine."""
+        with self.engine.client_request():
+            resp = self.api.handle(req)
+        if resp.streaming:  # a watch or a followed log: somebody waits for the cluster to change
+            resp.body = self.engine.waiting_through(resp.body)
+        return resp
+
     # ------------------------------------------------------------------ addresses
     @property
     def url(self) -> str:
@@ -165,6 +183,13 @@ class Sandbox:
             from .dns import ClusterDns
             self._cluster_dns = ClusterDns(self.store, zone=self.zone)
         return self._cluster_dns
+
+    @property
+    def clock_description(self) -> str:
+        """How sandbox time passes, in a few words (for banners and ``lab.why``)."""
+        c = self.clock
+        pace = "real time" if c.speed == 1 else f"time {c.speed:g}x faster than real"
+        return f"{pace}, simulated delays skipped while you wait" if c.jumps else pace
 
     def kubeconfig(self, namespace: str = "default") -> dict:
         """A kubeconfig whose current context, ``stsnb-sandbox``, points at this sandbox."""
@@ -253,5 +278,22 @@ class Sandbox:
         log.error("stsnb sandbox internal error on %s: %s", req, text)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until no controller work and no timers are pending (tests and benchmarks)."""
-        return self.engine.idle.wait(timeout)
+        """Block until no controller work and no foreground timers are pending (tests and benchmarks).
+
+        Waiting counts as somebody waiting: a discrete clock jumps through the pending delays.
+        ``timeout`` is in wall seconds.
+        """
+        with self.engine.waiting():
+            return self.engine.idle.wait(timeout)
+
+
+def _make_clock(clock: "str | Clock", speed: float, lag: float) -> Clock:
+    if isinstance(clock, Clock):
+        return clock
+    if clock == "discrete":
+        return Clock.discrete(lag=lag, speed=speed)
+    if clock == "realtime":
+        if speed != 1:
+            raise ValueError(f"a realtime clock runs at the wall clock's pace; speed={speed!r} needs clock='discrete'")
+        return Clock.realtime()
+    raise ValueError(f"clock={clock!r}: choose 'discrete' (lessons, tests) or 'realtime' (kubectl)")

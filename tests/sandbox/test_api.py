@@ -264,7 +264,7 @@ def test_a_seed_makes_uids_ips_and_cluster_ips_reproducible():
     from stsnb.sandbox import Sandbox
 
     def run() -> tuple:
-        with Sandbox(dns_port=None, seed=3, speed=50) as sb:
+        with Sandbox(dns_port=None, seed=3) as sb:
             apps, core = client.AppsV1Api(sb.api_client()), client.CoreV1Api(sb.api_client())
             body = copy.deepcopy(GUIDE_STS)
             body["spec"]["replicas"] = 1

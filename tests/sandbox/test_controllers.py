@@ -29,7 +29,7 @@ NFS = "k8s-sigs.io/nfs-subdir-external-provisioner"
 
 # ---------------------------------------------------------------------- fixtures and helpers
 def _served(**kwargs):
-    sb = Sandbox(dns_port=None, seed=7, speed=50, **kwargs).start()
+    sb = Sandbox(dns_port=None, seed=7, **kwargs).start()
     return sb
 
 

@@ -333,10 +333,11 @@ class Api:
             try:
                 if pending_initial == 0:
                     yield initial_end
-                for item in w.events(timeout=0.25):
+                for item in w.events(timeout=0.005):
                     if self.sb.stopping or time.monotonic() >= deadline:
                         return
                     if item is None:
+                        yield b""  # idle: lets the socket layer notice a client that went away
                         continue
                     type_, ev = item
                     if table:

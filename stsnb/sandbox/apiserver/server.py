@@ -8,6 +8,8 @@ with chunked transfer encoding.
 
 from __future__ import annotations
 
+import select
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
@@ -48,6 +50,9 @@ class _Handler(BaseHTTPRequestHandler):
                 if chunk:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                     self.wfile.flush()
+                elif self._client_gone():  # an idle tick: stop streaming to a client that hung up
+                    self.close_connection = True
+                    return
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
@@ -56,6 +61,14 @@ class _Handler(BaseHTTPRequestHandler):
             close = getattr(resp.body, "close", None)
             if close:
                 close()
+
+    def _client_gone(self) -> bool:
+        """True when the client closed its end (the socket reads EOF), without consuming anything."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
+        except (OSError, ValueError):
+            return True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 

@@ -284,7 +284,7 @@ class VolumeController:
         if self._resync_at.get(uid, -1.0) > now:
             return
         self._resync_at[uid] = now + self.RESYNC_SECONDS
-        self.sb.engine.call_later(self.RESYNC_SECONDS, lambda: self.sb.engine.enqueue(self.name, key))
+        self.sb.engine.call_later(self.RESYNC_SECONDS, lambda: self.sb.engine.enqueue(self.name, key), background=True)
 
     def _lose(self, pvc: dict) -> None:
         if (pvc.get("status") or {}).get("phase") == "Lost":
