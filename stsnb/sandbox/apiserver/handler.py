@@ -234,26 +234,19 @@ class Api:
             raise errors.bad_request(f"the request body is not valid JSON: {e}") from None
 
     def _pod_log(self, namespace: str, name: str, query: dict[str, str]) -> Response:
-        """``GET .../pods/NAME/log``: the kubelet's text of a container, tailed; with ``follow``, streamed."""
-        kubelet = self.sb.kubelet
-        text = kubelet.log_text(namespace, name, query.get("container"))
-        if query.get("tailLines"):
-            try:
-                n = int(query["tailLines"])
-            except ValueError:
-                raise errors.bad_request(f"invalid tailLines: {query['tailLines']!r}") from None
-            text = "".join(text.splitlines(keepends=True)[-n:]) if n > 0 else ""
-        if query.get("follow") not in ("true", "1"):
-            return Response(200, text.encode(), "text/plain")
-        more = kubelet.follow_log(namespace, name, query.get("container"), len(text))
+        """``GET .../pods/NAME/log``: what the kubelet serves (``PodRuntime.pod_log``), streamed when it follows."""
+        body = self.sb.kubelet.pod_log(namespace, name, query)
+        if isinstance(body, str):
+            return Response(200, body.encode(), "text/plain")
 
         def stream() -> Iterator[bytes]:
             try:
-                yield text.encode()
-                for chunk in more:
-                    yield chunk.encode()
+                for chunk in body:
+                    yield chunk.encode()  # an empty chunk is an idle tick: the server checks the client is there
             finally:
-                more.close()  # the client went away: stop waiting for output
+                close = getattr(body, "close", None)
+                if close:
+                    close()  # the client went away: stop waiting for output
 
         return Response(200, stream(), "text/plain")
 

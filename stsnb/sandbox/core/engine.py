@@ -24,7 +24,11 @@ nothing idles through a simulated delay. That takes all of:
   waiting on a watch sees the events of each jump promptly);
 * the last request ended at least :attr:`Engine.quiet` wall seconds ago, so
   the few requests of one client step (kubectl's GET then PATCH, a lab's list
-  after its apply) see one state of the cluster, not one that jumped between them.
+  after its apply) see one state of the cluster, not one that jumped between them;
+* the last change (a store commit) happened, and the last event streamed to a
+  waiter went out, at least :attr:`Engine.react` wall seconds ago, so a client
+  that waited for a state sees it and has time to act on it (close its watch,
+  send its next request) before the clock moves on.
 
 **Background** timers (lease renewals, periodic probes: ``background=True``)
 fire when sandbox time reaches them but are never jumped to: otherwise a
@@ -84,6 +88,8 @@ class Engine:
     #: server's idle tick on open streams (5 ms), within which it notices a client that hung up: a
     #: client that closed its watch and goes on with plain requests is no longer counted as waiting.
     quiet = 0.015
+    #: Wall seconds after an event went out on a stream before a discrete clock may jump.
+    react = 0.010
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -98,6 +104,7 @@ class Engine:
         self._requests = 0
         self._waiters = 0
         self._last_request = 0.0
+        self._last_streamed = 0.0
         self.jumps = 0
         self.errors: list[str] = []
         self.idle = threading.Event()
@@ -108,6 +115,7 @@ class Engine:
     # ----- wake-ups
     def on_event(self, ev: Event) -> None:
         """Store listener: map the change to controller keys (cheap, runs under the store lock)."""
+        self._last_streamed = time.monotonic()  # watchers are about to see this change
         added = False
         for c in self.controllers:
             for key in c.keys_for(ev):
@@ -165,9 +173,15 @@ class Engine:
                 self._waiters -= 1
 
     def waiting_through(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        """A streaming response's body (a watch, a followed log) that counts as a waiter while it is open."""
+        """A streaming response's body (a watch, a followed log) that counts as a waiter while it is open.
+
+        Each chunk that carries something (not an idle tick) gives the client :attr:`react` seconds.
+        """
         with self.waiting():
-            yield from chunks
+            for chunk in chunks:
+                if chunk:
+                    self._last_streamed = time.monotonic()
+                yield chunk
 
     # ----- the loop
     def start(self) -> None:
@@ -219,7 +233,8 @@ class Engine:
         wait = self.clock.wall_delay(self._timers[0].due - now) if self._timers else None
         if not (self.clock.jumps and self._foreground and self._waiters and self._requests == 0):
             return wait
-        quiet_left = self._last_request + self.quiet - time.monotonic()
+        now_wall = time.monotonic()
+        quiet_left = max(self._last_request + self.quiet, self._last_streamed + self.react) - now_wall
         if quiet_left > 0:
             return quiet_left if wait is None else min(wait, quiet_left)
         target = self._foreground[0].due

@@ -50,6 +50,7 @@ PROGRAMS = ("cat", "echo", "false", "hostname", "nginx", "nslookup", "sh", "slee
 USERLAND = {  # what each image family has of them
     "busybox": frozenset({"sh", "ash", "cat", "echo", "false", "hostname", "nslookup", "sleep", "true", "busybox"}),
     "debian": frozenset({"sh", "bash", "cat", "echo", "false", "hostname", "sleep", "true"}),
+    "none": frozenset(),  # images without a shell or tools (pause, CoreDNS)
 }
 
 
@@ -72,21 +73,17 @@ class Image:
 
 
 def parse_image(image: str) -> Image | None:
-    ref = (image or "").split("@", 1)[0]
-    last = ref.rsplit("/", 1)[-1]
-    name, _, tag = last.partition(":")
-    tag = tag or "latest"
-    if name == "busybox":
-        m = re.match(r"(\d+)\.(\d+)", tag)
-        version = (int(m.group(1)), int(m.group(2))) if m else LATEST_BUSYBOX
-        return Image(name, tag, (), ("sh",), "busybox", version)
-    if name == "alpine":
-        return Image(name, tag, (), ("/bin/sh",), "busybox", LATEST_BUSYBOX)
-    if name == "nginx":
-        userland = "busybox" if "alpine" in tag else "debian"
-        return Image(name, tag, ("/docker-entrypoint.sh",), ("nginx", "-g", "daemon off;"), userland,
-                      LATEST_BUSYBOX)
-    return None
+    """The image's default ENTRYPOINT, CMD and userland, from the sandbox's image catalogue (:mod:`..images`)."""
+    from .. import images
+    try:
+        ref = images.parse(image)
+    except images.InvalidReference:
+        return None
+    entry = images.lookup(ref)
+    if entry is None:
+        return None
+    return Image(entry.programs_name, ref.tag, entry.entrypoint, entry.cmd, entry.userland_for(ref.tag) or "none",
+                 images.busybox_version(ref, LATEST_BUSYBOX))
 
 
 def kubelet_expand(s: str, env: dict[str, str]) -> str:
