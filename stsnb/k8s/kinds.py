@@ -78,6 +78,10 @@ KINDS: tuple[KindInfo, ...] = (
     KindInfo("ControllerRevision", "controllerrevisions", "apps"),
     KindInfo("StorageClass", "storageclasses", "storage.k8s.io", namespaced=False, short_names=("sc",)),
     KindInfo("EndpointSlice", "endpointslices", "discovery.k8s.io"),
+    KindInfo("Job", "jobs", "batch"),
+    KindInfo("CronJob", "cronjobs", "batch", short_names=("cj",)),
+    KindInfo("PodDisruptionBudget", "poddisruptionbudgets", "policy", short_names=("pdb",)),
+    KindInfo("Lease", "leases", "coordination.k8s.io"),
 )
 
 BY_PLURAL: dict[str, KindInfo] = {k.plural: k for k in KINDS}

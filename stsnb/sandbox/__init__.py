@@ -49,14 +49,16 @@ from pathlib import Path
 from .core.clock import DEFAULT_LAG, Clock
 from .apiserver.codec import Codec
 from .core.engine import Engine
+from .bootstrap import ClusterDefaults
 from .node.kubelet import Kubelet
+from .node.node_agent import NodeAgent
 from .node.scheduler import DEFAULT_NODES, NodeSpec, Scheduler
 from .profile import Profile
 from .apiserver.registry import Registry
 from .controllers.statefulset import StatefulSetController
 from .core.store import Store
 
-__all__ = ["Sandbox", "NodeSpec"]
+__all__ = ["Sandbox", "NodeSpec", "ClusterDefaults"]
 
 log = logging.getLogger(__name__)
 
@@ -75,18 +77,22 @@ class Sandbox:
         speed: how many times faster than the wall clock a discrete clock flows between jumps (1).
         lag: how far behind the wall clock a discrete clock starts: the most its jumps may gain.
         seed: makes IPs, name suffixes and uids reproducible.
-        nodes: the worker nodes (default ``k8s-worker1`` and ``k8s-worker2``, as in the guide).
+        nodes: the nodes (default: the control plane ``k8s-master``, tainted, and the guide's workers
+            ``k8s-worker1`` and ``k8s-worker2``).
         zone: the cluster DNS domain.
+        defaults: what a fresh cluster holds besides the essentials (:class:`~.bootstrap.ClusterDefaults`:
+            the default StorageClass, CoreDNS pods, each namespace's ServiceAccount and CA ConfigMap).
     """
 
     def __init__(self, *, port: int = 0, dns_port: int | None = 0, k8s_version: str = "1.27",
                  clock: "str | Clock" = "discrete", speed: float = 1.0, lag: float = DEFAULT_LAG,
                  seed: int | None = None, nodes: tuple[NodeSpec, ...] = DEFAULT_NODES,
-                 zone: str = "cluster.local") -> None:
+                 zone: str = "cluster.local", defaults: ClusterDefaults = ClusterDefaults()) -> None:
         self.profile = Profile(str(k8s_version))
         self.clock = _make_clock(clock, speed, lag)
         self.rng = random.Random(seed)
         self.nodes = tuple(nodes)
+        self.defaults = defaults
         self.zone = zone
         self.store = Store(uid_factory=self._uid)
         self.schemas = Codec(self.profile)
@@ -94,6 +100,7 @@ class Sandbox:
         self.engine = Engine(self.clock)
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
+        self.node_agent = NodeAgent(self)
         self._port, self._dns_port_wanted = port, dns_port
         self._server = None
         self._dns_server = None
@@ -112,7 +119,7 @@ class Sandbox:
 
     def _controllers(self) -> list:
         from . import controllers
-        return [self.scheduler, self.kubelet, StatefulSetController(self), *controllers.all_for(self)]
+        return [self.scheduler, self.kubelet, StatefulSetController(self), *controllers.all_for(self, self.defaults)]
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "Sandbox":
@@ -123,6 +130,7 @@ class Sandbox:
         from .apiserver.server import ApiServer
         self._bootstrap()
         self.engine.start()
+        self._settle_bootstrap()
         self.api = Api(self)
         self._server = ApiServer(self._serve, port=self._port)
         self.api.discovery.server_address = f"127.0.0.1:{self._server.port}"
@@ -222,38 +230,18 @@ class Sandbox:
 
     # ------------------------------------------------------------------ bootstrap
     def _bootstrap(self) -> None:
-        reg = self.registry
-        for ns in ("default", "kube-node-lease", "kube-public", "kube-system"):
-            reg.create("namespaces", None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-        for n in self.nodes:
-            now = self.clock.timestamp()
-            reg.create("nodes", None, {"apiVersion": "v1", "kind": "Node", "metadata": {
-                "name": n.name, "labels": {"kubernetes.io/hostname": n.name, "kubernetes.io/os": "linux",
-                                           "kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
-                                           "beta.kubernetes.io/arch": "amd64"}},
-                "spec": {"podCIDR": n.pod_cidr, "podCIDRs": [n.pod_cidr]},
-                "status": {"addresses": [{"type": "InternalIP", "address": n.internal_ip},
-                                         {"type": "Hostname", "address": n.name}],
-                           "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                                           "message": "kubelet is posting ready status",
-                                           "lastHeartbeatTime": now, "lastTransitionTime": now}],
-                           "nodeInfo": {"kubeletVersion": self.profile.git_version, "containerRuntimeVersion":
-                                        "containerd://1.7.2", "kernelVersion": "5.15.0-stsnb",
-                                        "osImage": "stsnb sandbox (simulated)", "operatingSystem": "linux",
-                                        "architecture": "amd64", "kubeProxyVersion": self.profile.git_version,
-                                        "machineID": "", "systemUUID": "", "bootID": ""},
-                           "capacity": {"cpu": "2", "memory": "4Gi", "pods": "110"},
-                           "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"}}})
-        reg.create("services", "default", {"apiVersion": "v1", "kind": "Service", "metadata": {
-            "name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
-            "spec": {"clusterIP": "10.96.0.1", "ports": [{"name": "https", "port": 443, "targetPort": 6443}]}})
-        reg.create("services", "kube-system", {"apiVersion": "v1", "kind": "Service", "metadata": {
-            "name": "kube-dns", "labels": {"k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true",
-                                           "kubernetes.io/name": "CoreDNS"}},
-            "spec": {"clusterIP": "10.96.0.10", "selector": {"k8s-app": "kube-dns"},
-                     "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
-                               {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
-                               {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153}]}})
+        from .bootstrap import bootstrap
+        bootstrap(self, self.node_agent, self.defaults)
+
+    def _settle_bootstrap(self, timeout: float = 10.0) -> None:
+        """Let the bootstrap's work (CoreDNS coming up) finish before anyone is served.
+
+        So what clients do never interleaves with it (a seeded sandbox stays reproducible). Its
+        delays are skipped; a realtime clock then catches up with the wall clock (:meth:`Clock.settle`).
+        """
+        with self.engine.waiting():
+            self.engine.idle.wait(timeout)
+        self.clock.settle()
 
     # ------------------------------------------------------------------ helpers for controllers
     def node(self, name: str) -> NodeSpec:

@@ -14,10 +14,14 @@ in sandbox seconds. Two rules hold in every mode:
 The modes (:meth:`Clock.realtime`, :meth:`Clock.discrete`, or any ``speed``):
 
 ``realtime``
-    Sandbox time *is* the wall clock: the epoch is the moment the sandbox
-    started, time flows at the wall clock's pace and never jumps. A pod takes
-    its ~3 s to become Ready, as on a learner's kind cluster, and every age
-    kubectl prints is exact. ``stsnb sandbox serve`` runs this way by default.
+    Sandbox time *is* the wall clock: it flows at the wall clock's pace and
+    never jumps, so a pod takes its ~3 s to become Ready, as on a learner's
+    kind cluster, and every age kubectl prints is exact. ``stsnb sandbox
+    serve`` runs this way by default. Only the cluster's own bootstrap, before
+    anyone is served, may skip (its CoreDNS pods start): the epoch starts a
+    few seconds back for it, and :meth:`Clock.settle` then catches up with
+    the wall clock for good, so those first objects look a few seconds old,
+    like those of a cluster started a moment earlier.
 ``discrete``
     A discrete-event clock in SimPy's manner (``simpy.Environment``: "time
     jumps to the next event when nothing else is runnable"): time flows with
@@ -88,12 +92,29 @@ class Clock:
         self._offset = start - self._epoch_ts  # sandbox time at start; then grows with each jump
         self._last = 0.0
         self._lock = threading.Lock()
+        self._realtime_after_settle = False
 
     # ------------------------------------------------------------------ presets
     @classmethod
-    def realtime(cls) -> "Clock":
-        """Sandbox time is the wall clock (``stsnb sandbox serve``'s default)."""
-        return cls()
+    def realtime(cls, bootstrap: float = 30.0) -> "Clock":
+        """Sandbox time is the wall clock (``stsnb sandbox serve``'s default) once :meth:`settle` is called;
+        until then the cluster's bootstrap may skip up to ``bootstrap`` seconds."""
+        if bootstrap <= 0:
+            return cls()
+        clock = cls(1.0, jumps=True, lag=bootstrap)
+        clock._realtime_after_settle = True
+        return clock
+
+    def settle(self) -> None:
+        """End a realtime clock's bootstrap: catch up with the wall clock and never jump again."""
+        if not self._realtime_after_settle:
+            return
+        with self._lock:
+            raw, cap = self._raw_and_cap()
+            self._offset += cap - raw
+            self._last = max(self._last, cap)
+            self.jumps = False
+            self.lag = 0.0
 
     @classmethod
     def discrete(cls, lag: float = DEFAULT_LAG, speed: float = 1.0) -> "Clock":
@@ -102,7 +123,9 @@ class Clock:
 
     @property
     def mode(self) -> str:
-        """``"realtime"``, ``"discrete"``, or ``"x<speed>"`` (with ``+jumps`` when it also skips)."""
+        """``"realtime"``, ``"discrete"``, or ``"x<speed>"``."""
+        if self._realtime_after_settle:
+            return "realtime"
         if self.jumps:
             return "discrete" if self.speed == 1 else f"discrete x{self.speed:g}"
         return "realtime" if self.speed == 1 else f"x{self.speed:g}"

@@ -64,6 +64,11 @@ RESOURCES: tuple[ResourceType, ...] = (
     _rt("controllerrevisions"),
     _rt("storageclasses"),
     _rt("endpointslices"),
+    _rt("jobs", categories=("all",), subresources=("status",),
+        field_selectors=("metadata.name", "metadata.namespace", "status.successful")),
+    _rt("cronjobs", categories=("all",), subresources=("status",)),
+    _rt("poddisruptionbudgets", subresources=("status",)),
+    _rt("leases"),
 )
 
 BY_PLURAL: dict[str, ResourceType] = {r.plural: r for r in RESOURCES}

@@ -135,7 +135,8 @@ class Entry:
     writes ``banner`` (``{ip}`` is the pod IP); ``"pause"`` keeps running silently; ``"exits"``
     writes ``banner`` and exits 0 (a REPL without a terminal), unless the container has ``stdin``.
     ``ports`` are what the default process serves (for probes), ``docroot`` where its web root is;
-    ``family`` is the image whose programs it carries (``nginx-slim`` has nginx's).
+    ``family`` is the image whose programs it carries (``nginx-slim`` has nginx's); ``http_paths``
+    what its HTTP server answers 200 for (besides files of its web root).
     """
 
     name: str
@@ -150,6 +151,7 @@ class Entry:
     docroot: str = ""
     sigterm: bool = True  # whether the default process exits on SIGTERM (else it waits out the grace period)
     family: str = ""
+    http_paths: tuple[str, ...] = ("/", "/index.html")
 
     @property
     def programs_name(self) -> str:
@@ -193,7 +195,7 @@ CATALOGUE: tuple[Entry, ...] = (
           banner=".:53\n[INFO] plugin/reload: Running configuration SHA512 = "
                  "591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52"
                  "594972691cd6ff41be96639138a43908\nCoreDNS-1.10.1\nlinux/amd64, go1.20, 055b2c3\n",
-          ports=(53, 8080, 8181)),
+          ports=(53, 8080, 8181), http_paths=("/health", "/ready")),
 )
 
 _BY_REPOSITORY = {repo: e for e in CATALOGUE for repo in e.repositories}

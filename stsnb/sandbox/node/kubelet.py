@@ -331,7 +331,7 @@ class Kubelet:
         """What the container's process does when it starts: the image's default process or the pod's command."""
         from .programs import Outcome, run as run_programs
         spec = c.spec
-        if not spec.get("command") and not spec.get("args"):
+        if not spec.get("command") and not (spec.get("args") and (entry is None or entry.process == "programs")):
             if entry is None:
                 self._event(pod, "Normal", "GenericContainer",
                             f'Image "{spec.get("image")}" is not in the sandbox\'s image catalogue: container '

@@ -98,8 +98,9 @@ class Prober:
         return None
 
     def serves_file(self, pod: dict, container: dict, docroot: str, path: str) -> bool:
-        """Whether the web server's ``docroot`` has ``path``: ``/`` and ``/index.html`` (no filesystems yet)."""
-        return path in ("/", "", "/index.html")
+        """Whether the web server's ``docroot`` has the file ``path`` (no container filesystems yet: none more
+        than the image's own ``/index.html``, which :attr:`~.images.Entry.http_paths` lists)."""
+        return False
 
     def _listening(self, container: dict, port: int | None) -> tuple[bool, images.Entry | None]:
         entry, default = self._entry(container)
@@ -115,7 +116,9 @@ class Prober:
         listening, entry = self._listening(container, port)
         if not listening:
             return False, f'Get "{scheme}://{host}:{port}{path}": dial tcp {host}:{port}: connect: connection refused'
-        if entry is None or self.serves_file(pod, container, entry.docroot, path.split("?", 1)[0]):
+        path = path.split("?", 1)[0]
+        if entry is None or path in entry.http_paths or \
+                (entry.docroot and self.serves_file(pod, container, entry.docroot, path)):
             return True, ""
         return False, "HTTP probe failed with statuscode: 404"
 
@@ -156,8 +159,12 @@ class Worker:
         return float(self.spec.get("periodSeconds") or 10)
 
     def start(self) -> None:
-        """Schedule the first probe ``initialDelaySeconds`` from now (the container just started)."""
-        self._arm(float(self.spec.get("initialDelaySeconds") or 0), foreground=True)
+        """Schedule the first probe ``initialDelaySeconds`` from now (the container just started).
+
+        The first readiness or startup probe is foreground: the container's readiness waits for it.
+        A liveness probe starts as a success, so nothing waits for its first probe.
+        """
+        self._arm(float(self.spec.get("initialDelaySeconds") or 0), foreground=self.kind != "liveness")
 
     def stop(self) -> None:
         self.stopped = True
