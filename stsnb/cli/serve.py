@@ -17,7 +17,10 @@ def add_arguments(serve: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The options of ``stsnb sandbox serve``."""
     serve.add_argument("--port", type=int, default=0, help="API port (0: any free port)")
     serve.add_argument("--dns-port", type=int, default=0, help="DNS port, UDP and TCP (0: any free port)")
-    serve.add_argument("--kubeconfig", help="write a kubeconfig for the sandbox here (default: a temporary file)")
+    serve.add_argument("--kubeconfig", help="add the sandbox's context (stsnb-sandbox) to this kubeconfig, keeping "
+                       "everything else in it, and take it out again on stop (default: a fresh temporary file)")
+    serve.add_argument("--set-current", action="store_true",
+                       help="with --kubeconfig: also make stsnb-sandbox the file's current-context (restored on stop)")
     serve.add_argument("--clock", choices=("realtime", "discrete"), default="realtime",
                        help="realtime (default): sandbox time is the wall clock, a pod takes its seconds to start "
                             "and every age kubectl prints is exact; discrete: simulated delays are skipped while "
@@ -47,13 +50,25 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"stsnb: cannot listen on 127.0.0.1 (port {args.port}, DNS port {args.dns_port}): {e}. "
               "Choose free ports, or 0 to pick any.", file=sys.stderr)
         return 1
-    path = sb.write_kubeconfig(args.kubeconfig) if args.kubeconfig else sb.write_kubeconfig()
+    merged = None
+    if args.kubeconfig:
+        from .kubeconfig import KubeconfigError, merge
+        try:
+            merged = merge(args.kubeconfig, sb.kubeconfig(), set_current=args.set_current)
+        except (KubeconfigError, OSError) as e:
+            sb.stop()
+            print(f"stsnb: {e}", file=sys.stderr)
+            return 2
+        path = merged.path
+    else:
+        path = sb.write_kubeconfig()
+    current = merged is None or merged.set_current
     print(f"stsnb sandbox (Kubernetes {sb.profile.version}, {sb.clock_description}) serving", flush=True)
-    print(f"  API:        {sb.url}")
+    print(f"  API:        {sb.https_url}   (TLS; plain HTTP on the same port: {sb.url})")
     if sb.dns_port:
         print(f"  DNS:        127.0.0.1:{sb.dns_port} (udp+tcp)   e.g. dig @127.0.0.1 -p {sb.dns_port} -x <pod IP>")
-    print(f"  kubeconfig: {path}   (context stsnb-sandbox)")
-    print(f"  try:        KUBECONFIG={path} kubectl get nodes")
+    print(f"  kubeconfig: {path}   (context stsnb-sandbox{'' if current else ', not the current one'})")
+    print(f"  try:        KUBECONFIG={path} kubectl {'' if current else '--context stsnb-sandbox '}get nodes")
     print("Press Ctrl-C to stop.", flush=True)
     done = threading.Event()
 
@@ -63,6 +78,12 @@ def serve_command(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     done.wait()
+    if merged is not None:
+        from .kubeconfig import unmerge
+        try:
+            unmerge(merged, sb.https_url)
+        except Exception as e:  # noqa: BLE001 - stopping must not fail on a file someone edited meanwhile
+            print(f"stsnb: could not take the stsnb-sandbox entries out of {merged.path}: {e}", file=sys.stderr)
     sb.stop()
     print("stsnb sandbox stopped.", flush=True)
     return 0

@@ -78,10 +78,18 @@ KINDS: tuple[KindInfo, ...] = (
     KindInfo("ControllerRevision", "controllerrevisions", "apps"),
     KindInfo("StorageClass", "storageclasses", "storage.k8s.io", namespaced=False, short_names=("sc",)),
     KindInfo("EndpointSlice", "endpointslices", "discovery.k8s.io"),
+    KindInfo("Secret", "secrets"),
     KindInfo("Job", "jobs", "batch"),
     KindInfo("CronJob", "cronjobs", "batch", short_names=("cj",)),
+    KindInfo("Ingress", "ingresses", "networking.k8s.io", short_names=("ing",)),
     KindInfo("PodDisruptionBudget", "poddisruptionbudgets", "policy", short_names=("pdb",)),
+    KindInfo("HorizontalPodAutoscaler", "horizontalpodautoscalers", "autoscaling", "v2", short_names=("hpa",)),
     KindInfo("Lease", "leases", "coordination.k8s.io"),
+    KindInfo("Role", "roles", "rbac.authorization.k8s.io"),
+    KindInfo("RoleBinding", "rolebindings", "rbac.authorization.k8s.io"),
+    KindInfo("ClusterRole", "clusterroles", "rbac.authorization.k8s.io", namespaced=False),
+    KindInfo("ClusterRoleBinding", "clusterrolebindings", "rbac.authorization.k8s.io", namespaced=False),
+    KindInfo("SelfSubjectAccessReview", "selfsubjectaccessreviews", "authorization.k8s.io", namespaced=False),
 )
 
 BY_PLURAL: dict[str, KindInfo] = {k.plural: k for k in KINDS}

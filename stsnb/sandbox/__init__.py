@@ -19,8 +19,11 @@ What it simulates, faithfully to upstream (see ``reference/kubernetes-semantics.
 * CoreDNS's kubernetes plugin on a real UDP/TCP DNS port.
 
 What it does not: no containers run (nothing executes on the host), no
-network between pods, no exec/attach/port-forward, no authentication or RBAC,
-no server-side apply, no admission webhooks, no CRDs. A Deployment's
+network between pods, no exec/attach/port-forward, no RBAC (one user, who may do
+anything; ``SelfSubjectAccessReview`` answers allowed), no server-side apply, no
+admission webhooks, no CRDs. It authenticates: a bearer token made at each
+start (:attr:`Sandbox.token`) is in the kubeconfig and in every client it hands
+out; without it every endpoint but health and ``/version`` answers 401. A Deployment's
 ``pod-template-hash`` has upstream's alphabet and length but not its exact
 value (upstream hashes a Go-specific dump).
 
@@ -110,6 +113,9 @@ class Sandbox:
         self.started = False
         self._kubeconfig_tmp: tempfile.TemporaryDirectory | None = None
         self.kubeconfig_path: Path | None = None
+        from .apiserver.auth import new_token
+        #: The bearer token this sandbox accepts, new for every sandbox (never derived from ``seed``).
+        self.token = new_token()
         for c in self._controllers():
             self.engine.add(c)
         self.store.subscribe(self.engine.on_event)
@@ -126,13 +132,17 @@ class Sandbox:
         """Bootstrap the cluster objects, start the controllers, the API and DNS servers."""
         if self.started:
             return self
+        from .apiserver.auth import Authenticator
         from .apiserver.handler import Api
         from .apiserver.server import ApiServer
         self._bootstrap()
         self.engine.start()
         self._settle_bootstrap()
         self.api = Api(self)
-        self._server = ApiServer(self._serve, port=self._port)
+        from .apiserver.tls import make_certificates
+        self._certificates = make_certificates()
+        self._server = ApiServer(self._serve, port=self._port, authenticate=Authenticator(self.token).check,
+                                 tls=self._certificates.context)
         self.api.discovery.server_address = f"127.0.0.1:{self._server.port}"
         self._server.start()
         if self._dns_port_wanted is not None:
@@ -199,11 +209,27 @@ class Sandbox:
         pace = "real time" if c.speed == 1 else f"time {c.speed:g}x faster than real"
         return f"{pace}, simulated delays skipped while you wait" if c.jumps else pace
 
+    @property
+    def https_url(self) -> str:
+        """The API over TLS (same port): what kubeconfigs name, since kubectl sends tokens only over TLS."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started: call start() or use `with Sandbox() as sb:`")
+        return self._server.https_url
+
+    @property
+    def ca_pem(self) -> bytes:
+        """The PEM of the certificate authority that signed this sandbox's serving certificate."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started: call start() or use `with Sandbox() as sb:`")
+        return self._certificates.ca_pem
+
     def kubeconfig(self, namespace: str = "default") -> dict:
-        """A kubeconfig whose current context, ``stsnb-sandbox``, points at this sandbox."""
+        """A kubeconfig whose current context, ``stsnb-sandbox``, points at this sandbox (HTTPS, bearer token)."""
+        import base64
+        cluster = {"server": self.https_url, "certificate-authority-data": base64.b64encode(self.ca_pem).decode()}
         return {"apiVersion": "v1", "kind": "Config", "preferences": {},
-                "clusters": [{"name": "stsnb-sandbox", "cluster": {"server": self.url}}],
-                "users": [{"name": "stsnb-sandbox", "user": {"token": "stsnb-sandbox"}}],
+                "clusters": [{"name": "stsnb-sandbox", "cluster": cluster}],
+                "users": [{"name": "stsnb-sandbox", "user": {"token": self.token}}],
                 "contexts": [{"name": "stsnb-sandbox", "context": {"cluster": "stsnb-sandbox", "user": "stsnb-sandbox",
                                                                      "namespace": namespace}}],
                 "current-context": "stsnb-sandbox"}
@@ -226,6 +252,8 @@ class Sandbox:
         from kubernetes import client
         cfg = client.Configuration()
         cfg.host = self.url
+        cfg.api_key = {"authorization": self.token}
+        cfg.api_key_prefix = {"authorization": "Bearer"}
         return client.ApiClient(cfg)
 
     # ------------------------------------------------------------------ bootstrap

@@ -170,7 +170,7 @@ class Kubectl:
         """Why the sandbox lacks a feature this kubectl needs (``openapi``, ``explain``, ``watchlist``), or None."""
         if feature not in self._gaps:
             probe = {"openapi": _openapi_gap, "explain": _explain_gap, "watchlist": _watchlist_gap}[feature]
-            self._gaps[feature] = probe(self.sb.url, self.minor)
+            self._gaps[feature] = probe(self.sb, self.minor)
         return self._gaps[feature]
 
     def needs(self, feature: str) -> None:
@@ -187,8 +187,9 @@ def _selector(obj: dict) -> str:
     return ",".join(f"{k}={v}" for k, v in labels.items())
 
 
-def _get(url: str, accept: str = "application/json", timeout: float = 10) -> tuple[int, str, bytes]:
-    req = urllib.request.Request(url, headers={"Accept": accept})
+def _get(url: str, accept: str = "application/json", timeout: float = 10, token: str = "") -> tuple[int, str, bytes]:
+    headers = {"Accept": accept} | ({"Authorization": f"Bearer {token}"} if token else {})
+    req = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, r.headers.get("Content-Type", ""), r.read()
@@ -196,7 +197,7 @@ def _get(url: str, accept: str = "application/json", timeout: float = 10) -> tup
         return e.code, e.headers.get("Content-Type", ""), e.read()
 
 
-def _openapi_gap(base: str, minor: int) -> str | None:
+def _openapi_gap(sb, minor: int) -> str | None:
     """Why plain ``kubectl apply`` of this kubectl minor cannot work against the server, or None.
 
     kubectl >= 1.29 looks for the ``fieldValidation`` parameter on the kind's PATCH operation in the
@@ -204,9 +205,9 @@ def _openapi_gap(base: str, minor: int) -> str | None:
     the latter. Without it kubectl validates on the client, against a 1.27 schema that marks
     ``spec.serviceName`` required, so the guide's own manifest is refused.
     """
-    v2_pb = _v2_protobuf_served(base)
-    v2_missing = _missing_patch_paths(base, v3=False)
-    v3_missing = _missing_patch_paths(base, v3=True) if minor >= 29 else ["(not read by kubectl < 1.29)"]
+    v2_pb = _v2_protobuf_served(sb)
+    v2_missing = _missing_patch_paths(sb, v3=False)
+    v3_missing = _missing_patch_paths(sb, v3=True) if minor >= 29 else ["(not read by kubectl < 1.29)"]
     if (v2_pb and not v2_missing) or not v3_missing:
         return None
     problems = []
@@ -223,30 +224,30 @@ def _openapi_gap(base: str, minor: int) -> str | None:
             "manifest. " + "; ".join(problems))
 
 
-def _explain_gap(base: str, minor: int) -> str | None:
-    if minor >= 29 or _v2_protobuf_served(base):
+def _explain_gap(sb, minor: int) -> str | None:
+    if minor >= 29 or _v2_protobuf_served(sb):
         return None  # kubectl 1.29+ explains from OpenAPI v3 (JSON)
     return (f"kubectl 1.{minor} explain reads /openapi/v2 as protobuf ({OPENAPI_V2_PROTOBUF_ANSWER}); "
             "the sandbox answers JSON (kubectl: \"proto: cannot parse invalid wire-format data\")")
 
 
-def _v2_protobuf_served(base: str) -> bool:
-    status, ctype, _ = _get(base + "/openapi/v2", accept=OPENAPI_V2_PROTOBUF)
+def _v2_protobuf_served(sb) -> bool:
+    status, ctype, _ = _get(sb.url + "/openapi/v2", accept=OPENAPI_V2_PROTOBUF, token=sb.token)
     return status == 200 and ctype.startswith(OPENAPI_V2_PROTOBUF_ANSWER)
 
 
-def _missing_patch_paths(base: str, v3: bool) -> list[str]:
+def _missing_patch_paths(sb, v3: bool) -> list[str]:
     """The applied kinds whose PATCH operation lacks ``fieldValidation`` in the v3 (or v2) documents."""
     docs = []
     if v3:
-        status, _, body = _get(base + "/openapi/v3")
+        status, _, body = _get(sb.url + "/openapi/v3", token=sb.token)
         if status != 200:
             return [f"all (GET /openapi/v3 answered {status})"]
         index = json.loads(body).get("paths") or {}
         for entry in index.values():
-            docs.append(json.loads(_get(base + entry["serverRelativeURL"])[2]))
+            docs.append(json.loads(_get(sb.url + entry["serverRelativeURL"], token=sb.token)[2]))
     else:
-        status, _, body = _get(base + "/openapi/v2")
+        status, _, body = _get(sb.url + "/openapi/v2", token=sb.token)
         if status != 200:
             return [f"all (GET /openapi/v2 answered {status})"]
         docs.append(json.loads(body))
@@ -270,10 +271,10 @@ def _patch_has_field_validation(doc: dict, gvk: dict) -> bool:
     return False
 
 
-def _watchlist_gap(base: str, minor: int) -> str | None:
-    url = (base + "/api/v1/namespaces/kube-public/configmaps?watch=true&sendInitialEvents=true"
+def _watchlist_gap(sb, minor: int) -> str | None:
+    url = (sb.url + "/api/v1/namespaces/kube-public/configmaps?watch=true&sendInitialEvents=true"
            "&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1")
-    req = urllib.request.Request(url, headers={"Accept": "application/json"})
+    req = urllib.request.Request(url, headers={"Accept": "application/json", "Authorization": f"Bearer {sb.token}"})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             for line in r:

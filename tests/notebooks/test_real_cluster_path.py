@@ -53,9 +53,7 @@ def test_the_runs_stayed_in_their_own_namespace_and_left_nothing_behind(served_t
     _, sb = served_twice
     from kubernetes import client
 
-    cfg = client.Configuration()
-    cfg.host = sb.url
-    core = client.CoreV1Api(client.ApiClient(cfg))
+    core = client.CoreV1Api(sb.api_client())
     assert core.list_namespaced_pod("default").items == []
     lab_pods = core.list_namespaced_pod("stsnb-lab").items
     assert [p.metadata.name for p in lab_pods] == []

@@ -29,9 +29,8 @@ def sandbox():
 
 @pytest.fixture
 def api(sandbox) -> client.ApiClient:
-    cfg = client.Configuration()
-    cfg.host = sandbox.url
-    return client.ApiClient(cfg)
+    """The official client as the sandbox configures it (its URL and bearer token)."""
+    return sandbox.api_client()
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from .conftest import GUIDE_STS, sts_settled, wait_until
 
 def raw(sandbox, method: str, path: str, body: bytes | None = None, ctype: str = "application/json"):
     """A plain HTTP request, for what the typed client cannot send (garbage bodies, odd paths)."""
-    req = urllib.request.Request(sandbox.url + path, data=body, method=method, headers={"Content-Type": ctype})
+    req = urllib.request.Request(sandbox.url + path, data=body, method=method,
+                                 headers={"Content-Type": ctype, "Authorization": f"Bearer {sandbox.token}"})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, json.loads(r.read() or b"null")
@@ -290,6 +291,10 @@ def test_the_api_creates_a_service_from_kubectls_protobuf_and_answers_json(new_s
     assert svc["metadata"]["name"] == "nginx-stateful"
     assert (svc["spec"]["clusterIP"], svc["spec"]["clusterIPs"], svc["spec"]["sessionAffinity"]) == \
         ("None", ["None"], "None")
-    bad = sb.api.handle(Request("POST", "/apis/apps/v1/namespaces/default/deployments",
-                                {"content-type": "application/vnd.kubernetes.protobuf"}, bytes.fromhex(DEPLOYMENT_HEX)))
-    assert bad.status == 415 and json.loads(bad.body)["reason"] == "UnsupportedMediaType"
+    deploy = sb.api.handle(Request("POST", "/apis/apps/v1/namespaces/default/deployments",
+                                   {"content-type": "application/vnd.kubernetes.protobuf"},
+                                   bytes.fromhex(DEPLOYMENT_HEX)))
+    assert deploy.status == 201
+    created = json.loads(deploy.body)
+    assert created["spec"]["replicas"] == 3
+    assert created["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import yaml
 from kubernetes import client, config
 
 
@@ -24,7 +27,7 @@ def test_serve_writes_a_kubeconfig_serves_the_api_and_stops_cleanly_on_sigterm(t
             if line.startswith("Press Ctrl-C"):
                 break
         banner = "".join(lines)
-        assert "API:        http://127.0.0.1:" in banner, banner
+        assert "API:        https://127.0.0.1:" in banner, banner
         assert "DNS:        127.0.0.1:" in banner
         api = config.new_client_from_config(config_file=str(kubeconfig))
         assert client.VersionApi(api).get_code().git_version.startswith("v1.27")
@@ -40,3 +43,100 @@ def test_serve_rejects_an_unsupported_version_with_the_supported_range():
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "unsupported k8s_version '2.0'" in proc.stderr and "1.25 to 1.37" in proc.stderr
+
+
+# ------------------------------------------------------------------ --kubeconfig never destroys a file it did not write
+
+KUBECTL = str(Path(sys.executable).parent / "kubectl")
+
+
+def _own_kubeconfig(path: Path) -> bytes:
+    """A kubeconfig as kubectl itself writes it: a 'prod' cluster, user (with a token) and current context."""
+    env = {"KUBECONFIG": str(path), "HOME": str(path.parent), "PATH": os.environ.get("PATH", "")}
+    for args in (["set-cluster", "prod", "--server=https://10.0.0.1:6443", "--insecure-skip-tls-verify=true"],
+                 ["set-credentials", "admin", "--token=production-secret"],
+                 ["set-context", "prod", "--cluster=prod", "--user=admin", "--namespace=payments"],
+                 ["use-context", "prod"]):
+        subprocess.run([KUBECTL, "config", *args], env=env, check=True, capture_output=True, timeout=30)
+    return path.read_bytes()
+
+
+def _serve(*args: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "stsnb", "sandbox", "serve", "--port", "0", "--dns-port", "0",
+                             "--seed", "1", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("Press Ctrl-C"):
+            break
+    return proc, "".join(lines)
+
+
+def _stop(proc: subprocess.Popen) -> tuple[str, str]:
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    return out, err
+
+
+def test_serve_merges_into_an_existing_kubeconfig_and_leaves_it_byte_for_byte_on_stop(tmp_path):
+    path = tmp_path / "config"
+    original = _own_kubeconfig(path)
+    proc, banner = _serve("--kubeconfig", str(path))
+    try:
+        assert "not the current one" in banner and "--context stsnb-sandbox" in banner, banner
+        merged = yaml.safe_load(path.read_text())
+        assert merged["current-context"] == "prod"
+        assert [c["name"] for c in merged["contexts"]] == ["prod", "stsnb-sandbox"]
+        before = yaml.safe_load(original)
+        for key in ("clusters", "users", "contexts"):
+            assert [e for e in merged[key] if e["name"] != "stsnb-sandbox"] == before[key]
+        # every line of the user's file is still there, in order, unchanged
+        text = path.read_text().splitlines()
+        it = iter(text)
+        assert all(line in it for line in original.decode().splitlines())
+        env = {"KUBECONFIG": str(path), "HOME": str(tmp_path), "PATH": os.environ.get("PATH", "")}
+        nodes = subprocess.run([KUBECTL, "--context", "stsnb-sandbox", "get", "nodes", "-o", "name"], env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert nodes.stdout.split() == ["node/k8s-master", "node/k8s-worker1", "node/k8s-worker2"], nodes.stderr
+    finally:
+        _stop(proc)
+    assert path.read_bytes() == original
+
+
+def test_serve_set_current_switches_the_context_and_restores_it_on_stop(tmp_path):
+    path = tmp_path / "config"
+    original = _own_kubeconfig(path)
+    proc, _ = _serve("--kubeconfig", str(path), "--set-current")
+    try:
+        api = config.new_client_from_config(config_file=str(path))  # the current context: the sandbox
+        assert client.VersionApi(api).get_code().git_version.startswith("v1.27")
+        assert yaml.safe_load(path.read_text())["current-context"] == "stsnb-sandbox"
+    finally:
+        _stop(proc)
+    assert path.read_bytes() == original
+
+
+def test_serve_refuses_a_file_that_is_not_a_kubeconfig_and_leaves_it_alone(tmp_path):
+    path = tmp_path / "notes.yaml"
+    path.write_text("- a shopping list\n- not: a kubeconfig\n")
+    proc = subprocess.run([sys.executable, "-m", "stsnb", "sandbox", "serve", "--kubeconfig", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "is not a kubeconfig" in proc.stderr and "choose another --kubeconfig path" in proc.stderr
+    assert path.read_text() == "- a shopping list\n- not: a kubeconfig\n"
+
+
+def test_serve_removes_a_kubeconfig_it_created_itself_on_stop(tmp_path):
+    path = tmp_path / "new" / "config"
+    proc, _ = _serve("--kubeconfig", str(path))
+    try:
+        assert yaml.safe_load(path.read_text())["current-context"] == "stsnb-sandbox"
+        assert path.stat().st_mode & 0o777 == 0o600
+    finally:
+        _stop(proc)
+    assert not path.exists()

@@ -169,7 +169,7 @@ def test_a_request_in_flight_holds_the_jump_until_it_is_answered():
 def test_no_timestamp_the_sandbox_writes_is_ahead_of_the_wall_clock(clock):
     """Every stamp but deletionTimestamp, which upstream sets to the end of the grace period."""
     with Sandbox(dns_port=None, seed=2, clock=clock) as sb:
-        api = client.ApiClient(client.Configuration(host=sb.url))
+        api = sb.api_client()
         core = client.CoreV1Api(api)
         core.create_namespaced_pod("default", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
                                                "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
@@ -187,7 +187,7 @@ def test_no_timestamp_the_sandbox_writes_is_ahead_of_the_wall_clock(clock):
 
 def test_the_discrete_sandbox_skips_delays_only_while_somebody_watches():
     with Sandbox(dns_port=None, seed=2) as sb:
-        core = client.CoreV1Api(client.ApiClient(client.Configuration(host=sb.url)))
+        core = client.CoreV1Api(sb.api_client())
         core.create_namespaced_pod("default", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
                                                "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
         time.sleep(0.2)

@@ -38,7 +38,8 @@ PATCH_TYPES = ["application/merge-patch+json", "application/strategic-merge-patc
 
 
 def send(url: str, method: str, body: bytes, ctype: str = "application/json") -> int:
-    req = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": ctype})
+    req = urllib.request.Request(url, data=body, method=method,
+                                 headers={"Content-Type": ctype, "Authorization": f"Bearer {served().token}"})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             r.read()

@@ -53,7 +53,9 @@ def events(core: client.CoreV1Api, name: str) -> list:
 
 def raw_log(sb: Sandbox, name: str, **query) -> str:
     qs = "&".join(f"{k}={v}" for k, v in query.items())
-    with urllib.request.urlopen(f"{sb.url}/api/v1/namespaces/default/pods/{name}/log?{qs}", timeout=30) as r:
+    req = urllib.request.Request(f"{sb.url}/api/v1/namespaces/default/pods/{name}/log?{qs}",
+                                 headers={"Authorization": f"Bearer {sb.token}"})
+    with urllib.request.urlopen(req, timeout=30) as r:
         return r.read().decode()
 
 
@@ -272,7 +274,7 @@ def test_a_pod_held_by_a_finalizer_stays_stopped_until_the_finalizer_goes(core, 
 @pytest.mark.parametrize("version, has_host_ips", [("1.27", False), ("1.28", False), ("1.29", True)])
 def test_host_ips_appear_when_the_pod_host_ips_gate_is_on_by_default(version, has_host_ips):
     with Sandbox(dns_port=None, seed=4, k8s_version=version) as sb:
-        core = client.CoreV1Api(client.ApiClient(client.Configuration(host=sb.url)))
+        core = client.CoreV1Api(sb.api_client())
         core.create_namespaced_pod("default", pod("p", "nginx"))
         p = follow(core, "p", ready)
         assert ("hostIPs" in p["status"]) is has_host_ips

@@ -419,6 +419,16 @@ def test_every_row_has_exactly_one_cell_per_column_in_every_version() -> None:
         "configmaps": {"metadata": {"name": "c"}},
         "secrets": {"metadata": {"name": "s"}},
         "serviceaccounts": {"metadata": {"name": "s"}},
+        "jobs": {"metadata": {"name": "j"}, "spec": {}},
+        "cronjobs": {"metadata": {"name": "c"}, "spec": {"schedule": "* * * * *"}},
+        "ingresses": {"metadata": {"name": "i"}, "spec": {}},
+        "poddisruptionbudgets": {"metadata": {"name": "p"}, "spec": {}},
+        "horizontalpodautoscalers": {"metadata": {"name": "h"}, "spec": {"maxReplicas": 3}},
+        "leases": {"metadata": {"name": "l"}, "spec": {}},
+        "roles": {"metadata": {"name": "r"}},
+        "clusterroles": {"metadata": {"name": "r"}},
+        "rolebindings": {"metadata": {"name": "b"}, "roleRef": {"kind": "Role", "name": "r"}},
+        "clusterrolebindings": {"metadata": {"name": "b"}, "roleRef": {"kind": "ClusterRole", "name": "r"}},
         "widgets": {"metadata": {"name": "w"}},
     }
     assert set(samples) - {"widgets"} == set(printers.PRINTED_RESOURCES)

@@ -21,7 +21,25 @@ from .patches import apply_json_patch, json_merge_patch
 from .schemas import SchemaError, Schemas
 from .strategic import strategic_merge_patch
 
-_RESOURCES = tuple((r.api_version, r.kind, r.plural, r.namespaced) for r in RESOURCES)
+_RESOURCES = tuple((r.api_version, r.kind, r.plural, r.namespaced, r.verbs, r.subresources) for r in RESOURCES)
+_META_DEFS = tuple("io.k8s.apimachinery.pkg.apis.meta.v1." + n for n in ("Status", "DeleteOptions")) + (
+    "io.k8s.api.autoscaling.v1.Scale", "io.k8s.api.policy.v1.Eviction")
+
+
+def _refs(node: object) -> list[str]:
+    """The definitions a converted OpenAPI node refers to, transitively through nested nodes."""
+    out: list[str] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            ref = n.get("$ref")
+            if isinstance(ref, str):
+                out.append(ref.rsplit("/", 1)[-1])
+            stack.extend(n.values())
+        elif isinstance(n, list):
+            stack.extend(n)
+    return out
 
 
 def _api_error(e: SchemaError) -> errors.ApiError:
@@ -93,24 +111,23 @@ class Codec:
 
     @cached_property
     def _v3(self) -> dict[str, bytes]:
-        index = json.loads(openapi.openapi_v3_index(self.schemas, resources=_RESOURCES))
+        """One document per served group-version, every operation in it (:func:`openapi.openapi_v3`)."""
+        group_versions = sorted({r.api_version for r in RESOURCES})
+        index = json.loads(openapi.openapi_v3_index(self.schemas, group_versions, resources=_RESOURCES))
         docs: dict[str, bytes] = {}
         for gv_path in index["paths"]:
             doc = json.loads(openapi.openapi_v3(self.schemas, gv_path, resources=_RESOURCES))
-            doc.setdefault("components", {}).setdefault("schemas", {}).setdefault(_PATCH_DEF, _PATCH_SCHEMA)
-            api_version = gv_path.split("/", 1)[1]
-            for rt in RESOURCES:
-                if rt.api_version != api_version:
-                    continue
-                doc.setdefault("paths", {}).setdefault(_object_path(rt), {})["patch"] = {
-                    "operationId": f"patch{'Namespaced' if rt.namespaced else ''}{rt.kind}",
-                    "parameters": _PATCH_PARAMS_V3,
-                    "requestBody": {"required": True, "content": {
-                        t: {"schema": {"$ref": f"#/components/schemas/{_PATCH_DEF}"}} for t in _PATCH_TYPES}},
-                    "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
-                        "$ref": f"#/components/schemas/{self.schemas.type_for(rt.api_version, rt.kind)}"}}}}},
-                    "x-kubernetes-action": "patch",
-                    "x-kubernetes-group-version-kind": {"group": rt.group, "kind": rt.kind, "version": rt.version}}
+            components = doc.setdefault("components", {}).setdefault("schemas", {})
+            components.setdefault(_PATCH_DEF, _PATCH_SCHEMA)
+            for name in _META_DEFS:  # the request bodies and responses every document refers to
+                components.setdefault(name, openapi._openapi_def(self.schemas, name, "#/components/schemas/",
+                                                                 v3=True))
+            pending = list(components)
+            while pending:  # and everything those refer to
+                for ref in _refs(components[pending.pop()]):
+                    if ref not in components and ref in self.schemas.definitions:
+                        components[ref] = openapi._openapi_def(self.schemas, ref, "#/components/schemas/", v3=True)
+                        pending.append(ref)
             docs[gv_path] = json.dumps(doc, separators=(",", ":")).encode()
         return docs
 

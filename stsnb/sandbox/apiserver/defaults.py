@@ -209,6 +209,69 @@ def storage_class(obj: dict) -> None:
     obj.setdefault("volumeBindingMode", "Immediate")
 
 
+def secret(obj: dict) -> None:
+    if not obj.get("type"):
+        obj["type"] = "Opaque"
+
+
+def job_spec(spec: dict, profile: Profile) -> None:
+    """batch/v1 ``SetDefaults_Job`` (pkg/apis/batch/v1/defaults.go)."""
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1
+        spec["parallelism"] = 1
+    if spec.get("parallelism") is None:
+        spec["parallelism"] = 1
+    if spec.get("backoffLimit") is None:
+        spec["backoffLimit"] = 6
+    if not spec.get("completionMode"):
+        spec["completionMode"] = "NonIndexed"
+    if spec.get("suspend") is None:
+        spec["suspend"] = False
+    if profile.minor >= 29 and not spec.get("podReplacementPolicy") and not spec.get("podFailurePolicy"):
+        spec["podReplacementPolicy"] = "TerminatingOrFailed"
+    if isinstance(spec.get("template"), dict):
+        pod_template(spec["template"], profile)
+
+
+def job(obj: dict, profile: Profile) -> None:
+    job_spec(obj.setdefault("spec", {}), profile)
+
+
+def cronjob(obj: dict, profile: Profile) -> None:
+    """batch/v1 ``SetDefaults_CronJob``; the job template gets only the pod-template defaults."""
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("concurrencyPolicy", "Allow")
+    if spec.get("suspend") is None:
+        spec["suspend"] = False
+    if spec.get("successfulJobsHistoryLimit") is None:
+        spec["successfulJobsHistoryLimit"] = 3
+    if spec.get("failedJobsHistoryLimit") is None:
+        spec["failedJobsHistoryLimit"] = 1
+    tpl = spec.get("jobTemplate")
+    if isinstance(tpl, dict):
+        tpl["metadata"] = embedded_meta(tpl.get("metadata"), profile)
+        jspec = tpl.get("spec")
+        if isinstance(jspec, dict) and isinstance(jspec.get("template"), dict):
+            pod_template(jspec["template"], profile)
+
+
+def horizontal_pod_autoscaler(obj: dict) -> None:
+    """autoscaling/v2 ``SetDefaults_HorizontalPodAutoscaler``: 1 replica at least, 80 % CPU by default."""
+    spec = obj.setdefault("spec", {})
+    if spec.get("minReplicas") is None:
+        spec["minReplicas"] = 1
+    if not spec.get("metrics"):
+        spec["metrics"] = [{"type": "Resource", "resource": {"name": "cpu", "target": {
+            "type": "Utilization", "averageUtilization": 80}}}]
+
+
+def binding_subjects(obj: dict) -> None:
+    """rbac/v1 ``SetDefaults_Subject``: users and groups live in the RBAC API group."""
+    for subject in obj.get("subjects") or []:
+        if isinstance(subject, dict) and not subject.get("apiGroup") and subject.get("kind") in ("User", "Group"):
+            subject["apiGroup"] = "rbac.authorization.k8s.io"
+
+
 DEFAULTERS = {
     "statefulsets": statefulset,
     "deployments": deployment,
@@ -217,6 +280,12 @@ DEFAULTERS = {
     "pods": pod,
     "persistentvolumeclaims": lambda o, p: persistent_volume_claim(o),
     "storageclasses": lambda o, p: storage_class(o),
+    "secrets": lambda o, p: secret(o),
+    "jobs": job,
+    "cronjobs": cronjob,
+    "horizontalpodautoscalers": lambda o, p: horizontal_pod_autoscaler(o),
+    "rolebindings": lambda o, p: binding_subjects(o),
+    "clusterrolebindings": lambda o, p: binding_subjects(o),
 }
 
 

@@ -23,14 +23,22 @@ class Discovery:
                 "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": self.server_address}]}
 
     def api_group_list(self) -> dict:
-        groups = []
-        for gv in group_versions():
+        """Each group with its versions, the stored (preferred) one first, as the API server lists them."""
+        groups: dict[str, dict] = {}
+        for gv, resources in group_versions().items():
             if "/" not in gv:
                 continue
             g, v = gv.split("/")
             ver = {"groupVersion": gv, "version": v}
-            groups.append({"name": g, "versions": [ver], "preferredVersion": ver})
-        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+            group = groups.setdefault(g, {"name": g, "versions": [], "preferredVersion": None})
+            if all(r.storage for r in resources) and group["preferredVersion"] is None:
+                group["versions"].insert(0, ver)
+                group["preferredVersion"] = ver
+            else:
+                group["versions"].append(ver)
+        for group in groups.values():
+            group["preferredVersion"] = group["preferredVersion"] or group["versions"][0]
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": list(groups.values())}
 
     def api_group(self, group: str) -> dict | None:
         for g in self.api_group_list()["groups"]:
@@ -53,11 +61,14 @@ class Discovery:
             items.append(item)
             for sub in r.subresources:
                 verbs = {"scale": ["get", "patch", "update"], "status": ["get", "patch", "update"],
-                         "log": ["get"]}.get(sub, ["create", "get"])
+                         "log": ["get"], "eviction": ["create"], "binding": ["create"],
+                         "ephemeralcontainers": ["get", "patch", "update"]}.get(sub, ["create", "get"])
                 kind = {"scale": "Scale", "eviction": "Eviction", "binding": "Binding"}.get(sub, r.kind)
                 sub_item = {"name": f"{r.plural}/{sub}", "singularName": "", "namespaced": r.namespaced,
                             "kind": kind, "verbs": verbs}
                 if sub == "scale":
                     sub_item.update(group="autoscaling", version="v1")
+                elif sub == "eviction":
+                    sub_item.update(group="policy", version="v1")
                 items.append(sub_item)
         return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": items}

@@ -10,10 +10,12 @@ Upstream sources followed (repository:path): kubernetes/kube-openapi
 ``pkg/handler3`` (the v3 index with its ``?hash=`` ETags, ``allOf`` around a
 ``$ref`` with siblings).
 
-Known differences from a real server: the v3 documents carry only the ``get``
-operations ``kubectl explain`` needs, not the full ``paths`` of a real server.
-The v2 document is JSON; client-go asks for it as protobuf, which is the API
-layer's business (:mod:`.protobuf`).
+The v3 documents declare every operation the sandbox serves, with path and
+query parameters, so standard OpenAPI tooling accepts them. Known differences
+from a real server: no ``/watch/`` paths (deprecated upstream) and no
+``connect`` operations for exec/attach/portforward/proxy; the v2 document has
+only the PATCH operations kubectl reads. The v2 document is JSON; client-go
+asks for it as protobuf (:mod:`.openapi_protobuf`).
 """
 
 from __future__ import annotations
@@ -165,13 +167,73 @@ def openapi_v3(schemas: Schemas, group_version: str, resources: Any = None) -> b
     return schemas.memo(f"openapi-v3:{group_version}:{table!r}", build)
 
 
+_ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+_STRING = {"type": "string", "uniqueItems": True}
+_QUERY_WRITE = ("dryRun", "fieldManager", "fieldValidation")
+_QUERY_LIST = {"allowWatchBookmarks": "boolean", "continue": "string", "fieldSelector": "string",
+               "labelSelector": "string", "limit": "integer", "resourceVersion": "string",
+               "resourceVersionMatch": "string", "sendInitialEvents": "boolean", "timeoutSeconds": "integer",
+               "watch": "boolean"}
+_QUERY_DELETE = {"dryRun": "string", "gracePeriodSeconds": "integer", "ignoreStoreReadErrorWithClusterBreakingPotential":
+                 "boolean", "orphanDependents": "boolean", "propagationPolicy": "string"}
+_PATCH_TYPES = ("application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json",
+                "application/strategic-merge-patch+json")
+_META = "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1."
+
+
+def _query(name: str, kind: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": {"type": kind, "uniqueItems": True}}
+
+
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": _STRING}
+
+
+def _json(ref: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": ref}}}
+
+
+def _operation(op_id: str, action: str, gvk: dict, responses: dict[str, str | None], params: list,
+               body: dict | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"operationId": op_id, "parameters": params,
+                           "responses": {code: ({"description": "OK" if code < "300" else "Created" if code == "201"
+                                                 else "Accepted", "content": _json(ref)} if ref else
+                                                {"description": "Unauthorized"})
+                                         for code, ref in responses.items()}}
+    if body is not None:
+        out["requestBody"] = body
+    out["x-kubernetes-action"] = action
+    out["x-kubernetes-group-version-kind"] = gvk
+    return out
+
+
+def _group_word(group: str) -> str:
+    """``rbac.authorization.k8s.io`` → ``RbacAuthorization``, ``""`` → ``Core`` (upstream's operationId words)."""
+    if not group:
+        return "Core"
+    return "".join(part.capitalize() for part in group.removesuffix(".k8s.io").split("."))
+
+
 def _v3_paths(
-    schemas: Schemas, group_version: str, group: str, version: str, table: tuple[tuple[str, str, str, bool | None], ...]
+    schemas: Schemas, group_version: str, group: str, version: str, table: tuple[tuple, ...]
 ) -> dict[str, Any]:
-    """The ``get`` operations (list and named) of the group-version's resources, sorted by path."""
+    """Every served operation of the group-version, with its path and query parameters, sorted by path.
+
+    As kube-apiserver's documents: collection paths carry ``list``/``create``/``deletecollection``,
+    object paths ``read``/``replace``/``patch``/``delete``, subresources (``status``, ``scale``,
+    ``eviction``, ``log``) their own; path parameters (``namespace``, ``name``) are declared on the
+    path item, so standard OpenAPI tooling (openapi-spec-validator, schemathesis) accepts the
+    document. kubectl reads ``x-kubernetes-group-version-kind`` from the GET operations
+    (``kubectl explain``) and the ``fieldValidation`` parameter of the PATCH operations (whether the
+    server validates fields itself).
+    """
     api_version = f"{group}/{version}" if group else version
     paths: dict[str, Any] = {}
-    for res_version, kind, plural, namespaced in table:
+    word = _group_word(group) + version.capitalize()
+    for entry in table:
+        res_version, kind, plural, namespaced = entry[:4]
+        verbs = entry[4] if len(entry) > 4 else _ALL_VERBS
+        subresources = entry[5] if len(entry) > 5 else ()
         if res_version != api_version:
             continue
         try:
@@ -179,32 +241,90 @@ def _v3_paths(
         except KeyError:
             continue
         gvk = {"group": group, "version": version, "kind": kind}
+        ref = "#/components/schemas/" + definition
         scopes = ("/namespaces/{namespace}",) if namespaced else ("",)
         if namespaced is None:
             scopes = ("", "/namespaces/{namespace}")
         for scope in scopes:
+            ns_word = "Namespaced" if scope else ""
+            scope_params = [_path_param("namespace", "object name and auth scope, such as for teams and projects")] \
+                if scope else []
             base = f"/{group_version}{scope}/{plural}"
-            for path, action, schema_name in (
-                (base, "list", definition + "List"),
-                (base + "/{name}", "get", definition),
-            ):
-                if schema_name not in schemas.definitions:
-                    continue
-                paths[path] = {
-                    "get": {
-                        "x-kubernetes-action": action,
-                        "x-kubernetes-group-version-kind": gvk,
-                        "responses": {
-                            "200": {
-                                "description": "OK",
-                                "content": {
-                                    "application/json": {"schema": {"$ref": "#/components/schemas/" + schema_name}}
-                                },
-                            }
-                        },
-                    }
-                }
+            writes = [_query(n) for n in _QUERY_WRITE]
+            body = {"required": True, "content": _json(ref)}
+            item: dict[str, Any] = {"parameters": scope_params + [_query("pretty")]}
+            if "list" in verbs and definition + "List" in schemas.definitions:
+                item["get"] = _operation(f"list{word}{ns_word}{kind}", "list", gvk,
+                                         {"200": ref + "List", "401": None},
+                                         [_query(n, t) for n, t in _QUERY_LIST.items()])
+            if "create" in verbs:
+                item["post"] = _operation(f"create{word}{ns_word}{kind}", "post", gvk,
+                                          {"200": ref, "201": ref, "202": ref, "401": None}, writes, body)
+            if "deletecollection" in verbs:
+                item["delete"] = _operation(
+                    f"deletecollection{word}{ns_word}{kind}", "deletecollection", gvk, {"200": _META + "Status",
+                                                                                         "401": None},
+                    [_query(n, t) for n, t in {**_QUERY_DELETE, **_QUERY_LIST}.items() if n != "watch"],
+                    {"content": _json(_META + "DeleteOptions")})
+            if len(item) > 1:
+                paths[base] = item
+            name_params = [_path_param("name", f"name of the {kind}")] + scope_params + [_query("pretty")]
+            obj: dict[str, Any] = {"parameters": name_params}
+            if "get" in verbs:
+                obj["get"] = _operation(f"read{word}{ns_word}{kind}", "get", gvk, {"200": ref, "401": None}, [])
+            if "update" in verbs:
+                obj["put"] = _operation(f"replace{word}{ns_word}{kind}", "put", gvk,
+                                        {"200": ref, "201": ref, "401": None}, writes, body)
+            if "patch" in verbs:
+                obj["patch"] = _operation(
+                    f"patch{word}{ns_word}{kind}", "patch", gvk, {"200": ref, "201": ref, "401": None},
+                    writes + [_query("force", "boolean")],
+                    {"required": True, "content": {t: {"schema": {"$ref": _META + "Patch"}} for t in _PATCH_TYPES}})
+            if "delete" in verbs:
+                obj["delete"] = _operation(f"delete{word}{ns_word}{kind}", "delete", gvk,
+                                           {"200": _META + "Status", "202": _META + "Status", "401": None},
+                                           [_query(n, t) for n, t in _QUERY_DELETE.items()],
+                                           {"content": _json(_META + "DeleteOptions")})
+            if len(obj) > 1:
+                paths[base + "/{name}"] = obj
+            for sub in subresources:
+                sub_item = _v3_subresource(schemas, f"{word}{ns_word}{kind}", sub, gvk, ref, name_params, writes)
+                if sub_item:
+                    paths[f"{base}/{{name}}/{sub}"] = sub_item
     return dict(sorted(paths.items()))
+
+
+def _v3_subresource(schemas: Schemas, words: str, sub: str, gvk: dict, ref: str, params: list,
+                    writes: list) -> dict[str, Any] | None:
+    """The operations of one subresource (those the sandbox serves; others are left out)."""
+    item: dict[str, Any] = {"parameters": params}
+    patch_body = {"required": True, "content": {t: {"schema": {"$ref": _META + "Patch"}} for t in _PATCH_TYPES}}
+    if sub in ("status", "scale"):
+        target = ref if sub == "status" else "#/components/schemas/io.k8s.api.autoscaling.v1.Scale"
+        if sub == "scale" and "io.k8s.api.autoscaling.v1.Scale" not in schemas.definitions:
+            return None
+        title = "Status" if sub == "status" else "Scale"
+        item["get"] = _operation(f"read{words}{title}", "get", gvk, {"200": target, "401": None}, [])
+        item["put"] = _operation(f"replace{words}{title}", "put", gvk, {"200": target, "201": target, "401": None},
+                                 writes, {"required": True, "content": _json(target)})
+        item["patch"] = _operation(f"patch{words}{title}", "patch", gvk, {"200": target, "201": target, "401": None},
+                                   writes + [_query("force", "boolean")], patch_body)
+        return item
+    if sub == "eviction" and "io.k8s.api.policy.v1.Eviction" in schemas.definitions:
+        target = "#/components/schemas/io.k8s.api.policy.v1.Eviction"
+        item["post"] = _operation(f"create{words}Eviction", "post", gvk,
+                                  {"201": _META + "Status", "401": None}, writes,
+                                  {"required": True, "content": _json(target)})
+        return item
+    if sub == "log":
+        log_params = [_query("container"), _query("follow", "boolean"), _query("previous", "boolean"),
+                      _query("tailLines", "integer"), _query("timestamps", "boolean"), _query("sinceSeconds", "integer")]
+        item["get"] = {"operationId": f"read{words}Log", "parameters": log_params,
+                       "responses": {"200": {"description": "OK", "content": {"text/plain": {"schema": {
+                           "type": "string"}}}}, "401": {"description": "Unauthorized"}},
+                       "x-kubernetes-action": "connect", "x-kubernetes-group-version-kind": gvk}
+        return item
+    return None
 
 
 def _closure(schemas: Schemas, roots: list[str]) -> set[str]:
@@ -257,18 +377,18 @@ def _guess_plural(kind: str) -> str:
     return singular + "s"
 
 
-def _resource_table(resources: Any) -> tuple[tuple[str, str, str, bool | None], ...]:
-    """Normalise a resource table to ``(api_version, kind, plural, namespaced)`` tuples."""
+def _resource_table(resources: Any) -> tuple[tuple, ...]:
+    """Normalise a resource table to ``(api_version, kind, plural, namespaced[, verbs, subresources])`` tuples."""
     if resources is None:
         # Scope unknown (None): the document then lists both the cluster and the namespaced path.
         return tuple((api_version, kind, _guess_plural(kind), None) for api_version, kind in SERVED_KINDS)
     table = []
     for entry in resources:
         if isinstance(entry, tuple):
-            api_version, kind, plural, namespaced = entry
+            table.append((*entry[:3], bool(entry[3]), *entry[4:]))
         else:
-            api_version, kind, plural, namespaced = entry.api_version, entry.kind, entry.plural, entry.namespaced
-        table.append((api_version, kind, plural, bool(namespaced)))
+            table.append((entry.api_version, entry.kind, entry.plural, bool(entry.namespaced),
+                          tuple(entry.verbs), tuple(entry.subresources)))
     return tuple(table)
 
 

@@ -137,6 +137,10 @@ def _storage_class(path: str) -> _Field:
     return _Field("io.k8s.api.storage.v1.StorageClass", path)
 
 
+def _api(definition: str, path: str) -> _Field:
+    return _Field("io.k8s.api." + definition, path)
+
+
 _CONTAINERS_DOC = "Names of each container in the template."
 _IMAGES_DOC = "Images referenced by each container in the template."
 _READY_DOC = "Number of the pod with ready state"
@@ -423,6 +427,113 @@ _PRINTERS: dict[str, _Printer] = {
         (_name_col(), _Column("Secrets", "string", _core("ServiceAccount", "secrets")), _age_col()),
         printer_cells.serviceaccount_cells,
     ),
+    # The kinds learners create beyond the guide's. printers.go describes CronJob, HPA and the RBAC
+    # bindings with batch/v1beta1, autoscaling/v2beta1 and rbac/v1beta1 types, which the served schemas
+    # no longer have; their successors (batch/v1, autoscaling/v2, rbac/v1) stand in, as above.
+    "jobs": _Printer(
+        "Job",
+        "batch/v1",
+        (
+            _name_col(),
+            _Column("Status", "string", "Status of the job.", since=printer_cells.JOB_STATUS_AND_HPA_METRIC_NAMES_SINCE),
+            _Column("Completions", "string", _api("batch.v1.JobStatus", "succeeded")),
+            _Column("Duration", "string", "Time required to complete the job."),
+            _age_col(),
+            _wide("Containers", _CONTAINERS_DOC),
+            _wide("Images", _IMAGES_DOC),
+            _wide("Selector", _api("batch.v1.JobSpec", "selector")),
+        ),
+        printer_cells.job_cells,
+    ),
+    "cronjobs": _Printer(
+        "CronJob",
+        "batch/v1",
+        (
+            _name_col(),
+            _Column("Schedule", "string", _api("batch.v1.CronJobSpec", "schedule")),
+            _Column("Timezone", "string", _api("batch.v1.CronJobSpec", "timeZone"), since=(1, 25)),
+            _Column("Suspend", "boolean", _api("batch.v1.CronJobSpec", "suspend")),
+            _Column("Active", "integer", _api("batch.v1.CronJobStatus", "active")),
+            _Column("Last Schedule", "string", _api("batch.v1.CronJobStatus", "lastScheduleTime")),
+            _age_col(),
+            _wide("Containers", _CONTAINERS_DOC),
+            _wide("Images", _IMAGES_DOC),
+            _wide("Selector", _api("batch.v1.JobSpec", "selector")),
+        ),
+        printer_cells.cronjob_cells,
+    ),
+    "ingresses": _Printer(
+        "Ingress",
+        "networking.k8s.io/v1",
+        (
+            _name_col(),
+            _Column("Class", "string", "The name of the IngressClass resource that should be used for additional "
+                    "configuration"),
+            _Column("Hosts", "string", "Hosts that incoming requests are matched against before the ingress rule"),
+            _Column("Address", "string", "Address is a list containing ingress points for the load-balancer"),
+            _Column("Ports", "string", "Ports of TLS configurations that open"),
+            _age_col(),
+        ),
+        printer_cells.ingress_cells,
+    ),
+    "poddisruptionbudgets": _Printer(
+        "PodDisruptionBudget",
+        "policy/v1",
+        (
+            _name_col(),
+            _Column("Min Available", "string", "The minimum number of pods that must be available."),
+            _Column("Max Unavailable", "string", "The maximum number of pods that may be unavailable."),
+            _Column("Allowed Disruptions", "integer", "Calculated number of pods that may be disrupted at this time."),
+            _age_col(),
+        ),
+        printer_cells.pdb_cells,
+    ),
+    "horizontalpodautoscalers": _Printer(
+        "HorizontalPodAutoscaler",
+        "autoscaling/v2",
+        (
+            _name_col(),
+            _Column("Reference", "string", _api("autoscaling.v2.HorizontalPodAutoscalerSpec", "scaleTargetRef")),
+            _Column("Targets", "string", _api("autoscaling.v2.HorizontalPodAutoscalerSpec", "metrics")),
+            _Column("MinPods", "string", _api("autoscaling.v2.HorizontalPodAutoscalerSpec", "minReplicas")),
+            _Column("MaxPods", "string", _api("autoscaling.v2.HorizontalPodAutoscalerSpec", "maxReplicas")),
+            _Column("Replicas", "string", _api("autoscaling.v2.HorizontalPodAutoscalerStatus", "currentReplicas")),
+            _age_col(),
+        ),
+        printer_cells.hpa_cells,
+    ),
+    "leases": _Printer(
+        "Lease",
+        "coordination.k8s.io/v1",
+        (_name_col(), _Column("Holder", "string", _api("coordination.v1.LeaseSpec", "holderIdentity")), _age_col()),
+        printer_cells.lease_cells,
+    ),
+    **{
+        plural: _Printer(
+            kind,
+            "rbac.authorization.k8s.io/v1",
+            (
+                _name_col(),
+                _Column("Role", "string", _api(f"rbac.v1.{kind}", "roleRef")),
+                _age_col(),
+                _wide("Users", f"Users in the {kind[0].lower() + kind[1:]}"),
+                _wide("Groups", f"Groups in the {kind[0].lower() + kind[1:]}"),
+                _wide("ServiceAccounts", f"ServiceAccounts in the {kind[0].lower() + kind[1:]}"),
+            ),
+            printer_cells.rolebinding_cells,
+        )
+        for plural, kind in (("rolebindings", "RoleBinding"), ("clusterrolebindings", "ClusterRoleBinding"))
+    },
+    # No printer upstream: apiserver's default table convertor (rest.NewDefaultTableConvertor).
+    **{
+        plural: _Printer(
+            kind,
+            "rbac.authorization.k8s.io/v1",
+            (_name_col(), _Column("Created At", "date", _CREATION_TIMESTAMP)),
+            printer_cells.default_cells,
+        )
+        for plural, kind in (("roles", "Role"), ("clusterroles", "ClusterRole"))
+    },
 }
 
 #: Resources (plural names) with a dedicated printer; anything else gets NAME and AGE.

@@ -17,9 +17,12 @@ from typing import Any
 from . import defaults
 from ..core import errors
 from ..core.cluster import Cluster
-from . import validation
+from .conversion import to_served, to_stored
+from .kind_validation import validate
+from .validation import replicas_causes
 from ..core.resources import BY_KIND, BY_PLURAL, ResourceType
-from ...k8s.selectors import SelectorError, label_selector_string, parse_field_selector, parse_label_selector
+from ...k8s.selectors import (SelectorError, label_selector_string, parse_field_selector, parse_label_selector,
+                              selector_from_label_selector)
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
@@ -102,13 +105,13 @@ class Registry:
             meta.pop(key, None)
         defaults.apply_defaults(plural, obj, self.profile)
         self._prepare_create(rt, obj)
-        causes = validation.validate(plural, obj, self.profile)
+        causes = validate(plural, obj, self.profile)
         if causes:
             raise errors.invalid(rt.kind, rt.group, meta.get("name") or "", causes)
         if self.store.get(plural, ns, meta["name"]) is not None:
             raise errors.already_exists(rt.group, plural, meta["name"])
         self._allocate(rt, obj)
-        meta["uid"] = self.store.new_uid()
+        meta["uid"] = meta.get("uid") or self.store.new_uid()
         meta["creationTimestamp"] = self.sb.clock.timestamp()
         if dry_run:
             return obj, warnings
@@ -188,6 +191,40 @@ class Registry:
             obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"].get("name", "")
         elif p == "services":
             obj["status"] = {"loadBalancer": {}}
+        elif p == "jobs":
+            obj["metadata"]["generation"] = 1
+            obj["status"] = {}
+            self._job_selector(obj)
+        elif p in ("cronjobs", "horizontalpodautoscalers", "ingresses"):
+            obj["metadata"]["generation"] = 1
+            # Go's zero values of the status fields without omitempty (v2 HPA: desiredReplicas)
+            obj["status"] = {"loadBalancer": {}} if p == "ingresses" else {"desiredReplicas": 0} if \
+                p == "horizontalpodautoscalers" else {}
+        elif p == "poddisruptionbudgets":
+            obj["metadata"]["generation"] = 1
+            obj["status"] = {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0}
+
+    def _job_selector(self, job: dict) -> None:
+        """The Job strategy's ``generateSelector``: a selector on the job's own uid, labels on its template.
+
+        Upstream (pkg/registry/batch/job/strategy.go) labels the template with both the
+        ``batch.kubernetes.io/`` keys and the legacy ``controller-uid``/``job-name`` ones.
+        The uid is allocated here, before the store would, so the selector can name it.
+        """
+        spec = job["spec"]
+        if spec.get("manualSelector") is True:
+            return
+        uid = job["metadata"].setdefault("uid", self.store.new_uid())
+        name = job["metadata"].get("name", "")
+        tpl = spec.get("template")
+        if isinstance(tpl, dict):
+            meta = tpl.setdefault("metadata", {}) or {}
+            tpl["metadata"] = meta
+            labels = meta.setdefault("labels", {}) or {}
+            meta["labels"] = labels
+            labels.update({"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name,
+                           "controller-uid": uid, "job-name": name})
+        spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
 
     def _allocate(self, rt: ResourceType, obj: dict) -> None:
         if rt.plural != "services":
@@ -280,7 +317,7 @@ class Registry:
                 oc = next((x for x in old["spec"].get("containers") or [] if x.get("name") == c.get("name")), None)
                 if oc and "volumeMounts" in oc and "volumeMounts" not in c:
                     c["volumeMounts"] = oc["volumeMounts"]
-        causes = validation.validate(rt.plural, new, self.profile, old=old)
+        causes = validate(rt.plural, new, self.profile, old=old)
         if causes:
             raise errors.invalid(rt.kind, rt.group, meta["name"], causes)
         if "generation" in ometa and new.get("spec") != old.get("spec"):
@@ -297,14 +334,20 @@ class Registry:
 
     # ------------------------------------------------------------------ patch
     def patch(self, plural: str, namespace: str | None, name: str, patch: bytes, content_type: str, *,
-              subresource: str = "", strict: bool = False, dry_run: bool = False) -> tuple[dict, list[str]]:
+              subresource: str = "", strict: bool = False, dry_run: bool = False,
+              served_version: str | None = None) -> tuple[dict, list[str]]:
+        """Patch an object; ``served_version`` (e.g. ``autoscaling/v1``) patches the object as that
+        version shows it (:mod:`.conversion`), as the API server patches in the request's version."""
         rt = self._rt(plural)
         schemas = self.sb.schemas
+        view = served_version if served_version and served_version != rt.api_version else None
         with self.store.lock:
             old = self.get(plural, namespace, name)
             current = deep_copy(old)
             if subresource == "scale":
                 current = self.scale_of(rt, old)
+            elif view:
+                current = to_served(current, view)
             ctype = content_type.split(";")[0].strip()
             try:
                 doc = json.loads(patch or b"null")
@@ -315,8 +358,9 @@ class Registry:
             elif ctype == "application/merge-patch+json":
                 patched = schemas.json_merge_patch(current, doc)
             elif ctype == "application/strategic-merge-patch+json":
-                patched = schemas.strategic_merge_patch(current, doc, "autoscaling/v1" if subresource == "scale" else rt.api_version,
-                                                        "Scale" if subresource == "scale" else rt.kind)
+                patched = schemas.strategic_merge_patch(
+                    current, doc, "autoscaling/v1" if subresource == "scale" else view or rt.api_version,
+                    "Scale" if subresource == "scale" else rt.kind)
             elif ctype == "application/apply-patch+yaml":
                 raise errors.unsupported_media_type(
                     "server-side apply is not supported by the stsnb sandbox; use client-side `kubectl apply` "
@@ -330,6 +374,8 @@ class Registry:
                 raise errors.bad_request("the patch did not produce an object")
             if subresource == "scale":
                 return self.update_scale(rt, namespace, name, patched, dry_run=dry_run), []
+            if view:
+                patched = to_stored(patched, view, rt.api_version)
             meta = patched.setdefault("metadata", {})
             if meta.get("resourceVersion") != old["metadata"]["resourceVersion"] and meta.get("resourceVersion"):
                 # a patch that names a resourceVersion is a precondition
@@ -337,6 +383,25 @@ class Registry:
             meta["resourceVersion"] = ""
             return self.update(plural, namespace, name, patched, subresource=subresource, strict=strict,
                                dry_run=dry_run)
+
+    # ------------------------------------------------------------------ reviews
+    def review(self, plural: str, body: Any, strict: bool = False) -> tuple[dict, list[str]]:
+        """``POST selfsubjectaccessreviews``: nothing is stored; the sandbox's one user may do anything.
+
+        The answer is what upstream's authorizer chain gives a member of ``system:masters``
+        (kind's and minikube's admin kubeconfig): ``allowed: true`` with no reason.
+        """
+        rt = self._rt(plural)
+        obj, warnings = self._decode(rt, body, strict)
+        spec = obj.get("spec") or {}
+        if not spec.get("resourceAttributes") and not spec.get("nonResourceAttributes"):
+            raise errors.invalid(rt.kind, rt.group, "", [(
+                "spec.resourceAttributes", "FieldValueRequired",
+                "Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified")])
+        meta = obj.get("metadata") or {}
+        obj["metadata"] = {**meta, "creationTimestamp": None}
+        obj["status"] = {"allowed": True}
+        return obj, warnings
 
     # ------------------------------------------------------------------ scale
     def scale_of(self, rt: ResourceType, obj: dict) -> dict:
@@ -358,9 +423,9 @@ class Registry:
             raise errors.bad_request(
                 'Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal '
                 f'{type(replicas).__name__.replace("str", "string")} into Go struct field ScaleSpec.spec.replicas of type int32')
-        if replicas < 0:
-            raise errors.invalid("Scale", "autoscaling", name, [
-                ("spec.replicas", "FieldValueInvalid", f"Invalid value: {replicas}: must be greater than or equal to 0")])
+        causes = replicas_causes(replicas, "spec.replicas", self.profile)
+        if causes:
+            raise errors.invalid("Scale", "autoscaling", name, causes)
         with self.store.lock:
             old = self.get(rt.plural, namespace, name)
             rv = (scale.get("metadata") or {}).get("resourceVersion")
@@ -416,8 +481,8 @@ class Registry:
                 raise errors.conflict(rt.group, plural, name,
                                       f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
                                       f"ResourceVersion in object meta: {meta['resourceVersion']}")
-            if dry_run:
-                return obj, False
+            if dry_run:  # nothing changes; say whether the object would be gone at once
+                return obj, not meta.get("finalizers") and plural not in ("pods", "namespaces")
             if propagation is None:
                 propagation = "Background"
             if propagation not in ("Background", "Foreground", "Orphan"):
@@ -472,6 +537,65 @@ class Registry:
         meta["deletionGracePeriodSeconds"] = grace
         return self.store.update("pods", pod), False
 
+    def evict(self, namespace: str, name: str, grace: int | None = None, propagation: str | None = None,
+              preconditions: dict | None = None, dry_run: bool = False) -> dict:
+        """``POST pods/NAME/eviction``: delete the pod unless a PodDisruptionBudget forbids it.
+
+        Follows kubernetes/kubernetes ``pkg/registry/core/pod/storage/eviction.go``: a pod that is
+        Pending, finished or already being deleted ignores budgets; otherwise the one budget whose
+        selector matches it must have been processed (``status.observedGeneration``) and allow a
+        disruption, which this eviction then consumes (``disruptionsAllowed`` − 1, the pod noted
+        in ``disruptedPods``). Budgets' status is the disruption controller's to keep current.
+        """
+        with self.store.lock:
+            pod = self.get("pods", namespace, name)
+            phase = (pod.get("status") or {}).get("phase")
+            ignore = phase in ("Succeeded", "Failed", "Pending") or pod["metadata"].get("deletionTimestamp")
+            budgets = [] if ignore else [
+                b for b in self.store.list("poddisruptionbudgets", namespace)
+                if self._selects(b, pod)]
+            if len(budgets) > 1:
+                raise errors.ApiError(500, "InternalError", "This pod has more than one PodDisruptionBudget, "
+                                      "which the eviction subresource does not support.")
+            if budgets:
+                self._consume_disruption(budgets[0], name, dry_run)
+            obj, _ = self.delete("pods", namespace, name, grace=grace, propagation=propagation,
+                                 preconditions=preconditions, dry_run=dry_run)
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+    @staticmethod
+    def _selects(budget: dict, pod: dict) -> bool:
+        sel = (budget.get("spec") or {}).get("selector")
+        if sel is None:
+            return False
+        try:
+            return selector_from_label_selector(sel).matches(pod["metadata"].get("labels") or {})
+        except ValueError:
+            return False
+
+    def _consume_disruption(self, budget: dict, pod_name: str, dry_run: bool) -> None:
+        meta, status = budget["metadata"], budget.get("status") or {}
+        bname = meta["name"]
+
+        def refuse(why: str) -> errors.ApiError:
+            return errors.ApiError(429, "TooManyRequests",
+                                   "Cannot evict pod as it would violate the pod's disruption budget.",
+                                   {"causes": [{"reason": "DisruptionBudget", "message": why}]})
+        if status.get("observedGeneration", 0) < meta.get("generation", 0):
+            raise refuse(f"The disruption budget {bname} is still being processed by the server.")
+        allowed = status.get("disruptionsAllowed", 0)
+        if allowed < 0:
+            raise errors.ApiError(403, "Forbidden", "pdb disruptions allowed is negative")
+        if allowed == 0:
+            raise refuse(f"The disruption budget {bname} needs {status.get('desiredHealthy', 0)} healthy pods "
+                         f"and has {status.get('currentHealthy', 0)} currently")
+        if dry_run:
+            return
+        new = deep_copy(budget)
+        new["status"]["disruptionsAllowed"] = allowed - 1
+        new["status"].setdefault("disruptedPods", {})[pod_name] = self.sb.clock.timestamp()
+        self.store.update("poddisruptionbudgets", new)
+
     def finish_pod(self, pod: dict) -> None:
         """The kubelet's last word: the pod's containers are gone, remove the object."""
         with self.store.lock:
@@ -512,7 +636,11 @@ class Registry:
                 self.store.update("events", new)
                 return
             rt = BY_KIND.get((involved.get("apiVersion"), involved.get("kind")))
-            name = f"{meta['name']}.{self.rng.getrandbits(64):016x}"
+            # client-go's recorder (tools/record/event.go makeEvent): "<involved>.<hex unix nanoseconds>",
+            # so names sort in time order; a later event in the same nanosecond takes the next one
+            nanos = int(self.sb.clock.datetime().timestamp() * 1e9)
+            while self.store.get("events", ns, name := f"{meta['name']}.{nanos:x}") is not None:
+                nanos += 1
             source = {"component": component} | ({"host": host} if host else {})
             ev = {"apiVersion": "v1", "kind": "Event",
                   "metadata": {"name": name, "namespace": ns, "uid": self.store.new_uid(), "creationTimestamp": ts},

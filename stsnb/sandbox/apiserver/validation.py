@@ -79,6 +79,12 @@ def name_causes(name: object, field: str, kind: str, profile: Profile) -> list[C
             out.append(invalid(field, name, "must be no more than 63 characters", profile))
         if not re.fullmatch(DNS1035_LABEL, name):
             out.append(invalid(field, name, DNS1035_MSG, profile))
+    elif kind == "path":  # path.IsValidPathSegmentName (RBAC objects)
+        if name in (".", ".."):
+            out.append(invalid(field, name, f"may not be '{name}'", profile))
+        for bad in ("/", "%"):
+            if bad in name:
+                out.append(invalid(field, name, f"may not contain '{bad}'", profile))
     elif kind == "label":
         if len(name) > 63:
             out.append(invalid(field, name, "must be no more than 63 characters", profile))
@@ -114,10 +120,42 @@ def labels_causes(labels: object, field: str, profile: Profile) -> list[Cause]:
     return out
 
 
+#: apimachinery ``TotalAnnotationSizeLimitB``: keys and values of all annotations together.
+TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
+
+#: The most replicas (and Job parallelism/completions) the sandbox accepts. Not an upstream limit
+#: (a real cluster allows any int32): every pod is simulated in this process, so a set of 2147483647
+#: would exhaust its memory. 20,000 leaves room for the 10,000-pod benchmark.
+MAX_REPLICAS = 20_000
+
+
+def annotations_causes(annotations: object, field: str) -> list[Cause]:
+    """``ValidateAnnotationsSize`` (apimachinery pkg/api/validation/objectmeta.go)."""
+    if not isinstance(annotations, dict):
+        return []
+    total = sum(len(str(k)) + len(str(v)) for k, v in annotations.items())
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT:
+        return [(field, "FieldValueTooLong", f"Too long: must have at most {TOTAL_ANNOTATION_SIZE_LIMIT} bytes")]
+    return []
+
+
+def replicas_causes(value: object, field: str, profile: Profile) -> list[Cause]:
+    """A count the sandbox can simulate: ≥ 0 (upstream) and ≤ :data:`MAX_REPLICAS` (the sandbox's own bound)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return []
+    if value < 0:
+        return [invalid(field, value, "must be greater than or equal to 0", profile)]
+    if value > MAX_REPLICAS:
+        return [invalid(field, value, f"must be no more than {MAX_REPLICAS} in the stsnb sandbox, which simulates "
+                        "every pod in one process (a real cluster accepts any 32-bit value)", profile)]
+    return []
+
+
 def metadata_causes(obj: dict, name_kind: str, profile: Profile) -> list[Cause]:
     meta = obj.get("metadata") or {}
     out = name_causes(meta.get("name"), "metadata.name", name_kind, profile)
     out += labels_causes(meta.get("labels"), "metadata.labels", profile)
+    out += annotations_causes(meta.get("annotations"), "metadata.annotations")
     return out
 
 
@@ -160,9 +198,7 @@ def workload_causes(obj: dict, kind: str, profile: Profile) -> list[Cause]:
     """Checks shared by StatefulSets, Deployments and ReplicaSets."""
     spec = obj.get("spec") or {}
     out: list[Cause] = []
-    replicas = spec.get("replicas")
-    if isinstance(replicas, int) and replicas < 0:
-        out.append(invalid("spec.replicas", replicas, "must be greater than or equal to 0", profile))
+    out += replicas_causes(spec.get("replicas"), "spec.replicas", profile)
     sel = spec.get("selector")
     tpl = spec.get("template") or {}
     tlabels = (tpl.get("metadata") or {}).get("labels") or {}

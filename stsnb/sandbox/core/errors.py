@@ -22,10 +22,14 @@ class ApiError(Exception):
         self.details = details
 
     def status(self) -> dict[str, Any]:
+        """The ``Status`` body, its keys in the order Go encodes ``metav1.Status`` (details before code)."""
         body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                                "message": self.message, "reason": self.reason, "code": self.code}
+                                "message": self.message}
+        if self.reason:
+            body["reason"] = self.reason
         if self.details is not None:
             body["details"] = self.details
+        body["code"] = self.code
         return body
 
 
@@ -101,5 +105,17 @@ def unsupported_media_type(message: str) -> ApiError:
     return ApiError(415, "UnsupportedMediaType", message)
 
 
-def page_not_found() -> ApiError:
-    return ApiError(404, "NotFound", "the server could not find the requested resource")
+def page_not_found(message: str = "the server could not find the requested resource") -> ApiError:
+    """``NewGenericServerResponse(404, …)``: its ``details`` is an empty object, never absent
+    (kubectl debug dereferences ``details``: staging/src/k8s.io/kubectl/pkg/cmd/debug/debug.go)."""
+    return ApiError(404, "NotFound", message, {})
+
+
+def unauthorized() -> ApiError:
+    """What the authentication filter answers (apiserver pkg/endpoints/handlers/responsewriters ``Unauthorized``)."""
+    return ApiError(401, "Unauthorized", "Unauthorized")
+
+
+def too_large(message: str) -> ApiError:
+    """``NewRequestEntityTooLargeError``: 413 ``Request entity too large: <message>``."""
+    return ApiError(413, "RequestEntityTooLarge", f"Request entity too large: {message}")

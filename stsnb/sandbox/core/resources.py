@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...k8s.kinds import BY_PLURAL as KINDS
 from ...k8s.kinds import KindInfo
@@ -19,6 +19,8 @@ class ResourceType:
     subresources: tuple[str, ...] = ()
     verbs: tuple[str, ...] = _RW
     field_selectors: tuple[str, ...] = ("metadata.name", "metadata.namespace")
+    #: False for a version served by converting to and from the stored one (autoscaling/v1 HPAs).
+    storage: bool = True
 
     plural = property(lambda self: self.info.plural)
     kind = property(lambda self: self.info.kind)
@@ -32,8 +34,9 @@ class ResourceType:
     singular_name = property(lambda self: self.info.singular_name)
 
 
-def _rt(plural: str, **discovery) -> ResourceType:
-    return ResourceType(KINDS[plural], **discovery)
+def _rt(plural: str, version: str = "", **discovery) -> ResourceType:
+    info = KINDS[plural] if not version else replace(KINDS[plural], version=version)
+    return ResourceType(info, **discovery)
 
 
 _POD_FIELDS = ("metadata.name", "metadata.namespace", "spec.nodeName", "spec.restartPolicy",
@@ -53,9 +56,11 @@ RESOURCES: tuple[ResourceType, ...] = (
     _rt("endpoints"),
     _rt("persistentvolumeclaims", subresources=("status",)),
     _rt("persistentvolumes", subresources=("status",)),
+    # pkg/registry/core/event/strategy.go ToSelectableFields
     _rt("events", field_selectors=("metadata.name", "metadata.namespace", "involvedObject.kind",
-                                   "involvedObject.name", "involvedObject.namespace", "involvedObject.uid",
-                                   "reason", "type", "source")),
+                                   "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+                                   "involvedObject.apiVersion", "involvedObject.resourceVersion",
+                                   "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type")),
     _rt("configmaps"),
     _rt("serviceaccounts"),
     _rt("statefulsets", categories=("all",), subresources=("scale", "status")),
@@ -64,15 +69,29 @@ RESOURCES: tuple[ResourceType, ...] = (
     _rt("controllerrevisions"),
     _rt("storageclasses"),
     _rt("endpointslices"),
+    _rt("secrets", field_selectors=("metadata.name", "metadata.namespace", "type")),
     _rt("jobs", categories=("all",), subresources=("status",),
         field_selectors=("metadata.name", "metadata.namespace", "status.successful")),
     _rt("cronjobs", categories=("all",), subresources=("status",)),
+    _rt("ingresses", subresources=("status",)),
     _rt("poddisruptionbudgets", subresources=("status",)),
+    _rt("horizontalpodautoscalers", categories=("all",), subresources=("status",)),
+    _rt("horizontalpodautoscalers", "v1", categories=("all",), subresources=("status",), storage=False),
     _rt("leases"),
+    _rt("roles"),
+    _rt("rolebindings"),
+    _rt("clusterroles"),
+    _rt("clusterrolebindings"),
+    _rt("selfsubjectaccessreviews", verbs=("create",), field_selectors=()),
 )
 
-BY_PLURAL: dict[str, ResourceType] = {r.plural: r for r in RESOURCES}
+#: The stored version of each resource (what the registry and the store work with).
+BY_PLURAL: dict[str, ResourceType] = {r.plural: r for r in RESOURCES if r.storage}
+#: Every served version, by ``(apiVersion, kind)`` and by ``(apiVersion, plural)``.
 BY_KIND: dict[tuple[str, str], ResourceType] = {(r.api_version, r.kind): r for r in RESOURCES}
+BY_GV_PLURAL: dict[tuple[str, str], ResourceType] = {(r.api_version, r.plural): r for r in RESOURCES}
+#: Resources with no storage: a POST is answered and forgotten (access reviews).
+VIRTUAL: frozenset[str] = frozenset({"selfsubjectaccessreviews"})
 
 
 def group_versions() -> dict[str, list[ResourceType]]:

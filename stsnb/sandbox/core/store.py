@@ -2,9 +2,14 @@
 
 Stored objects are plain dicts that are never mutated after they are stored
 (copy-on-write), so readers may hold them without locks and the HTTP layer can
-serialise them as they are. Every write gets the next value of one global,
-monotonic resourceVersion, like etcd's revision, and is appended to a bounded
-history from which watches resume.
+serialise them as they are. Each is JSON-encoded once, when it is written
+(:meth:`Store.encoded`): a LIST of 10,000 pods then only joins bytes, the first
+time as every time, and watch lines reuse the same bytes. Every write gets the
+next value of one global, monotonic resourceVersion, like etcd's revision, and
+is appended to a bounded history (:data:`HISTORY`) from which watches resume; a
+watch from a resourceVersion older than the history gets upstream's 410
+``too old resource version``, and the client re-lists, as after an etcd
+compaction. Deleted objects leave memory once their events leave the history.
 """
 
 from __future__ import annotations
@@ -23,6 +28,18 @@ from .resources import BY_PLURAL
 Key = tuple[str, str]  # (namespace or "", name)
 Filter = Callable[[dict], bool]
 
+#: etcd's default ``--max-request-bytes`` (1.5 MiB): a larger object is refused, as etcd refuses it. Upstream
+#: kube-apiserver reports etcd's "request is too large"; the sandbox answers it as a 413.
+MAX_OBJECT_BYTES = 1536 * 1024
+
+#: Events kept for watches to resume from (upstream keeps 5 minutes of etcd history and a
+#: watch cache of some hundred events per resource).
+HISTORY = 10_000
+
+
+def _encode(obj: dict) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
 
 @dataclass
 class Event:
@@ -35,12 +52,15 @@ class Event:
     old: dict | None = None
     _line: bytes | None = field(default=None, repr=False)
 
+    data: bytes | None = field(default=None, repr=False)  # the object's JSON, encoded once on write
+
     def line(self, type_: str | None = None) -> bytes:
         """The watch-stream line, serialised once and shared by every watcher."""
+        data = self.data if self.data is not None else _encode(self.obj)
         if type_ is not None and type_ != self.type:
-            return json.dumps({"type": type_, "object": self.obj}, separators=(",", ":")).encode() + b"\n"
+            return b'{"type":"%s","object":%s}\n' % (type_.encode(), data)
         if self._line is None:
-            self._line = json.dumps({"type": self.type, "object": self.obj}, separators=(",", ":")).encode() + b"\n"
+            self._line = b'{"type":"%s","object":%s}\n' % (self.type.encode(), data)
         return self._line
 
 
@@ -90,7 +110,7 @@ class Watch:
 class Store:
     """Objects by resource type and (namespace, name), with one global resourceVersion."""
 
-    def __init__(self, *, history: int = 200_000, uid_factory: Callable[[], str] | None = None) -> None:
+    def __init__(self, *, history: int = HISTORY, uid_factory: Callable[[], str] | None = None) -> None:
         self.lock = threading.RLock()
         self._objects: dict[str, dict[Key, dict]] = {p: {} for p in BY_PLURAL}
         self._sorted: dict[tuple[str, str | None], list[Key]] = {}  # list order cache, dropped on add/remove
@@ -99,6 +119,7 @@ class Store:
         self._watches: dict[str, list[Watch]] = {p: [] for p in BY_PLURAL}
         self._listeners: list[Callable[[Event], None]] = []
         self._uid = uid_factory or (lambda: str(uuid.uuid4()))
+        self._json: dict[int, tuple[dict, bytes]] = {}  # id(stored object) -> (object, its JSON)
 
     # ----- reading
     @property
@@ -122,6 +143,13 @@ class Store:
     def count(self, plural: str) -> int:
         return len(self._objects[plural])
 
+    def encoded(self, obj: dict) -> bytes:
+        """The JSON of ``obj``: the bytes made when it was stored, or fresh ones for any other dict."""
+        hit = self._json.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        return _encode(obj)
+
     # ----- writing
     def new_uid(self) -> str:
         return self._uid()
@@ -133,12 +161,26 @@ class Store:
             if key in self._objects[plural]:
                 r = BY_PLURAL[plural]
                 raise errors.already_exists(r.group, plural, meta["name"])
+            data = self._encode_sized(obj, meta)
             self._rv += 1
-            meta["resourceVersion"] = str(self._rv)
             self._objects[plural][key] = obj
+            self._json[id(obj)] = (obj, data)
             self._forget_order(plural, key[0])
-            self._commit(Event(self._rv, plural, "ADDED", obj))
+            self._commit(Event(self._rv, plural, "ADDED", obj, data=data))
         return obj
+
+    def _encode_sized(self, obj: dict, meta: dict) -> bytes:
+        """The object's JSON at the next resourceVersion, refused as etcd refuses a value over its limit."""
+        previous = meta.get("resourceVersion")
+        meta["resourceVersion"] = str(self._rv + 1)
+        data = _encode(obj)
+        if len(data) > MAX_OBJECT_BYTES:
+            if previous is None:
+                meta.pop("resourceVersion", None)
+            else:
+                meta["resourceVersion"] = previous
+            raise errors.too_large("etcdserver: request is too large")
+        return data
 
     def update(self, plural: str, obj: dict, *, expect_rv: str | None = None) -> dict:
         """Replace a stored object. ``expect_rv`` enforces optimistic concurrency (409 when stale)."""
@@ -151,10 +193,12 @@ class Store:
                 raise errors.not_found(r.group, plural, meta["name"])
             if expect_rv and expect_rv != old["metadata"]["resourceVersion"]:
                 raise errors.conflict(r.group, plural, meta["name"], errors.STALE)
+            data = self._encode_sized(obj, meta)
             self._rv += 1
-            meta["resourceVersion"] = str(self._rv)
             self._objects[plural][key] = obj
-            self._commit(Event(self._rv, plural, "MODIFIED", obj, old))
+            self._json.pop(id(old), None)
+            self._json[id(obj)] = (obj, data)
+            self._commit(Event(self._rv, plural, "MODIFIED", obj, old, data=data))
         return obj
 
     def remove(self, plural: str, namespace: str, name: str) -> dict | None:
@@ -164,6 +208,7 @@ class Store:
             if old is None:
                 return None
             self._forget_order(plural, namespace or "")
+            self._json.pop(id(old), None)
             self._rv += 1
             gone = {**old, "metadata": {**old["metadata"], "resourceVersion": str(self._rv)}}
             self._commit(Event(self._rv, plural, "DELETED", gone))
@@ -193,7 +238,8 @@ class Store:
             if not since or since == "0":
                 for obj in self.list(plural, namespace):
                     if flt(obj):
-                        w.queue.put(("ADDED", Event(int(obj["metadata"]["resourceVersion"]), plural, "ADDED", obj)))
+                        w.queue.put(("ADDED", Event(int(obj["metadata"]["resourceVersion"]), plural, "ADDED", obj,
+                                                data=self.encoded(obj))))
                         w.initial += 1
             else:
                 try:
