@@ -19,6 +19,7 @@ by :class:`stsnb.sandbox.engine.Engine` on its one thread, writing through
 :mod:`.nodelifecycle`      the ``unschedulable`` taint of cordoned nodes, eviction by
                            ``NoExecute`` taints
 :mod:`.disruption`         PodDisruptionBudget status (what evictions consult)
+:mod:`.job`, :mod:`.cronjob`  Jobs' pods to completion; Jobs on a cron schedule
 :mod:`.ref_manager`        adoption and release through controller references
 =========================  =====================================================
 """
@@ -26,10 +27,12 @@ by :class:`stsnb.sandbox.engine.Engine` on its one thread, writing through
 from __future__ import annotations
 
 
+from .cronjob import CronJobController
 from .deployment import DeploymentController
 from .disruption import DisruptionController
 from .endpoints import EndpointsController, EndpointSliceController
 from .gc import GarbageCollector
+from .job import JobController
 from .namespace import NamespaceController
 from .nodelifecycle import NodeLifecycleController
 from .replicaset import ReplicaSetController
@@ -39,7 +42,8 @@ from ..core.cluster import Cluster
 
 __all__ = ["all_for", "DeploymentController", "ReplicaSetController", "EndpointSliceController",
            "EndpointsController", "VolumeController", "GarbageCollector", "NamespaceController",
-           "ServiceAccountsController", "NodeLifecycleController", "DisruptionController"]
+           "ServiceAccountsController", "NodeLifecycleController", "DisruptionController", "JobController",
+           "CronJobController"]
 
 
 def all_for(sb: Cluster, defaults: object = None) -> list:
@@ -50,7 +54,7 @@ def all_for(sb: Cluster, defaults: object = None) -> list:
     """
     out = [DeploymentController(sb), ReplicaSetController(sb), EndpointSliceController(sb),
            EndpointsController(sb), VolumeController(sb), GarbageCollector(sb), NamespaceController(sb),
-           NodeLifecycleController(sb), DisruptionController(sb)]
+           NodeLifecycleController(sb), DisruptionController(sb), JobController(sb), CronJobController(sb)]
     if getattr(defaults, "service_accounts", True):
         out.append(ServiceAccountsController(sb))
     return out
