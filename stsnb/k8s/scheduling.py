@@ -130,8 +130,10 @@ def insufficient_resources(pod: dict, others: Sequence[dict], node: dict) -> lis
     if len(others) + 1 > int(parse_quantity(alloc.get("pods", 110))):
         reasons.append("Too many pods")
     cpu, mem = pod_requests(pod)
-    used_cpu = sum(pod_requests(o)[0] for o in others)
-    used_mem = sum(pod_requests(o)[1] for o in others)
+    if not cpu and not mem:
+        return reasons
+    used = [pod_requests(o) for o in others]
+    used_cpu, used_mem = sum(c for c, _ in used), sum(m for _, m in used)
     if cpu and cpu + used_cpu > parse_quantity(alloc.get("cpu", 0)) + 1e-9:
         reasons.append("Insufficient cpu")
     if mem and mem + used_mem > parse_quantity(alloc.get("memory", 0)):

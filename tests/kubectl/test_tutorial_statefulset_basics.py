@@ -276,3 +276,13 @@ def test_describe_shows_real_ages_in_every_clock_serve_offers(tmp_path, clock):
         assert "<invalid>" not in events
     finally:
         k.stop()
+
+
+def test_11_describe_node_shows_its_lease_and_the_kubelets_conditions(k):
+    out = k("describe", "node", "k8s-worker1")
+    assert "Failed to get lease" not in out
+    assert re.search(r"^Lease:\s*\n\s+HolderIdentity:\s+k8s-worker1\n", out, re.M), out
+    for cond in ("MemoryPressure", "DiskPressure", "PIDPressure", "Ready"):
+        assert re.search(rf"^\s+{cond}\s+(False|True)\s", out, re.M), cond
+    assert "KubeletHasSufficientMemory" in out and "kubelet is posting ready status" in out
+    assert re.search(r"^Capacity:\n(\s+\S+:\s+\S+\n)+", out, re.M) and "Allocatable:" in out

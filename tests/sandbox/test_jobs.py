@@ -55,3 +55,14 @@ def test_a_cronjob_starts_a_job_at_its_next_schedule_time(api, core):
                condition(j, "Complete") is not None, "default")
     cj = wait_until(batch.list_namespaced_cron_job, lambda c: c.status.last_successful_time is not None, "default")
     assert int(cj.status.last_schedule_time.timestamp() // 60) == minutes
+
+
+def test_deleting_a_running_job_takes_its_pods_with_it(api, core, sandbox):
+    batch = client.BatchV1Api(api)
+    batch.create_namespaced_job("default", job("long", ["sleep", "3600"]))
+    pod = wait_until(core.list_namespaced_pod, lambda p: p.status.phase == "Running", "default",
+                     label_selector="job-name=long")
+    assert pod.metadata.finalizers == ["batch.kubernetes.io/job-tracking"]
+    batch.delete_namespaced_job("long", "default", propagation_policy="Background")
+    assert sandbox.wait_idle(30)
+    assert not core.list_namespaced_pod("default", label_selector="job-name=long").items

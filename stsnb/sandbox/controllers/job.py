@@ -71,6 +71,7 @@ class JobController:
         ns, name = key
         job = self.sb.store.get("jobs", ns, name)
         if job is None:
+            self._release_orphans(ns, name)
             return
         pods = [p for p in self.sb.store.list("pods", ns) if controlled_by(p, job)]
         st = deep_copy(job.get("status") or {})
@@ -99,6 +100,26 @@ class JobController:
             self.sb.registry.write_status("jobs", job, st)
         self._ttl(job, st)
 
+    def _release_orphans(self, ns: str, name: str) -> None:
+        """The job is gone: its pods' tracking finalizers go too, so the garbage collector can finish them."""
+        for p in self.sb.store.list("pods", ns):
+            ref = controller_ref_of(p)
+            if ref and ref.get("kind") == "Job" and ref.get("name") == name and \
+                    TRACKING_FINALIZER in (p["metadata"].get("finalizers") or []):
+                self._drop_finalizer(p)
+
+    @staticmethod
+    def _without_finalizer(new: dict) -> None:
+        rest = [f for f in new["metadata"].get("finalizers") or [] if f != TRACKING_FINALIZER]
+        if rest:
+            new["metadata"]["finalizers"] = rest
+        else:
+            new["metadata"].pop("finalizers", None)
+
+    def _drop_finalizer(self, p: dict) -> None:
+        edit(self.sb, "pods", p["metadata"]["namespace"], p["metadata"]["name"], self._without_finalizer,
+             uid=p["metadata"]["uid"])
+
     # ------------------------------------------------------------------ one sync
     def _count_finished(self, job: dict, pods: list[dict], st: dict) -> None:
         """Finished pods still carrying the tracking finalizer: count them, then let them go."""
@@ -110,14 +131,7 @@ class JobController:
             st[key] = st.get(key, 0) + 1
             if phase == "Failed":
                 st["_lastFailure"] = self.sb.clock.now()
-
-            def drop(new: dict) -> None:
-                rest = [f for f in new["metadata"].get("finalizers") or [] if f != TRACKING_FINALIZER]
-                if rest:
-                    new["metadata"]["finalizers"] = rest
-                else:
-                    new["metadata"].pop("finalizers", None)
-            edit(self.sb, "pods", p["metadata"]["namespace"], p["metadata"]["name"], drop, uid=p["metadata"]["uid"])
+            self._drop_finalizer(p)
         last_failure = st.pop("_lastFailure", None)
         if last_failure is not None:
             self._last_failure[job["metadata"]["uid"]] = last_failure

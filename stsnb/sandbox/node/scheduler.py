@@ -105,16 +105,21 @@ class Scheduler:
         self.sb = sb
         self._bound: dict[str, str] = {}  # pod uid -> node, kept from watch events
         self._counts: dict[str, int] = {n.name: 0 for n in sb.nodes}
+        self._on_node: dict[str, dict[str, dict]] = {n.name: {} for n in sb.nodes}  # node -> uid -> pod (its cache)
 
     def _track(self, ev: Event) -> None:
+        """Keep, from watch events, which pods hold each node (what the filters count), as the scheduler's cache."""
         uid = ev.obj["metadata"]["uid"]
         phase = (ev.obj.get("status") or {}).get("phase")
         node = None if ev.type == "DELETED" or phase in ("Succeeded", "Failed") else ev.obj["spec"].get("nodeName")
         old = self._bound.get(uid)
+        if node in self._on_node:
+            self._on_node[node][uid] = ev.obj
         if old == node:
             return
         if old in self._counts:
             self._counts[old] -= 1
+            self._on_node[old].pop(uid, None)
         if node in self._counts:
             self._counts[node] += 1
             self._bound[uid] = node
@@ -203,8 +208,7 @@ class Scheduler:
             return [f"node(s) had untolerated taint {{{taint.get('key')}: {taint.get('value', '')}}}"]
         if not affinity.node_matches(pod, node):
             return ["node(s) didn't match Pod's node affinity/selector"]
-        others = [p for p in self.sb.store.list("pods") if p["spec"].get("nodeName") == node_name
-                  and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
+        others = list(self._on_node.get(node_name, {}).values())
         if affinity.host_ports_conflict(pod, others):
             return ["node(s) didn't have free ports for the requested pod ports"]
         return affinity.insufficient_resources(pod, others, node)
