@@ -59,9 +59,6 @@ if TYPE_CHECKING:
 
     from .programs import Outcome, ProgramContext
 
-#: Kept for callers that name the tags the sandbox's registries lack (see :data:`.images.MISSING_TAGS`).
-MISSING_TAGS = images.MISSING_TAGS
-
 
 @dataclass
 class _Container:
@@ -217,7 +214,7 @@ class Kubelet:
             self._ensure_image(pod, run, run.containers[specs[index]["name"]], index)
 
     # ------------------------------------------------------------------ images
-    def _ensure_image(self, pod: dict, run: _Run, c: _Container, index: int, retry: bool = False) -> None:
+    def _ensure_image(self, pod: dict, run: _Run, c: _Container, index: int) -> None:
         """``EnsureImageExists``: parse, decide by pull policy, pull (or fail), then create the container."""
         image = c.spec.get("image") or ""
         try:
@@ -282,7 +279,7 @@ class Kubelet:
 
     def _retry_pull(self, pod: dict, run: _Run, c: _Container, index: int, gen: int) -> None:
         if gen == c.gen:
-            self._ensure_image(pod, run, c, index, retry=True)
+            self._ensure_image(pod, run, c, index)
 
     # ------------------------------------------------------------------ containers
     def _create(self, pod: dict, run: _Run, c: _Container, ref: images.Reference, index: int, gen: int) -> None:
