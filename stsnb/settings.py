@@ -13,7 +13,7 @@ parameter              environment variable    meaning
 ``kubeconfig``         ``STSNB_KUBECONFIG``    a kubeconfig file (``~/.kube/config`` when unset)
 ``context``            ``STSNB_CONTEXT``       a context in it (its current context when unset)
 ``k8s_version``        ``STSNB_K8S_VERSION``   the version the sandbox imitates (``"1.27"``)
-``speed``              ``STSNB_SPEED``         sandbox time runs this many times faster (``20``)
+``speed``              ``STSNB_SPEED``         sandbox time flows this many times faster between skips (``1``)
 ``seed``               ``STSNB_SEED``          makes sandbox IPs, suffixes and uids reproducible
 ``lang``               ``STSNB_LANG``          ``"en"`` or ``"ko"``: panel labels and table headers
 ``timeout_s``          ``STSNB_TIMEOUT_S``     how long a wait may take, in seconds (``120``)
@@ -81,8 +81,8 @@ class SandboxSettings:
 
     k8s_version: str = "1.27"
     """The Kubernetes version the sandbox imitates (the guide's cluster is 1.27)."""
-    speed: float = 20.0
-    """Sandbox time runs this many times faster than the wall clock."""
+    speed: float = 1.0
+    """Sandbox time flows this many times faster than the wall clock between the simulated delays it skips."""
     seed: int | None = None
     """Makes pod IPs, name suffixes and uids reproducible."""
 
@@ -226,10 +226,11 @@ def _sandbox_settings(raw: dict[str, Any], where: Any) -> SandboxSettings:
     if not m:
         raise ConfigError(f"k8s_version {k8s_version!r}{where('k8s_version')} is not a Kubernetes version",
                           hint="write it as MAJOR.MINOR, e.g. '1.27' (the guide's) or '1.34'")
-    speed = _number("speed", raw.get("speed", 20.0), float, where("speed"))
+    speed = _number("speed", raw.get("speed", 1.0), float, where("speed"))
     if not speed > 0:
         raise ConfigError(f"speed {speed!r}{where('speed')} must be greater than 0",
-                          hint="1 runs the sandbox in real time, 20 (the default) twenty times faster")
+                          hint="1 (the default) flows at the wall clock's pace and skips simulated delays while "
+                               "the lab waits; 20 flows twenty times faster in between")
     seed = raw.get("seed")
     if seed is not None:
         seed = _number("seed", seed, int, where("seed"))

@@ -6,15 +6,27 @@ StatefulSet controller is waiting at each step (:func:`~stsnb.watching.statefuls
 computed client-side from the same state the controller looks at, so a real
 cluster and the sandbox give the same kind of timeline. :meth:`Recording.plot`
 hands the rows to :mod:`stsnb.plots`, which knows nothing of recordings.
+
+**When** each row happened comes from the objects themselves, never from when
+the event arrived: the latest of the timestamps the cluster wrote into the
+object (``creationTimestamp``, conditions' ``lastTransitionTime``, containers'
+``startedAt``/``finishedAt``, the start of a graceful deletion), kept
+monotonic in the order the cluster committed the changes (resourceVersion).
+That works on any cluster, and on the sandbox it reads simulated time even
+when its discrete clock skipped the delays: pod-0 shows its ~3 s from creation
+to Ready however fast the lesson ran. Kubernetes writes these stamps in whole
+seconds (``metav1.Time``), so times are whole seconds too.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import StsnbError
+from .k8s.ages import parse_time
 from .k8s.pods import pod_ordinal, pod_owner, pod_ready, pod_revision, pod_status
 from .watching import Multiwatch, View, WatchSpec, by_resource_version, note_event, owned_pods, statefulset_reason
 
@@ -23,9 +35,42 @@ if TYPE_CHECKING:
 
     from .kube import Kube
 
-__all__ = ["Recording"]
+__all__ = ["Recording", "transition_time"]
 
 _ROW_KEYS = ("time", "event", "pod", "ordinal", "phase", "status", "ready", "revision", "reason")
+
+
+def _stamp(value: object) -> float | None:
+    try:
+        t = parse_time(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return t.timestamp() if isinstance(t, datetime) else None
+
+
+def transition_time(obj: dict) -> float | None:
+    """The latest moment the cluster stamped into ``obj`` (POSIX seconds), or None if it has no stamp.
+
+    Reads ``creationTimestamp``; the start of a graceful deletion (``deletionTimestamp`` minus
+    ``deletionGracePeriodSeconds``: the API server stamps the *end* of the grace period); ``status.startTime``;
+    every condition's ``lastTransitionTime``; every container's ``startedAt`` and ``finishedAt``
+    (current and last state).
+    """
+    meta = obj.get("metadata") or {}
+    status = obj.get("status") or {}
+    stamps = [_stamp(meta.get("creationTimestamp")), _stamp(status.get("startTime"))]
+    deleted = _stamp(meta.get("deletionTimestamp"))
+    if deleted is not None:
+        stamps.append(deleted - float(meta.get("deletionGracePeriodSeconds") or 0))
+    for c in status.get("conditions") or []:
+        stamps.append(_stamp(c.get("lastTransitionTime")))
+    for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        for state in ((cs.get("state") or {}), (cs.get("lastState") or {})):
+            for detail in state.values():
+                if isinstance(detail, dict):
+                    stamps += [_stamp(detail.get("startedAt")), _stamp(detail.get("finishedAt"))]
+    known = [t for t in stamps if t is not None]
+    return max(known) if known else None
 
 
 @dataclass
@@ -38,8 +83,8 @@ class _PodState:
 class Recording:
     """Pods and StatefulSets followed while a block of actions runs; see :meth:`stsnb.lab.Lab.record`.
 
-    ``frame`` columns: ``time`` (seconds since the recording began, in cluster time: sandbox seconds
-    on the sandbox), ``event`` (``EXISTING`` for pods there at the start, then ``ADDED``,
+    ``frame`` columns: ``time`` (whole seconds since the first change recorded, in the cluster's own time,
+    read from the objects' timestamps: see the module docstring), ``event`` (``EXISTING`` for pods there at the start, then ``ADDED``,
     ``MODIFIED``, ``DELETED``; ``SYNC`` for a state caught up at the end), ``pod``, ``ordinal``,
     ``phase``, ``status`` (kubectl's STATUS), ``ready``, ``revision`` (the pod's revision label) and
     ``reason`` (what the StatefulSet controller was waiting for right after the event).
@@ -48,7 +93,6 @@ class Recording:
     kube: "Kube"
     namespace: str
     label_selector: str | None = None
-    time_scale: float = 1.0
     title: str | None = None
     lang: str = "en"
     statefulset: str | None = None
@@ -59,7 +103,7 @@ class Recording:
 
     def __post_init__(self) -> None:
         self._mw: Multiwatch | None = None
-        self._t0 = 0.0
+        self._latest: float | None = None  # the cluster time of the last row, in POSIX seconds
         self._view = View()
         self._last: dict[str, _PodState] = {}
         self._last_reason: dict[str, str] = {}
@@ -72,14 +116,12 @@ class Recording:
     # ---- lifecycle
     def start(self) -> "Recording":
         self._mw = Multiwatch(self.kube, self._specs).start()
-        self._t0 = time.monotonic()
         self.running = True
         deadline = time.monotonic() + 10
         while len(self._synced) < len(self._specs) and time.monotonic() < deadline:
             ev = self._mw.get(deadline - time.monotonic())
             if ev is not None:
                 self._consume(ev)
-        self._t0 = time.monotonic()
         return self
 
     def stop(self) -> "Recording":
@@ -118,6 +160,7 @@ class Recording:
         if snapshot is not None and not self._matches(snapshot):
             for i, s in enumerate(self._specs):
                 self._consume(("SYNC", i, snapshot[s.kind], time.monotonic()), sync_rows=True)
+        self._from_first_change()
         return self
 
     def __enter__(self) -> "Recording":
@@ -135,11 +178,27 @@ class Recording:
         return True
 
     # ---- events → rows
-    def _at(self, t: float) -> float:
-        return round(max(0.0, t - self._t0) * self.time_scale, 3)
+    def _when(self, objs: list[dict]) -> float:
+        """Cluster time of a change (POSIX seconds): the objects' latest stamp, never before the last row."""
+        stamps = [t for t in (transition_time(o) for o in objs) if t is not None]
+        when = max(stamps) if stamps else (self._latest or 0.0)
+        if self._latest is not None:
+            when = max(when, self._latest)
+        self._latest = when
+        return when
+
+    def _from_first_change(self) -> None:
+        """Make times relative: 0 is the first change recorded (pods there at the start are at 0 too)."""
+        changes = [r["time"] for r in self.rows if r["event"] != "EXISTING"] + \
+                  [r["time"] for r in self.reasons if r["time"] is not None]
+        t0 = min(changes) if changes else 0.0
+        for r in self.rows:
+            r["time"] = 0.0 if r["event"] == "EXISTING" else float(round(r["time"] - t0))
+        for r in self.reasons:
+            r["time"] = 0.0 if r["time"] is None else float(round(r["time"] - t0))
 
     def _consume(self, ev: tuple[str, int, Any, float], *, sync_rows: bool = False) -> None:
-        type_, i, payload, received = ev
+        type_, i, payload, _received = ev
         if type_ == "ERROR":
             return
         kind = self._specs[i].kind
@@ -148,7 +207,7 @@ class Recording:
         self._view.apply(kind, type_, payload)
         if type_ == "SYNC":
             self._synced.add(i)
-        t = 0.0 if first_sync else self._at(received)
+        t = None if first_sync else self._when(payload if type_ == "SYNC" else [payload])
         if kind == "pods":
             if type_ == "SYNC":
                 names = {o["metadata"]["name"] for o in payload}
@@ -167,7 +226,7 @@ class Recording:
             return ""
         return self._last_reason.get(ref.get("name", ""), "")
 
-    def _update_reasons(self, t: float) -> None:
+    def _update_reasons(self, t: float | None) -> None:
         pods = self._view.items("pods")
         for sts in self._view.items("statefulsets"):
             name = sts["metadata"]["name"]
@@ -181,7 +240,7 @@ class Recording:
                     if row["_owner"] == name:
                         row["reason"] = reason
 
-    def _pod_row(self, t: float, event: str, pod: dict, deleted: bool = False) -> None:
+    def _pod_row(self, t: float | None, event: str, pod: dict, deleted: bool = False) -> None:
         meta = pod["metadata"]
         uid = meta.get("uid", "")
         status = "Deleted" if deleted else pod_status(pod)

@@ -3,7 +3,7 @@
 Tiers: ``tests/unit`` (pure functions, no cluster), ``tests/sandbox`` (the sandbox through the
 official client, the lab and the panels on it), ``tests/kubectl``, ``tests/notebooks``, ``tests/docs``
 (always) and ``tests/e2e`` (a real cluster, when ``STSNB_E2E_KUBECONFIG`` is set). Sandbox tests
-start one :class:`~stsnb.sandbox.Sandbox` per module (fast, ``speed=50``) and give each test a clean
+start one :class:`~stsnb.sandbox.Sandbox` per module (a discrete clock: simulated delays are skipped) and give each test a clean
 lab namespace.
 
 A sandbox that cannot start is a failure of every test that needs it, never a skip.
@@ -27,8 +27,8 @@ def _start_sandbox(**kw):
 
 @pytest.fixture(scope="module")
 def sandbox():
-    """A started sandbox shared by one test module (seeded, 50x real time)."""
-    sb = _start_sandbox(seed=7, speed=50, dns_port=None)
+    """A started sandbox shared by one test module (seeded, discrete clock)."""
+    sb = _start_sandbox(seed=7, dns_port=None)
     yield sb
     sb.stop()
 
@@ -39,7 +39,6 @@ def new_sandbox() -> Callable:
     started = []
 
     def make(**kw):
-        kw.setdefault("speed", 50)
         kw.setdefault("dns_port", None)
         sb = _start_sandbox(**kw)
         started.append(sb)

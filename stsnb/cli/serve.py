@@ -25,8 +25,16 @@ def add_arguments(serve: argparse.ArgumentParser) -> argparse.ArgumentParser:
     serve.add_argument("--set-current", action="store_true",
                        help="with --kubeconfig: also make stsnb-sandbox the file's current-context, restored on stop "
                             "(default: the file's current-context is left as it is)")
-    serve.add_argument("--speed", type=float, default=20.0,
-                       help="sandbox time runs this many times faster than the wall clock (default: 20)")
+    serve.add_argument("--clock", choices=("realtime", "discrete"), default="realtime",
+                       help="realtime (default): sandbox time is the wall clock, a pod takes its seconds to start "
+                            "and every age kubectl prints is exact; discrete: simulated delays are skipped while "
+                            "a client watches (kubectl get -w, rollout status, wait), and timestamps start --lag "
+                            "seconds behind the wall clock so that none is ever ahead of it")
+    serve.add_argument("--lag", type=float, default=3600.0,
+                       help="discrete clock only: how far behind the wall clock sandbox time starts, the most "
+                            "its skips may gain (default 3600 s)")
+    serve.add_argument("--speed", type=float, default=1.0,
+                       help="discrete clock only: sandbox time flows this many times faster between skips (1)")
     serve.add_argument("--k8s-version", default="1.27",
                        help="Kubernetes version to imitate, 1.25 to 1.37 (default: 1.27, the guide's)")
     serve.add_argument("--seed", type=int, default=None,
@@ -37,8 +45,8 @@ def add_arguments(serve: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def serve_command(args: argparse.Namespace) -> int:
     from ..sandbox import Sandbox
     try:
-        sb = Sandbox(port=args.port, dns_port=args.dns_port, k8s_version=args.k8s_version, speed=args.speed,
-                     seed=args.seed)
+        sb = Sandbox(port=args.port, dns_port=args.dns_port, k8s_version=args.k8s_version, clock=args.clock,
+                     speed=args.speed, lag=args.lag, seed=args.seed)
     except ValueError as e:
         print(f"stsnb: {e}", file=sys.stderr)
         return 2
@@ -61,7 +69,7 @@ def serve_command(args: argparse.Namespace) -> int:
     else:
         path = sb.write_kubeconfig()
     current = merged is None or merged.set_current
-    print(f"stsnb sandbox (Kubernetes {sb.profile.version}, speed x{sb.clock.speed:g}) serving", flush=True)
+    print(f"stsnb sandbox (Kubernetes {sb.profile.version}, {sb.clock_description}) serving", flush=True)
     print(f"  API:        {sb.https_url}   (TLS; plain HTTP on the same port: {sb.url})")
     if sb.dns_port:
         print(f"  DNS:        127.0.0.1:{sb.dns_port} (udp+tcp)   e.g. dig @127.0.0.1 -p {sb.dns_port} -x <pod IP>")

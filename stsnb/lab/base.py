@@ -31,12 +31,11 @@ class LabBase:
     """
 
     def __init__(self, kube: Kube, settings: Settings, *, why: str, sandbox: "Sandbox | None" = None,
-                 owns_sandbox: bool = False, time_scale: float = 1.0) -> None:
+                 owns_sandbox: bool = False) -> None:
         self.kube = kube
         self.settings = settings
         self.why = why
         self.sandbox = sandbox
-        self.time_scale = time_scale
         self._owns_sandbox = owns_sandbox
         self._applied: dict[tuple[str, str], dict] = {}
         self._cleaned: list[tuple[str, dict]] = []
@@ -117,7 +116,7 @@ class LabBase:
             if not selector:
                 obj = self.kube.find(kind, name)
                 selector = label_selector_string((obj or {}).get("spec", {}).get("selector")) if obj else f"app={name}"
-        return Recording(self.kube, self.namespace, label_selector=selector, time_scale=self.time_scale,
+        return Recording(self.kube, self.namespace, label_selector=selector,
                          title=title, lang=self.lang, statefulset=statefulset, colors=self.colors)
 
     def _maybe_record(self, record: bool, target: str | None, fn: Callable[[], ActionResult], *,

@@ -85,12 +85,11 @@ def _connect_sandbox(settings: Settings, existing: "Sandbox | None") -> "Lab":
     else:
         sb = existing if existing.started else existing.start()
     kube = Kube(sb.api_client(), settings.namespace, context="stsnb-sandbox")
-    speed = sb.clock.speed if hasattr(sb.clock, "speed") else settings.sandbox.speed
     created = _ensure_namespace(kube, settings.namespace)
     why = (f"the embedded sandbox cluster at {sb.url} (imitating Kubernetes v{sb.profile.version}, "
-           f"time {speed:g}x faster than real), namespace {settings.namespace!r}"
+           f"{sb.clock_description}), namespace {settings.namespace!r}"
            f"{' (created)' if created else ''}: {settings.backend_reason}")
-    lab = Lab(kube, settings, why=why, sandbox=sb, owns_sandbox=owns, time_scale=float(speed))
+    lab = Lab(kube, settings, why=why, sandbox=sb, owns_sandbox=owns)
     log.info("stsnb: %s", why)
     return lab
 
@@ -139,7 +138,7 @@ def _connect_kubeconfig(settings: Settings) -> "Lab":
     why = (f"a real cluster through the kubeconfig {str(path)!r}, context {ctx!r} ({kube.host}, Kubernetes "
            f"{version.get('gitVersion', '?')}), namespace {settings.namespace!r}{' (created)' if created else ''}: "
            f"{settings.backend_reason}")
-    lab = Lab(kube, settings, why=why, time_scale=1.0)
+    lab = Lab(kube, settings, why=why)
     log.info("stsnb: %s", why)
     return lab
 

@@ -32,8 +32,13 @@ authenticates: a bearer token made at each start (:attr:`Sandbox.token`) is in
 the kubeconfig and in every client it hands out; without it every endpoint but
 health and ``/version`` answers 401. A Deployment's
 ``pod-template-hash`` has upstream's alphabet and length but not its exact
-value (upstream hashes a Go-specific dump). Time runs ``speed`` times faster
-than the wall clock.
+value (upstream hashes a Go-specific dump).
+
+Time (:mod:`.core.clock`): by default a discrete-event clock that skips
+simulated delays whenever somebody waits and the cluster is quiet, starting an
+hour behind the wall clock so that no timestamp is ever ahead of it;
+``clock="realtime"`` makes sandbox time the wall clock itself (``stsnb sandbox
+serve``'s default, for kubectl).
 
 All state lives in the object; nothing is created at import time. ``Sandbox``
 is the composition root: it builds the store, the API server, the controllers
@@ -51,17 +56,19 @@ import uuid
 from pathlib import Path
 
 
-from .core.clock import Clock
+from .core.clock import DEFAULT_LAG, Clock
 from .apiserver.codec import Codec
 from .core.engine import Engine
+from .bootstrap import ClusterDefaults
 from .node.kubelet import Kubelet
+from .node.node_agent import NodeAgent
 from .node.scheduler import DEFAULT_NODES, NodeSpec, Scheduler
 from .profile import Profile
 from .apiserver.registry import Registry
 from .controllers.statefulset import StatefulSetController
 from .core.store import Store
 
-__all__ = ["Sandbox", "NodeSpec"]
+__all__ = ["Sandbox", "NodeSpec", "ClusterDefaults"]
 
 log = logging.getLogger(__name__)
 
@@ -74,19 +81,28 @@ class Sandbox:
         dns_port: DNS port for UDP and TCP (0 picks a free one, ``None`` serves no DNS socket;
             in-pod lookups work either way).
         k8s_version: the Kubernetes version to imitate ("1.27", the guide's cluster, by default).
-        speed: how many times faster than the wall clock sandbox time runs.
+        clock: ``"discrete"`` (skip simulated delays while somebody waits; lessons and tests),
+            ``"realtime"`` (sandbox time is the wall clock; for people using kubectl), or a
+            :class:`~stsnb.sandbox.core.clock.Clock`.
+        speed: how many times faster than the wall clock a discrete clock flows between jumps (1).
+        lag: how far behind the wall clock a discrete clock starts: the most its jumps may gain.
         seed: makes IPs, name suffixes and uids reproducible.
-        nodes: the worker nodes (default ``k8s-worker1`` and ``k8s-worker2``, as in the guide).
+        nodes: the nodes (default: the control plane ``k8s-master``, tainted, and the guide's workers
+            ``k8s-worker1`` and ``k8s-worker2``).
         zone: the cluster DNS domain.
+        defaults: what a fresh cluster holds besides the essentials (:class:`~.bootstrap.ClusterDefaults`:
+            the default StorageClass, CoreDNS pods, each namespace's ServiceAccount and CA ConfigMap).
     """
 
-    def __init__(self, *, port: int = 0, dns_port: int | None = 0, k8s_version: str = "1.27", speed: float = 20.0,
+    def __init__(self, *, port: int = 0, dns_port: int | None = 0, k8s_version: str = "1.27",
+                 clock: "str | Clock" = "discrete", speed: float = 1.0, lag: float = DEFAULT_LAG,
                  seed: int | None = None, nodes: tuple[NodeSpec, ...] = DEFAULT_NODES,
-                 zone: str = "cluster.local") -> None:
+                 zone: str = "cluster.local", defaults: ClusterDefaults = ClusterDefaults()) -> None:
         self.profile = Profile(str(k8s_version))
-        self.clock = Clock(speed)
+        self.clock = _make_clock(clock, speed, lag)
         self.rng = random.Random(seed)
         self.nodes = tuple(nodes)
+        self.defaults = defaults
         self.zone = zone
         self.store = Store(uid_factory=self._uid)
         self.schemas = Codec(self.profile)
@@ -94,6 +110,7 @@ class Sandbox:
         self.engine = Engine(self.clock)
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
+        self.node_agent = NodeAgent(self)
         self._port, self._dns_port_wanted = port, dns_port
         self._server = None
         self._dns_server = None
@@ -115,7 +132,7 @@ class Sandbox:
 
     def _controllers(self) -> list:
         from . import controllers
-        return [self.scheduler, self.kubelet, StatefulSetController(self), *controllers.all_for(self)]
+        return [self.scheduler, self.kubelet, StatefulSetController(self), *controllers.all_for(self, self.defaults)]
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "Sandbox":
@@ -127,10 +144,11 @@ class Sandbox:
         from .apiserver.server import ApiServer
         self._bootstrap()
         self.engine.start()
+        self._settle_bootstrap()
         self.api = Api(self)
         from .apiserver.tls import make_certificates
         self._certificates = make_certificates()
-        self._server = ApiServer(self.api.handle, port=self._port, authenticate=Authenticator(self.token).check,
+        self._server = ApiServer(self._serve, port=self._port, authenticate=Authenticator(self.token).check,
                                  tls=self._certificates.context)
         self.api.discovery.server_address = f"127.0.0.1:{self._server.port}"
         self._server.start()
@@ -161,6 +179,14 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def _serve(self, req):
+        """The API's handler as the socket layer calls it: each request is client activity for the engine."""
+        with self.engine.client_request():
+            resp = self.api.handle(req)
+        if resp.streaming:  # a watch or a followed log: somebody waits for the cluster to change
+            resp.body = self.engine.waiting_through(resp.body)
+        return resp
+
     # ------------------------------------------------------------------ addresses
     @property
     def url(self) -> str:
@@ -182,6 +208,13 @@ class Sandbox:
             from .dns import ClusterDns
             self._cluster_dns = ClusterDns(self.store, zone=self.zone)
         return self._cluster_dns
+
+    @property
+    def clock_description(self) -> str:
+        """How sandbox time passes, in a few words (for banners and ``lab.why``)."""
+        c = self.clock
+        pace = "real time" if c.speed == 1 else f"time {c.speed:g}x faster than real"
+        return f"{pace}, simulated delays skipped while you wait" if c.jumps else pace
 
     @property
     def https_url(self) -> str:
@@ -232,38 +265,18 @@ class Sandbox:
 
     # ------------------------------------------------------------------ bootstrap
     def _bootstrap(self) -> None:
-        reg = self.registry
-        for ns in ("default", "kube-node-lease", "kube-public", "kube-system"):
-            reg.create("namespaces", None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-        for n in self.nodes:
-            now = self.clock.timestamp()
-            reg.create("nodes", None, {"apiVersion": "v1", "kind": "Node", "metadata": {
-                "name": n.name, "labels": {"kubernetes.io/hostname": n.name, "kubernetes.io/os": "linux",
-                                           "kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
-                                           "beta.kubernetes.io/arch": "amd64"}},
-                "spec": {"podCIDR": n.pod_cidr, "podCIDRs": [n.pod_cidr]},
-                "status": {"addresses": [{"type": "InternalIP", "address": n.internal_ip},
-                                         {"type": "Hostname", "address": n.name}],
-                           "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                                           "message": "kubelet is posting ready status",
-                                           "lastHeartbeatTime": now, "lastTransitionTime": now}],
-                           "nodeInfo": {"kubeletVersion": self.profile.git_version, "containerRuntimeVersion":
-                                        "containerd://1.7.2", "kernelVersion": "5.15.0-stsnb",
-                                        "osImage": "stsnb sandbox (simulated)", "operatingSystem": "linux",
-                                        "architecture": "amd64", "kubeProxyVersion": self.profile.git_version,
-                                        "machineID": "", "systemUUID": "", "bootID": ""},
-                           "capacity": {"cpu": "2", "memory": "4Gi", "pods": "110"},
-                           "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"}}})
-        reg.create("services", "default", {"apiVersion": "v1", "kind": "Service", "metadata": {
-            "name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
-            "spec": {"clusterIP": "10.96.0.1", "ports": [{"name": "https", "port": 443, "targetPort": 6443}]}})
-        reg.create("services", "kube-system", {"apiVersion": "v1", "kind": "Service", "metadata": {
-            "name": "kube-dns", "labels": {"k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true",
-                                           "kubernetes.io/name": "CoreDNS"}},
-            "spec": {"clusterIP": "10.96.0.10", "selector": {"k8s-app": "kube-dns"},
-                     "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
-                               {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
-                               {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153}]}})
+        from .bootstrap import bootstrap
+        bootstrap(self, self.node_agent, self.defaults)
+
+    def _settle_bootstrap(self, timeout: float = 10.0) -> None:
+        """Let the bootstrap's work (CoreDNS coming up) finish before anyone is served.
+
+        So what clients do never interleaves with it (a seeded sandbox stays reproducible). Its
+        delays are skipped; a realtime clock then catches up with the wall clock (:meth:`Clock.settle`).
+        """
+        with self.engine.waiting():
+            self.engine.idle.wait(timeout)
+        self.clock.settle()
 
     # ------------------------------------------------------------------ helpers for controllers
     def node(self, name: str) -> NodeSpec:
@@ -288,5 +301,22 @@ class Sandbox:
         log.error("stsnb sandbox internal error on %s: %s", req, text)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until no controller work and no timers are pending (tests and benchmarks)."""
-        return self.engine.idle.wait(timeout)
+        """Block until no controller work and no foreground timers are pending (tests and benchmarks).
+
+        Waiting counts as somebody waiting: a discrete clock jumps through the pending delays.
+        ``timeout`` is in wall seconds.
+        """
+        with self.engine.waiting():
+            return self.engine.idle.wait(timeout)
+
+
+def _make_clock(clock: "str | Clock", speed: float, lag: float) -> Clock:
+    if isinstance(clock, Clock):
+        return clock
+    if clock == "discrete":
+        return Clock.discrete(lag=lag, speed=speed)
+    if clock == "realtime":
+        if speed != 1:
+            raise ValueError(f"a realtime clock runs at the wall clock's pace; speed={speed!r} needs clock='discrete'")
+        return Clock.realtime()
+    raise ValueError(f"clock={clock!r}: choose 'discrete' (lessons, tests) or 'realtime' (kubectl)")

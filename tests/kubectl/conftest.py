@@ -127,14 +127,16 @@ class Kubectl:
 
     # ------------------------------------------------------------------ waiting on the sandbox
     def wait(self, what: str, check: Callable[[], Any], timeout: float = 30) -> Any:
+        """Poll ``check`` until it holds; the test counts as waiting, so the sandbox's clock may jump."""
         deadline = time.monotonic() + timeout
-        while True:
-            value = check()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-            time.sleep(0.05)
+        with self.sb.engine.waiting():
+            while True:
+                value = check()
+                if value:
+                    return value
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+                time.sleep(0.05)
 
     def obj(self, plural: str, name: str, namespace: str = "default") -> dict | None:
         return self.sb.registry.find(plural, namespace, name)
@@ -293,7 +295,7 @@ def _watchlist_gap(sb, minor: int) -> str | None:
 @pytest.fixture
 def kubectl(new_sandbox, kubectl_binary, kubectl_minor, tmp_path) -> Kubectl:
     """kubectl against a fresh sandbox (seed 1, namespace ``default``); fails the test on sandbox errors."""
-    sb = new_sandbox(seed=1, speed=50)
+    sb = new_sandbox(seed=1)
     k = Kubectl(sb, kubectl_binary, kubectl_minor, tmp_path)
     yield k
     assert not sb.internal_errors, sb.internal_errors

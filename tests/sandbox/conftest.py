@@ -21,7 +21,7 @@ GUIDE_STS = {
 
 @pytest.fixture
 def sandbox():
-    with Sandbox(dns_port=None, seed=11, speed=50) as sb:
+    with Sandbox(dns_port=None, seed=11) as sb:
         yield sb
     assert not sb.internal_errors, sb.internal_errors
     assert not sb.engine.errors, sb.engine.errors

@@ -44,7 +44,7 @@ def test_version_and_discovery_describe_the_imitated_cluster(api, sandbox):
 def test_a_kubeconfig_written_by_the_sandbox_works_with_load_kube_config(sandbox, tmp_path):
     path = sandbox.write_kubeconfig(tmp_path / "config")
     api = config.new_client_from_config(config_file=str(path), context="stsnb-sandbox")
-    assert [n.metadata.name for n in client.CoreV1Api(api).list_node().items] == ["k8s-worker1", "k8s-worker2"]
+    assert [n.metadata.name for n in client.CoreV1Api(api).list_node().items] == ["k8s-master", "k8s-worker1", "k8s-worker2"]
 
 
 def test_the_cluster_starts_with_kubeadm_like_services(core):
@@ -265,7 +265,7 @@ def test_a_seed_makes_uids_ips_and_cluster_ips_reproducible():
     from stsnb.sandbox import Sandbox
 
     def run() -> tuple:
-        with Sandbox(dns_port=None, seed=3, speed=50) as sb:
+        with Sandbox(dns_port=None, seed=3) as sb:
             apps, core = client.AppsV1Api(sb.api_client()), client.CoreV1Api(sb.api_client())
             body = copy.deepcopy(GUIDE_STS)
             body["spec"]["replicas"] = 1

@@ -102,7 +102,7 @@ def test_serve_merges_into_an_existing_kubeconfig_and_leaves_it_byte_for_byte_on
         env = {"KUBECONFIG": str(path), "HOME": str(tmp_path), "PATH": os.environ.get("PATH", "")}
         nodes = subprocess.run([KUBECTL, "--context", "stsnb-sandbox", "get", "nodes", "-o", "name"], env=env,
                                capture_output=True, text=True, timeout=60)
-        assert nodes.stdout.split() == ["node/k8s-worker1", "node/k8s-worker2"], nodes.stderr
+        assert nodes.stdout.split() == ["node/k8s-master", "node/k8s-worker1", "node/k8s-worker2"], nodes.stderr
     finally:
         _stop(proc)
     assert path.read_bytes() == original

@@ -29,7 +29,7 @@ NFS = "k8s-sigs.io/nfs-subdir-external-provisioner"
 
 # ---------------------------------------------------------------------- fixtures and helpers
 def _served(**kwargs):
-    sb = Sandbox(dns_port=None, seed=7, speed=50, **kwargs).start()
+    sb = Sandbox(dns_port=None, seed=7, **kwargs).start()
     return sb
 
 
@@ -552,7 +552,8 @@ def test_a_claim_from_a_storageclass_binds_to_pvc_uid_with_2gi_rwo(sb, core, sto
     assert msgs["ProvisioningSucceeded"].message == f"Successfully provisioned volume {pv_name}"
 
 
-def test_a_claim_without_storageclass_stays_pending_with_failed_binding(sb, core):
+def test_a_claim_without_storageclass_stays_pending_with_failed_binding(sb, core, storage):
+    storage.delete_storage_class("standard")  # a cluster without a default class
     core.create_namespaced_persistent_volume_claim("default", claim("orphan", storage_class_name=None))
     ev = wait_event(core, "orphan", "FailedBinding")
     assert (ev.type, ev.message, ev.source.component) == (
@@ -571,6 +572,7 @@ def test_a_claim_naming_a_missing_storageclass_fails_to_provision(sb, core):
 
 
 def test_the_default_storageclass_is_used_when_a_claim_names_none(sb, core, storage):
+    storage.delete_storage_class("standard")  # replaced by an Immediate one, so a claim alone binds
     storage.create_storage_class(storage_class("standard", "rancher.io/local-path", metadata={
         "name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}))
     core.create_namespaced_persistent_volume_claim("default", claim("plain", storage_class_name=None, size="1Gi"))

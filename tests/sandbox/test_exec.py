@@ -48,9 +48,9 @@ def finish(resp) -> None:
     resp.sock.shutdown()
 
 
-def storage_class(name: str = "standard", reclaim: str = "Delete") -> dict:
-    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-            "metadata": {"name": name, "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+def storage_class(name: str, reclaim: str) -> dict:
+    """A class beside the sandbox's default ``standard``, binding as soon as a claim asks."""
+    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": name},
             "provisioner": "rancher.io/local-path", "reclaimPolicy": reclaim, "volumeBindingMode": "Immediate"}
 
 
@@ -141,7 +141,6 @@ def test_an_exec_session_keeps_the_api_serving_and_ends_when_the_client_leaves(c
 
 
 def test_data_written_to_a_claim_is_read_back_from_the_re_created_pod(core, apps, sandbox):
-    sandbox.registry.create("storageclasses", None, storage_class())
     core.create_namespaced_service("default", HEADLESS)
     apps.create_namespaced_stateful_set("default", web_sts())
     wait_until(apps.list_namespaced_stateful_set, sts_settled(2), "default")
@@ -159,7 +158,6 @@ def test_data_written_to_a_claim_is_read_back_from_the_re_created_pod(core, apps
 
 
 def test_pods_reach_each_other_by_headless_name_and_services_by_cluster_ip(core, apps, sandbox):
-    sandbox.registry.create("storageclasses", None, storage_class())
     core.create_namespaced_service("default", HEADLESS)
     apps.create_namespaced_stateful_set("default", web_sts())
     wait_until(apps.list_namespaced_stateful_set, sts_settled(2), "default")
@@ -196,10 +194,10 @@ def test_an_empty_dir_lives_as_long_as_its_pod(core, sandbox):
 
 @pytest.mark.parametrize("reclaim", ["Delete", "Retain"])
 def test_a_volumes_data_follows_its_reclaim_policy(core, sandbox, reclaim):
-    sandbox.registry.create("storageclasses", None, storage_class(reclaim=reclaim))
+    sandbox.registry.create("storageclasses", None, storage_class(f"local-{reclaim.lower()}", reclaim))
     core.create_namespaced_persistent_volume_claim("default", {
         "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
-        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
+        "spec": {"storageClassName": f"local-{reclaim.lower()}", "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
     spec = pod("writer", "busybox", command=["sleep", "3600"], volumeMounts=[{"name": "d", "mountPath": "/d"}])
     spec["spec"]["volumes"] = [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]
     running(core, spec)

@@ -56,7 +56,7 @@ SANDBOX = None
 def served() -> Sandbox:
     global SANDBOX
     if SANDBOX is None:
-        SANDBOX = Sandbox(dns_port=None, seed=5, speed=50).start()
+        SANDBOX = Sandbox(dns_port=None, seed=5).start()
         sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "target"},
                "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "x"}},
                         "template": {"metadata": {"labels": {"app": "x"}},

@@ -203,7 +203,7 @@ def test_history_keeps_at_most_revision_history_limit_old_revisions(apps):
 ])
 def test_the_version_profile_decides_hashes_and_the_pod_index_label(version, hashes, index_label):
     from stsnb.sandbox import Sandbox
-    with Sandbox(dns_port=None, k8s_version=version, speed=50, seed=1) as sb:
+    with Sandbox(dns_port=None, k8s_version=version, seed=1) as sb:
         apps, core = client.AppsV1Api(sb.api_client()), client.CoreV1Api(sb.api_client())
         create(apps, replicas=1)
         sts = settle(apps, 1)

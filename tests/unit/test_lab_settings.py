@@ -13,7 +13,7 @@ from stsnb.settings import Settings
 def test_with_nothing_configured_the_lab_uses_the_sandbox_in_namespace_default():
     s = Settings.from_sources({}, env={})
     assert (s.backend, s.namespace, s.lang, s.timeout_s) == ("sandbox", "default", "en", 120.0)
-    assert (s.sandbox.k8s_version, s.sandbox.speed, s.sandbox.seed) == ("1.27", 20.0, None)
+    assert (s.sandbox.k8s_version, s.sandbox.speed, s.sandbox.seed) == ("1.27", 1.0, None)
     assert "no real cluster was asked for" in s.backend_reason
 
 

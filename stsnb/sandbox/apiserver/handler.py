@@ -358,26 +358,19 @@ class Api:
             raise errors.bad_request(f"the request body is not valid JSON: {e}") from None
 
     def _pod_log(self, namespace: str, name: str, query: dict[str, str]) -> Response:
-        """``GET .../pods/NAME/log``: the kubelet's text of a container, tailed; with ``follow``, streamed."""
-        kubelet = self.sb.kubelet
-        text = kubelet.log_text(namespace, name, query.get("container"))
-        if query.get("tailLines"):
-            try:
-                n = int(query["tailLines"])
-            except ValueError:
-                raise errors.bad_request(f"invalid tailLines: {query['tailLines']!r}") from None
-            text = "".join(text.splitlines(keepends=True)[-n:]) if n > 0 else ""
-        if query.get("follow") not in ("true", "1"):
-            return Response(200, text.encode(), "text/plain")
-        more = kubelet.follow_log(namespace, name, query.get("container"), len(text))
+        """``GET .../pods/NAME/log``: what the kubelet serves (``PodRuntime.pod_log``), streamed when it follows."""
+        body = self.sb.kubelet.pod_log(namespace, name, query)
+        if isinstance(body, str):
+            return Response(200, body.encode(), "text/plain")
 
         def stream() -> Iterator[bytes]:
             try:
-                yield text.encode()
-                for chunk in more:
-                    yield chunk.encode()
+                for chunk in body:
+                    yield chunk.encode()  # an empty chunk is an idle tick: the server checks the client is there
             finally:
-                more.close()  # the client went away: stop waiting for output
+                close = getattr(body, "close", None)
+                if close:
+                    close()  # the client went away: stop waiting for output
 
         return Response(200, stream(), "text/plain")
 
@@ -471,7 +464,7 @@ class Api:
             try:
                 if pending_initial == 0:
                     yield initial_end
-                for item in w.events(timeout=0.25):
+                for item in w.events(timeout=0.005):
                     if self.sb.stopping or time.monotonic() >= deadline:
                         return
                     if item is None:

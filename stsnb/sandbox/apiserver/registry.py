@@ -557,11 +557,36 @@ class Registry:
             if len(budgets) > 1:
                 raise errors.ApiError(500, "InternalError", "This pod has more than one PodDisruptionBudget, "
                                       "which the eviction subresource does not support.")
-            if budgets:
+            if budgets and not self._unhealthy_pod_evictable(budgets[0], pod):
                 self._consume_disruption(budgets[0], name, dry_run)
+            if not ignore and not dry_run and self.profile.minor >= 26:
+                self._mark_disruption_target(pod)
             obj, _ = self.delete("pods", namespace, name, grace=grace, propagation=propagation,
                                  preconditions=preconditions, dry_run=dry_run)
         return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+    @staticmethod
+    def _unhealthy_pod_evictable(budget: dict, pod: dict) -> bool:
+        """A pod that is not Ready may go without spending a disruption (eviction.go): always under the
+        ``AlwaysAllow`` policy, else (``IfHealthyBudget``) while the budget has its desired healthy pods."""
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                    for c in (pod.get("status") or {}).get("conditions") or [])
+        if ready:
+            return False
+        if ((budget.get("spec") or {}).get("unhealthyPodEvictionPolicy") or "IfHealthyBudget") == "AlwaysAllow":
+            return True
+        st = budget.get("status") or {}
+        return st.get("desiredHealthy", 0) > 0 and st.get("currentHealthy", 0) >= st.get("desiredHealthy", 0)
+
+    def _mark_disruption_target(self, pod: dict) -> None:
+        """``DisruptionTarget`` (PodDisruptionConditions, on from 1.26): why the pod is about to go."""
+        new = deep_copy(pod)
+        conds = [c for c in new["status"].get("conditions") or [] if c.get("type") != "DisruptionTarget"]
+        conds.append({"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
+                      "lastTransitionTime": self.sb.clock.timestamp(), "reason": "EvictionByEvictionAPI",
+                      "message": "Eviction API: evicting"})
+        new["status"]["conditions"] = conds
+        self.store.update("pods", new)
 
     @staticmethod
     def _selects(budget: dict, pod: dict) -> bool:

@@ -23,6 +23,7 @@ from ...k8s.selectors import selector_from_label_selector
 from ..apiserver.registry import deep_copy
 from ..core import errors
 from ..core.cluster import Cluster
+from ..core.engine import Timer
 from ..core.store import Event
 from ..hashing import pod_template_hash
 from .common import controller_ref_of, controlled_by, edit, edit_spec, is_terminating, new_controller_ref, set_condition
@@ -40,12 +41,10 @@ class DeploymentController:
     """Deployments → ReplicaSets, one sync at a time as ``syncDeployment``."""
 
     name = "deployment"
-    #: while a rollout is unfinished, look at it at least this often (sandbox seconds) for its progress deadline
-    STUCK_POLL_SECONDS = 30.0
-
     def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self._requeue_at: dict[tuple[str, str], float] = {}
+        self._stuck_timers: dict[tuple[str, str], Timer] = {}
 
     # ------------------------------------------------------------------ wiring
     def keys_for(self, ev: Event) -> list:
@@ -632,23 +631,31 @@ class DeploymentController:
         return since + int(d["spec"]["progressDeadlineSeconds"]) < self.sb.clock.now()
 
     def _requeue_stuck(self, d: dict, st: dict) -> None:
-        """``requeueStuckDeployment``: look again when the progress deadline passes."""
+        """``requeueStuckDeployment``: look again when the progress deadline passes.
+
+        The timer is cancelled once the rollout completes, so a finished rollout leaves nothing
+        for a discrete clock to jump to.
+        """
+        key = (d["metadata"]["namespace"], d["metadata"]["name"])
         cur = get_condition(d["status"], "Progressing")
-        if not has_progress_deadline(d) or cur is None:
-            return
-        if deployment_complete(d, st) or cur.get("reason") == "ProgressDeadlineExceeded":
+        if not has_progress_deadline(d) or cur is None or deployment_complete(d, st) or \
+                cur.get("reason") == "ProgressDeadlineExceeded":
+            timer = self._stuck_timers.pop(key, None)
+            if timer is not None:
+                timer.cancel()
+                self._requeue_at.pop(key, None)
             return
         try:
             since = self.sb.clock.parse(cur["lastUpdateTime"])
         except (KeyError, TypeError, ValueError):
             return
         now = self.sb.clock.now()
-        # look again at the deadline, or sooner: a timer left behind by a finished rollout keeps the engine
-        # busy (Sandbox.wait_idle) until it fires, so never more than STUCK_POLL_SECONDS ahead
-        at = min(since + int(d["spec"]["progressDeadlineSeconds"]) + 1.0, now + self.STUCK_POLL_SECONDS)
-        key = (d["metadata"]["namespace"], d["metadata"]["name"])
+        at = since + int(d["spec"]["progressDeadlineSeconds"]) + 1.0
         if self._requeue_at.get(key, -1.0) > now and self._requeue_at[key] <= at:
             return
         self._requeue_at[key] = at
-        self.sb.engine.call_later(max(1.0, at - now), lambda: self.sb.engine.enqueue(self.name, key))
-
+        old = self._stuck_timers.pop(key, None)
+        if old is not None:
+            old.cancel()
+        self._stuck_timers[key] = self.sb.engine.call_later(max(1.0, at - now),
+                                                            lambda: self.sb.engine.enqueue(self.name, key))

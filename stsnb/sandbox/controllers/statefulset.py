@@ -23,6 +23,8 @@ from ..hashing import controller_revision_name, go_json, hash_revision_data, rev
 from ..apiserver.registry import deep_copy
 from ...k8s.selectors import selector_from_label_selector
 from ..core.store import Event
+from .common import controller_ref_of
+from .ref_manager import adopt, claim
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
@@ -84,15 +86,29 @@ class StatefulSetController:
 
     def __init__(self, sb: Cluster) -> None:
         self.sb = sb
+        self._requeues: dict[tuple[str, str], float] = {}
 
     # ------------------------------------------------------------------ wiring
     def keys_for(self, ev: Event) -> list:
+        """``addPod``/``updatePod``/``deletePod``: the set that controls a pod (before and after the change),
+        or, for an orphan, every set whose selector matches it (it may be adopted)."""
         meta = ev.obj["metadata"]
         if ev.plural == "statefulsets":
             return [(meta["namespace"], meta["name"])]
         if ev.plural in ("pods", "controllerrevisions"):
-            return [(meta["namespace"], r["name"]) for r in meta.get("ownerReferences") or []
-                    if r.get("controller") and r.get("kind") == "StatefulSet"]
+            keys = []
+            for obj in (ev.obj, ev.old):
+                if obj is None:
+                    continue
+                ref = controller_ref_of(obj)
+                if ref is not None:
+                    if ref.get("kind") == "StatefulSet":
+                        keys.append((meta["namespace"], ref["name"]))
+                elif ev.type != "DELETED" and not is_terminating(obj):
+                    labels = obj["metadata"].get("labels") or {}
+                    keys += [(meta["namespace"], s["metadata"]["name"])
+                             for s in self.sb.store.list("statefulsets", meta["namespace"]) if selector_matches(s, labels)]
+            return list(dict.fromkeys(keys))
         if ev.plural == "persistentvolumeclaims" and ev.type == "DELETED":
             return [(meta["namespace"], s["metadata"]["name"]) for s in self.sb.store.list("statefulsets", meta["namespace"])]
         return []
@@ -103,9 +119,8 @@ class StatefulSetController:
         sts = self.sb.store.get("statefulsets", ns, name)
         if sts is None:
             return
-        uid = sts["metadata"]["uid"]
-        pods = [p for p in self.sb.store.list("pods", ns) if owned_by(p, uid)]
-        revisions = [r for r in self.sb.store.list("controllerrevisions", ns) if owned_by(r, uid)]
+        pods = self._claim_pods(sts)
+        revisions = self._list_revisions(sts)
         current, update, collision_count = self._revisions(sts, revisions)
         status = self._compute_status(sts, pods, current, update, collision_count)
         try:
@@ -116,6 +131,33 @@ class StatefulSetController:
         self._complete_rolling_update(sts, status)
         self.sb.registry.write_status("statefulsets", sts, status)
         self._truncate_history(sts, revisions, pods, current, update)
+        self._requeue_for_availability(sts, pods, status)
+
+    # ------------------------------------------------------------------ adoption
+    def _claim_pods(self, sts: dict) -> list[dict]:
+        """``getPodsForStatefulSet``: ``ClaimPods`` with the selector and ``isMemberOf`` (the name names the set)."""
+        name = sts["metadata"]["name"]
+        sel = selector_from_label_selector(sts["spec"].get("selector"))
+        return claim(self.sb, sts, "statefulsets", "pods", self.sb.store.list("pods", sts["metadata"]["namespace"]),
+                     lambda p: sel.matches(p["metadata"].get("labels")) and
+                     parent_and_ordinal(p["metadata"]["name"])[0] == name)
+
+    def _list_revisions(self, sts: dict) -> list[dict]:
+        """``adoptOrphanRevisions`` then ``ListControllerRevisions``: the revisions the selector matches that the
+        set controls, orphans adopted first (a set re-created after an orphaning delete gets its history back)."""
+        sel = selector_from_label_selector(sts["spec"].get("selector"))
+        uid = sts["metadata"]["uid"]
+        out = []
+        for r in self.sb.store.list("controllerrevisions", sts["metadata"]["namespace"]):
+            if not sel.matches(r["metadata"].get("labels")):
+                continue
+            ref = controller_ref_of(r)
+            if ref is None and not is_terminating(sts):
+                r = adopt(self.sb, sts, "controllerrevisions", r) or r
+                ref = controller_ref_of(r)
+            if ref is not None and ref.get("uid") == uid:
+                out.append(r)
+        return out
 
     # ------------------------------------------------------------------ revisions
     def _revisions(self, sts: dict, revisions: list[dict]) -> tuple[dict, dict, int]:
@@ -191,13 +233,13 @@ class StatefulSetController:
         return st
 
     def _available(self, p: dict, min_ready: int) -> bool:
+        """``podutil.IsPodAvailable``: Ready, and Ready since more than ``minReadySeconds`` ago."""
+        if not is_running_and_ready(p):
+            return False
         if min_ready <= 0:
             return True
-        for c in p["status"].get("conditions") or []:
-            if c.get("type") == "Ready" and c.get("status") == "True":
-                since = self.sb.clock.parse(c["lastTransitionTime"])
-                return since + min_ready < self.sb.clock.now()
-        return False
+        since = self._ready_since(p)
+        return since is not None and since + min_ready < self.sb.clock.now()
 
     def _complete_rolling_update(self, sts: dict, st: dict) -> None:
         strategy = sts["spec"].get("updateStrategy") or {}
@@ -230,12 +272,11 @@ class StatefulSetController:
             base, rev = (cur_set, cur_name) if use_current else (upd_set, upd_name)
             return self._new_pod(base, rev, ordinal)
 
-        # upstream also finds the first unhealthy condemned pod, but only to log it
-        unhealthy_low = next((p for p in replicas if p is not None and not is_healthy(p)), None)
+        first_unavailable = self._first_unavailable(sts, replicas, condemned)
         self._sync_replicas(sts, replicas, start, monotonic, versioned, st, cur_name, upd_name)  # 7.
         for pod in condemned:  # 8. claim owner references for condemned pods (retention policy)
             self._set_claim_owner_for_condemned(sts, pod)
-        self._scale_down(sts, condemned, monotonic, unhealthy_low)  # 9.
+        self._scale_down(sts, condemned, monotonic, first_unavailable)  # 9.
         # 10./11. updates
         if strategy.get("type") == "OnDelete":
             outdated = [p for p in replicas if p is not None and revision_of(p) != upd_name]
@@ -297,16 +338,41 @@ class StatefulSetController:
                 raise _Stop(f"waiting for {pod['metadata']['name']} to be available for {min_ready}s")
             self._repair_identity(sts, pod, ordinal)
 
-    def _scale_down(self, sts: dict, condemned: list[dict], monotonic: bool, unhealthy_low: dict | None) -> None:
-        """Step 9, descending: delete the condemned pods, one at a time when monotonic."""
+    def _unavailable(self, sts: dict, pod: dict | None) -> bool:
+        """``isUnavailable``: not created yet, not Running and Ready for ``minReadySeconds``, or terminating."""
+        min_ready = sts["spec"].get("minReadySeconds") or 0
+        return pod is None or not is_running_and_ready(pod) or not self._available(pod, min_ready) or \
+            is_terminating(pod)
+
+    def _first_unavailable(self, sts: dict, replicas: list[dict | None], condemned: list[dict]) -> object:
+        """The first unhealthy pod: the lowest replica (a missing ordinal counts), else the lowest condemned pod.
+
+        A missing ordinal is returned as a sentinel that no condemned pod is; upstream builds a
+        placeholder pod for it (``newVersionedStatefulSetPod``) before it looks.
+        """
+        for i, pod in enumerate(replicas):
+            if self._unavailable(sts, pod):
+                return pod if pod is not None else ("missing", i)
+        for pod in reversed(condemned):
+            if self._unavailable(sts, pod):
+                return pod
+        return None
+
+    def _scale_down(self, sts: dict, condemned: list[dict], monotonic: bool, first_unavailable: object) -> None:
+        """Step 9, ``processCondemned``, descending: delete condemned pods; when monotonic one at a time, and
+        only while every one of them is healthy except, at most, the first unhealthy pod of the whole set."""
+        min_ready = sts["spec"].get("minReadySeconds") or 0
         for pod in condemned:
             pname = pod["metadata"]["name"]
             if is_terminating(pod):
                 if monotonic:
                     raise _Stop(f"scaling down: waiting for {pname} to finish terminating")
                 continue
-            if monotonic and not is_healthy(pod) and pod is not unhealthy_low and unhealthy_low is not None:
-                raise _Stop(f"scaling down: waiting for {unhealthy_low['metadata']['name']} to be Running and Ready")
+            if monotonic and pod is not first_unavailable and \
+                    (not is_running_and_ready(pod) or not self._available(pod, min_ready)):
+                blocker = first_unavailable["metadata"]["name"] if isinstance(first_unavailable, dict) else \
+                    f"{sts['metadata']['name']}-{first_unavailable[1]}" if first_unavailable else pname
+                raise _Stop(f"scaling down: waiting for {blocker} to be Running and Ready")
             self._delete_pod(sts, pod, "scale down")
             if monotonic:
                 raise _Stop(f"scaling down: waiting for {pname} to terminate")
@@ -353,8 +419,40 @@ class StatefulSetController:
             raise _Stop(f"rolling update: replacing {', '.join(deleted)}")
 
     def _requeue_at_available(self, sts: dict, pod: dict, min_ready: int) -> None:
+        since = self._ready_since(pod)
+        if since is not None:
+            self._requeue_at(sts, since + min_ready)
+
+    def _requeue_for_availability(self, sts: dict, pods: list[dict], st: dict) -> None:
+        """With ``minReadySeconds``, look again when the next ready pod becomes available (both policies;
+        upstream requeues the set after ``minReadySeconds`` while ready and available replicas differ)."""
+        min_ready = sts["spec"].get("minReadySeconds") or 0
+        if not min_ready or st["readyReplicas"] == st["availableReplicas"]:
+            return
+        due = [since + min_ready for p in pods if is_running_and_ready(p) and not self._available(p, min_ready)
+               for since in [self._ready_since(p)] if since is not None]
+        if due:
+            self._requeue_at(sts, min(due))
+
+    def _requeue_at(self, sts: dict, at: float) -> None:
+        """Sync the set again just after sandbox second ``at`` (once per distinct moment)."""
         key = (sts["metadata"]["namespace"], sts["metadata"]["name"])
-        self.sb.engine.call_later(min_ready + 0.05, lambda: self.sb.engine.enqueue(self.name, key))
+        now = self.sb.clock.now()
+        at += 0.01
+        pending = self._requeues.get(key)
+        if pending is not None and now < pending <= at:
+            return
+        self._requeues[key] = at
+        self.sb.engine.call_later(max(0.0, at - now), lambda: self.sb.engine.enqueue(self.name, key))
+
+    def _ready_since(self, pod: dict) -> float | None:
+        for c in pod["status"].get("conditions") or []:
+            if c.get("type") == "Ready" and c.get("status") == "True":
+                try:
+                    return self.sb.clock.parse(c["lastTransitionTime"])
+                except (KeyError, TypeError, ValueError):
+                    return None
+        return None
 
     # ------------------------------------------------------------------ building pods and claims
     def _new_pod(self, base: dict, revision_name: str, ordinal: int) -> dict:

@@ -24,9 +24,9 @@ What a claim goes through:
      claim and no storage class is set";
    * a class that does not exist → Pending, ``ProvisioningFailed``
      ``storageclass.storage.k8s.io "X" not found`` (Warning);
-   * ``volumeBindingMode: WaitForFirstConsumer`` and no pod uses the claim yet →
-     ``WaitForFirstConsumer``; once one does, ``volume.kubernetes.io/selected-node``
-     is set (to the node the sandbox's scheduler would pick);
+   * ``volumeBindingMode: WaitForFirstConsumer`` → ``WaitForFirstConsumer`` until the
+     scheduler has chosen a node for the first pod that uses the claim and written it
+     into ``volume.kubernetes.io/selected-node``;
    * otherwise the claim is annotated with the provisioner, ``ExternalProvisioning``
      and ``Provisioning`` are recorded, and after :attr:`PROVISION_SECONDS` a PV
      ``pvc-<claim uid>`` is created (``ProvisioningSucceeded``) and bound.
@@ -52,6 +52,7 @@ import re
 from ..core import errors
 from ..core.cluster import Cluster
 from ..hashing import random_suffix
+from ...k8s.quantity import parse_quantity
 from ...k8s.selectors import selector_from_label_selector
 from ..core.store import Event
 from .common import delete_quietly, edit, is_terminating, pod_claim_names
@@ -68,25 +69,6 @@ BETA_STORAGE_PROVISIONER = "volume.beta.kubernetes.io/storage-provisioner"
 PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
 SELECTED_NODE = "volume.kubernetes.io/selected-node"
 NO_PROVISIONER = "kubernetes.io/no-provisioner"
-
-_QUANTITY = re.compile(r"^([+-]?[0-9]*\.?[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+|[mkMGTPE])?$")
-_SUFFIX = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
-           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-
-
-def parse_quantity(q: object) -> float:
-    """A resource quantity ("2Gi", "500M", "1e3") in bytes; unparsable values count as 0."""
-    if isinstance(q, (int, float)):
-        return float(q)
-    m = _QUANTITY.match(str(q or "").strip())
-    if not m:
-        return 0.0
-    num, suffix = m.groups()
-    suffix = suffix or ""
-    if len(suffix) > 1 and suffix[0] in "eE":
-        return float(num + suffix)
-    return float(num) * _SUFFIX[suffix]
-
 
 def claim_request(pvc: dict) -> object:
     return (((pvc.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
@@ -208,15 +190,9 @@ class VolumeController:
             return
         ann = pvc["metadata"].get("annotations") or {}
         if sc.get("volumeBindingMode") == "WaitForFirstConsumer" and not ann.get(SELECTED_NODE):
-            consumer = self._consumer(pvc)
-            if consumer is None:
-                self._pending(pvc, "Normal", "WaitForFirstConsumer", "waiting for first consumer to be created before binding")
-                return
-            node = consumer["spec"].get("nodeName") or self._pick_node()
-
-            def select(new: dict) -> None:
-                new["metadata"].setdefault("annotations", {})[SELECTED_NODE] = node
-            pvc = edit(self.sb, "persistentvolumeclaims", ns, name, select, uid=pvc["metadata"]["uid"]) or pvc
+            # the scheduler picks the node for the first pod that uses the claim and writes it here
+            self._pending(pvc, "Normal", "WaitForFirstConsumer", "waiting for first consumer to be created before binding")
+            return
         self._provision(pvc, sc)
 
     def _default_class(self) -> dict | None:
@@ -225,20 +201,6 @@ class VolumeController:
         if not defaults:
             return None
         return sorted(defaults, key=lambda s: (s["metadata"].get("creationTimestamp") or "", s["metadata"]["name"]))[-1]
-
-    def _consumer(self, pvc: dict) -> dict | None:
-        name = pvc["metadata"]["name"]
-        for p in self.sb.store.list("pods", pvc["metadata"]["namespace"]):
-            if not is_terminating(p) and name in pod_claim_names(p):
-                return p
-        return None
-
-    def _pick_node(self) -> str:
-        counts = {n.name: 0 for n in self.sb.nodes}
-        for p in self.sb.store.list("pods"):
-            if p["spec"].get("nodeName") in counts:
-                counts[p["spec"]["nodeName"]] += 1
-        return min(counts, key=lambda k: (counts[k], k))
 
     def _find_volume(self, pvc: dict, cls: str) -> dict | None:
         """``findBestMatchForClaim``: the smallest Available volume that fits (pre-bound ones first)."""
@@ -285,7 +247,7 @@ class VolumeController:
         if self._resync_at.get(uid, -1.0) > now:
             return
         self._resync_at[uid] = now + self.RESYNC_SECONDS
-        self.sb.engine.call_later(self.RESYNC_SECONDS, lambda: self.sb.engine.enqueue(self.name, key))
+        self.sb.engine.call_later(self.RESYNC_SECONDS, lambda: self.sb.engine.enqueue(self.name, key), background=True)
 
     def _lose(self, pvc: dict) -> None:
         if (pvc.get("status") or {}).get("phase") == "Lost":

@@ -11,7 +11,7 @@ members are exactly what they use; all are read-only here.
 from __future__ import annotations
 
 import random
-from collections.abc import Generator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -49,12 +49,14 @@ class PodRuntime(Protocol):
         """True when nothing of the pod runs (never started, or shut down)."""
         ...
 
-    def log_text(self, namespace: str, name: str, container: str | None) -> str:
-        """What a container of the pod wrote so far."""
+    def pod_log(self, namespace: str, name: str, query: dict[str, str]) -> str | Iterator[str]:
+        """``GET pods/NAME/log`` with its query (container, previous, timestamps, sinceSeconds, sinceTime,
+        tailLines, limitBytes, follow): the text, or with ``follow`` an iterator of it as it is written
+        (empty strings are idle ticks)."""
         ...
 
-    def follow_log(self, namespace: str, name: str, container: str | None, sent: int) -> Generator[str, None, None]:
-        """What the container writes after its first ``sent`` characters, as it writes it."""
+    def reprobe(self, uid: str) -> None:
+        """Something the probes of pod ``uid`` look at changed (a file, a process): probe again soon if it matters."""
         ...
 
     def check_running(self, namespace: str, name: str, container: str) -> Any:

@@ -1,20 +1,53 @@
-"""The controller loop: one thread that runs every controller's reconcile.
+"""The controller loop: one thread that runs every controller's reconcile, and the sandbox's timers.
 
 Controllers never run concurrently with each other, as if each were alone in
 the control plane with an informer cache that is always fresh. They are woken
 by store changes (through :meth:`Engine.on_event`) and by timers in sandbox
-time (:meth:`Engine.call_later`), the way the kubelet's probes and backoffs
+time (:meth:`Engine.call_later`), the way the kubelet's probes and back-offs
 are. API requests keep being served by the HTTP threads meanwhile.
+
+How time passes (see :mod:`.clock`): timers fall due as sandbox time flows.
+With a discrete clock the engine also *jumps*, as SimPy's ``run(until=event)``
+does: while somebody waits for the cluster to change and the control plane is
+quiescent, it moves the clock straight to the next **foreground** timer, so
+nothing idles through a simulated delay. That takes all of:
+
+* somebody waiting: an open watch or followed log (every streaming response,
+  :meth:`Engine.waiting_through`), or an in-process waiter
+  (:meth:`Engine.waiting`, e.g. :meth:`stsnb.sandbox.Sandbox.wait_idle`).
+  Nobody watching, nothing jumps: a ``kubectl get pods`` right after an apply
+  shows ``ContainerCreating``, as on a real cluster, and a crash-looping pod
+  nobody looks at does not race through the clock's budget;
+* no controller work queued and no timer due;
+* no API request being handled (:meth:`Engine.client_request` brackets each
+  one; a watch only while it is set up, not while it streams, so a client
+  waiting on a watch sees the events of each jump promptly);
+* the last request ended at least :attr:`Engine.quiet` wall seconds ago, so
+  the few requests of one client step (kubectl's GET then PATCH, a lab's list
+  after its apply) see one state of the cluster, not one that jumped between them;
+* the last change (a store commit) happened, and the last event streamed to a
+  waiter went out, at least :attr:`Engine.react` wall seconds ago, so a client
+  that waited for a state sees it and has time to act on it (close its watch,
+  send its next request) before the clock moves on.
+
+**Background** timers (lease renewals, periodic probes: ``background=True``)
+fire when sandbox time reaches them but are never jumped to: otherwise a
+cluster with nothing to do would race through its own heartbeats. Like
+SimPy's ``Environment.step``, timers due at the same sandbox second run in the
+order they were scheduled.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import logging
 import threading
+import time
 import traceback
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from typing import Callable, Protocol
 
 from .clock import Clock
@@ -33,18 +66,46 @@ class Controller(Protocol):
     def sync(self, key) -> None: ...
 
 
+class Timer:
+    """A scheduled call (:meth:`Engine.call_later`); :meth:`cancel` keeps it from running."""
+
+    __slots__ = ("due", "seq", "fn", "background", "cancelled")
+
+    def __init__(self, due: float, seq: int, fn: Callable[[], None], background: bool) -> None:
+        self.due, self.seq, self.fn, self.background, self.cancelled = due, seq, fn, background, False
+
+    def __lt__(self, other: "Timer") -> bool:
+        return (self.due, self.seq) < (other.due, other.seq)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
 class Engine:
-    """Runs controllers on one thread, in sandbox time."""
+    """Runs controllers on one thread, in sandbox time, jumping over idle time when the clock allows."""
+
+    #: Wall seconds without an API request before a discrete clock may jump. Longer than the API
+    #: server's idle tick on open streams (5 ms), within which it notices a client that hung up: a
+    #: client that closed its watch and goes on with plain requests is no longer counted as waiting.
+    quiet = 0.015
+    #: Wall seconds after an event went out on a stream before a discrete clock may jump.
+    react = 0.010
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.controllers: list[Controller] = []
         self._queue: OrderedDict[tuple[str, object], None] = OrderedDict()
-        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._timers: list[Timer] = []
+        self._foreground: list[Timer] = []  # the timers a jump may go to (cancelled ones dropped lazily)
         self._seq = itertools.count()
         self._cv = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._requests = 0
+        self._waiters = 0
+        self._last_request = 0.0
+        self._last_streamed = 0.0
+        self.jumps = 0
         self.errors: list[str] = []
         self.idle = threading.Event()
 
@@ -54,6 +115,7 @@ class Engine:
     # ----- wake-ups
     def on_event(self, ev: Event) -> None:
         """Store listener: map the change to controller keys (cheap, runs under the store lock)."""
+        self._last_streamed = time.monotonic()  # watchers are about to see this change
         added = False
         for c in self.controllers:
             for key in c.keys_for(ev):
@@ -70,12 +132,56 @@ class Engine:
             self.idle.clear()
             self._cv.notify()
 
-    def call_later(self, delay: float, fn: Callable[[], None]) -> None:
-        """Run ``fn`` on the engine thread after ``delay`` sandbox seconds."""
+    def call_later(self, delay: float, fn: Callable[[], None], *, background: bool = False) -> Timer:
+        """Run ``fn`` on the engine thread after ``delay`` sandbox seconds; returns the timer (cancellable).
+
+        A ``background`` timer (a heartbeat, a periodic probe) is never the target of a jump: it
+        fires when sandbox time gets there by itself.
+        """
         with self._cv:
-            heapq.heappush(self._timers, (self.clock.now() + max(0.0, delay), next(self._seq), fn))
-            self.idle.clear()
+            timer = Timer(self.clock.now() + max(0.0, delay), next(self._seq), fn, background)
+            heapq.heappush(self._timers, timer)
+            if not background:
+                heapq.heappush(self._foreground, timer)
+                self.idle.clear()
             self._cv.notify()
+        return timer
+
+    @contextlib.contextmanager
+    def client_request(self) -> Iterator[None]:
+        """Bracket one API request: while any is handled, and briefly after, time does not jump."""
+        with self._cv:
+            self._requests += 1
+        try:
+            yield
+        finally:
+            with self._cv:
+                self._requests -= 1
+                self._last_request = time.monotonic()
+                self._cv.notify()
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Mark an in-process waiter: while inside, a discrete clock may jump (see the module docstring)."""
+        with self._cv:
+            self._waiters += 1
+            self._cv.notify()
+        try:
+            yield
+        finally:
+            with self._cv:
+                self._waiters -= 1
+
+    def waiting_through(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """A streaming response's body (a watch, a followed log) that counts as a waiter while it is open.
+
+        Each chunk that carries something (not an idle tick) gives the client :attr:`react` seconds.
+        """
+        with self.waiting():
+            for chunk in chunks:
+                if chunk:
+                    self._last_streamed = time.monotonic()
+                yield chunk
 
     # ----- the loop
     def start(self) -> None:
@@ -91,27 +197,51 @@ class Engine:
 
     def _run(self) -> None:
         by_name = {c.name: c for c in self.controllers}
-        clock = self.clock
         while True:
             with self._cv:
                 if self._stopping:
                     return
+                now = self.clock.now()
                 due: list[Callable[[], None]] = []
-                now = clock.now()
-                while self._timers and self._timers[0][0] <= now:
-                    due.append(heapq.heappop(self._timers)[2])
+                while self._timers and self._timers[0].due <= now:
+                    timer = heapq.heappop(self._timers)
+                    if not timer.cancelled:
+                        due.append(timer.fn)
+                while self._foreground and (self._foreground[0].due <= now or self._foreground[0].cancelled):
+                    heapq.heappop(self._foreground)
                 work = list(self._queue)
                 self._queue.clear()
                 if not due and not work:
-                    timeout = clock.wall_delay(self._timers[0][0] - now) if self._timers else None
-                    if not self._timers:
+                    if not self._foreground:
                         self.idle.set()
-                    self._cv.wait(timeout=timeout)
+                    wait = self._jump_or_wait(now)
+                    if wait is not None and wait <= 0:
+                        continue
+                    self._cv.wait(timeout=wait)
                     continue
             for fn in due:
                 self._guard(fn)
             for name, key in work:
                 self._guard(lambda c=by_name[name], k=key: c.sync(k))
+
+    def _jump_or_wait(self, now: float) -> float | None:
+        """Jump to the next foreground timer if the cluster is quiescent; else how long to wait (wall s).
+
+        Called with the condition held and nothing due. Returns 0 after a jump, ``None`` to wait
+        for a wake-up (no timers at all).
+        """
+        wait = self.clock.wall_delay(self._timers[0].due - now) if self._timers else None
+        if not (self.clock.jumps and self._foreground and self._waiters and self._requests == 0):
+            return wait
+        now_wall = time.monotonic()
+        quiet_left = max(self._last_request + self.quiet, self._last_streamed + self.react) - now_wall
+        if quiet_left > 0:
+            return quiet_left if wait is None else min(wait, quiet_left)
+        target = self._foreground[0].due
+        if self.clock.advance(target) >= target:
+            self.jumps += 1
+            return 0.0
+        return self.clock.wall_delay(target - self.clock.now())  # the lag budget is spent: real time
 
     def _guard(self, fn: Callable[[], None]) -> None:
         try:

@@ -1,24 +1,45 @@
 """A simulated kubelet: runs the pods the scheduler (:mod:`.scheduler`) bound, in sandbox time.
 
-The kubelet "runs" containers in sandbox time:
+For each pod it follows what upstream's kubelet does (``pkg/kubelet``):
 
-    Pending/ContainerCreating --pull--> Running+Ready      (an nginx server, a sleep)
-                              --pull--> Succeeded/Failed   (a program that exits; restartPolicy Never)
-                              --pull fails--> ErrImagePull -> ImagePullBackOff (never Ready)
+* **admission**: the pod gets its IPs and ``startTime``; its containers wait in
+  ``ContainerCreating``;
+* **images**, container by container in spec order (``serializeImagePulls``):
+  the reference is parsed (a malformed one is ``InvalidImageName``), the pull
+  policy decides whether to pull (``Always``, or an image not on the node yet:
+  ``Pulling``/``Pulled`` after :attr:`Kubelet.PULL_SECONDS`; else "already
+  present on machine"; ``Never`` without it: ``ErrImageNeverPull``), and an
+  unresolvable reference fails (``ErrImagePull``, then ``ImagePullBackOff``,
+  retried with the kubelet's back-off, 10 s doubling to 5 min). The image
+  catalogue (:mod:`.images`) says what each image runs; an image it does not
+  know runs as a generic long-running container, with a Normal event saying so;
+* **containers** start (``Created``/``Started``) and run their program
+  (:mod:`.programs`); each start is a new *instance* with its own log
+  (:mod:`.logs`). A container that exits is restarted as its restart policy
+  says, with upstream's crash-loop back-off (``doBackOff``): at once the first
+  time, then ``CrashLoopBackOff`` for 10 s, 20 s … capped at ``5m0s``, a
+  Warning ``BackOff`` event each time; ``restartCount`` grows and
+  ``lastState`` keeps the last run;
+* **probes** (:mod:`.probes`): startup, readiness and liveness workers; a
+  failed liveness probe restarts the container;
+* **status**: the whole pod status is written from the kubelet's own state
+  (:mod:`.status`), so a ``pods/status`` patch of a condition the kubelet owns
+  is written back, and readiness gates are honoured;
+* **termination**: a pod being deleted shows its containers stopping (not
+  ready: ``0/1 Terminating``), then from 1.27 a terminal phase, then it is
+  removed; a pod held by a finalizer stays until the finalizer goes.
 
-What a container prints and how it exits comes from :mod:`.programs`. Nothing
-is executed on the host. Deleted pods terminate after a short shutdown (or the
-whole grace period for programs that ignore SIGTERM) and are then removed.
-The kubelet keeps what each container wrote; the API server serves it as the
-pod's ``log`` subresource (:meth:`Kubelet.log_text`, :meth:`Kubelet.follow_log`).
+Nothing is executed on the host. The kubelet serves the ``log`` subresource
+(:meth:`Kubelet.pod_log`). Where container filesystems and processes plug in:
+:meth:`Kubelet._program_started` (a container start), :meth:`Kubelet._probe_command` (an exec probe), the container runtime (:mod:`.runtime`: filesystems, volume data, processes for exec and attach) and
+:class:`~.probes.Prober` (what a probe finds); :meth:`Kubelet.reprobe` tells
+the probes of a pod that something they look at changed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
-from collections.abc import Generator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,29 +47,54 @@ from ..apiserver.registry import deep_copy
 from ..core import errors
 from ..core.cluster import Cluster
 from ..core.store import Event
+from . import images
+from .backoff import Backoff, go_duration
+from .logs import ContainerLogs, Instance, LogOptions
+from .probes import TYPES, Prober, Worker
 from .runtime import ContainerRuntime
 from .scheduler import Ipam
+from .status import conditions, go_list, pod_phase
 
 if TYPE_CHECKING:
     import dns.message
 
-    from .programs import ProgramContext
-
-#: Tags the sandbox's registry does not have: pulling them fails like a missing tag on Docker Hub.
-MISSING_TAGS = frozenset({"does-not-exist", "doesnotexist", "nonexistent", "not-a-tag", "missing"})
+    from .programs import Outcome, ProgramContext
 
 
-def normalize_image(image: str) -> tuple[str, str, str]:
-    """``(full reference, repository, tag)`` the way containerd reports them (docker.io/library/…:latest)."""
-    ref = image.split("@", 1)[0]
-    last = ref.rsplit("/", 1)[-1]
-    tag = last.split(":", 1)[1] if ":" in last else "latest"
-    repo = ref[: len(ref) - len(tag) - 1] if ":" in last else ref
-    if "/" not in repo:
-        repo = "docker.io/library/" + repo
-    elif "." not in repo.split("/", 1)[0] and ":" not in repo.split("/", 1)[0] and repo.split("/", 1)[0] != "localhost":
-        repo = "docker.io/" + repo
-    return f"{repo}:{tag}", repo, tag
+@dataclass
+class _Container:
+    """What the kubelet knows about one container of a pod."""
+
+    spec: dict
+    restart_count: int = 0
+    state: dict = field(default_factory=lambda: {"waiting": {"reason": "ContainerCreating"}})
+    last_state: dict = field(default_factory=dict)
+    ready: bool = False
+    started: bool = False
+    created: bool = False
+    pull_failed: bool = False
+    full_image: str = ""
+    image_id: str = ""
+    container_id: str = ""
+    gen: int = 0  # which instance: timers of an older one are ignored
+    instance: Instance | None = None
+    last_instance: Instance | None = None
+    ignores_sigterm: bool = False
+    workers: dict[str, Worker] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec["name"]
+
+    def status(self) -> dict:
+        """The API ``ContainerStatus`` (fields in the Go struct's order)."""
+        st = {"name": self.name, "state": self.state, "lastState": self.last_state, "ready": self.ready,
+              "restartCount": self.restart_count, "image": self.full_image or self.spec.get("image", ""),
+              "imageID": self.image_id}
+        if self.container_id:
+            st["containerID"] = self.container_id
+        st["started"] = self.started
+        return st
 
 
 @dataclass
@@ -58,12 +104,14 @@ class _Run:
     uid: str
     namespace: str
     name: str
-    stage: str = "new"  # new, creating, running, exited, backoff, terminating, gone
+    node: str = ""
+    stage: str = "new"  # new, running, terminating, stopped, gone
     ip: str | None = None
-    logs: dict[str, str] = field(default_factory=dict)
-    reasons: dict[str, str | None] = field(default_factory=dict)  # a terminated container's reason (OOMKilled)
-    restarts: int = 0
-    ignores_sigterm: bool = False
+    start_time: str = ""
+    containers: dict[str, _Container] = field(default_factory=dict)
+    conditions: list[dict] = field(default_factory=list)  # the kubelet's own, as last written
+    terminal: bool = False
+    logs: ContainerLogs = field(default_factory=ContainerLogs)
 
 
 class Kubelet:
@@ -73,187 +121,276 @@ class Kubelet:
     #: sandbox seconds for each step; a pod becomes Ready about 3 s after it is bound (the guide shows 3-4 s)
     PULL_SECONDS = 2.0
     START_SECONDS = 0.8
+    #: how long a container that handles SIGTERM takes to stop
     SHUTDOWN_SECONDS = 0.6
-    BACKOFF_SECONDS = 1.0
+    #: from a container's exit to the kubelet noticing it (PLEG relists every second)
+    RESTART_SECONDS = 1.0
 
     def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self.runs: dict[str, _Run] = {}
         self.ipam = Ipam(sb.nodes, sb.rng)
-        self._log_cv = threading.Condition()
-        self.runtime = ContainerRuntime(sb)
+        self.crash_backoff = Backoff()
+        self.pull_backoff = Backoff()
+        self.present: dict[str, set[str]] = {}  # node -> images pulled there
+        self.prober = Prober(self._probe_command)
+        self.runtime = ContainerRuntime(sb)  # container filesystems, volume data, processes, the pod network
 
     def keys_for(self, ev: Event) -> list:
+        if ev.plural == "persistentvolumes" and ev.type == "DELETED":
+            self.runtime.pv_deleted(ev.obj["metadata"]["uid"])  # the volume's data goes with it
         if ev.plural == "pods":
             meta = ev.obj["metadata"]
             return [(meta["uid"], meta["namespace"], meta["name"])]
-        if ev.plural == "persistentvolumes" and ev.type == "DELETED":
-            self.runtime.pv_deleted(ev.obj["metadata"]["uid"])  # the volume's data goes with it
         return []
 
-    # ------------------------------------------------------------------ state machine
+    # ------------------------------------------------------------------ the sync loop
     def sync(self, key: tuple[str, str, str]) -> None:
         uid, ns, name = key
         run = self.runs.get(uid)
-        pod = self.sb.store.get("pods", ns, name)
-        if pod is not None and pod["metadata"]["uid"] != uid:
-            pod = None
+        pod = self._pod(ns, name, uid)
         if pod is None:
             if run is not None and run.stage != "gone":
-                run.stage = "gone"
-                self.ipam.release(run.ip)
-                with self._log_cv:
-                    self._log_cv.notify_all()
-            self.runtime.pod_gone(uid)
+                self._forget(run)
+            return
+        meta = pod["metadata"]
+        if meta.get("deletionTimestamp") and not meta.get("finalizers") and \
+                (not pod["spec"].get("nodeName") or (run is not None and run.stage == "stopped")):
+            self.sb.registry.finish_pod(pod)  # its containers are gone; nothing holds it any more
             return
         if not pod["spec"].get("nodeName"):
             return
         if run is None:
-            run = self.runs[uid] = _Run(uid, ns, name)
-        if pod["metadata"].get("deletionTimestamp") and run.stage not in ("terminating", "gone"):
+            if pod["status"].get("phase") in ("Succeeded", "Failed"):
+                return
+            run = self.runs[uid] = _Run(uid, ns, name, pod["spec"]["nodeName"])
+        if meta.get("deletionTimestamp") and run.stage == "new":
+            run.stage = "stopped"  # nothing started yet: nothing to stop
+            self._release(pod, run)
+        elif meta.get("deletionTimestamp") and run.stage == "running":
             self._terminate(pod, run)
-            return
-        if run.stage == "new" and pod["status"].get("phase") == "Pending":
-            self._start_creating(pod, run)
+        elif run.stage == "new":
+            self._admit(pod, run)
+        elif run.stage == "running":
+            self._write_status(pod, run)  # reconcile what someone else wrote over the kubelet's status
+            for c in run.containers.values():
+                for w in c.workers.values():
+                    w.poke()
+
+    def _pod(self, ns: str, name: str, uid: str) -> dict | None:
+        pod = self.sb.store.get("pods", ns, name)
+        return pod if pod is not None and pod["metadata"]["uid"] == uid else None
 
     def _current(self, run: _Run) -> dict | None:
-        pod = self.sb.store.get("pods", run.namespace, run.name)
-        if pod is None or pod["metadata"]["uid"] != run.uid:
-            return None
-        return pod
+        return self._pod(run.namespace, run.name, run.uid)
 
-    def _start_creating(self, pod: dict, run: _Run) -> None:
-        run.stage = "creating"
-        node = pod["spec"]["nodeName"]
-        run.ip = self.ipam.allocate(node)
-        now = self.sb.clock.timestamp()
-        containers = pod["spec"]["containers"]
-        status = deep_copy(pod["status"])
-        status.update({
-            "phase": "Pending", "hostIP": self.sb.node(node).internal_ip,
-            "hostIPs": [{"ip": self.sb.node(node).internal_ip}], "startTime": now,
-            "conditions": self._conditions(pod, ready=False, initialized=True, reason="ContainersNotReady",
-                                           message=f"containers with unready status: [{' '.join(c['name'] for c in containers)}]"),
-            "containerStatuses": [self._waiting(c, "ContainerCreating") for c in containers],
-        })
-        self.sb.registry.write_status("pods", pod, status)
-        for c in containers:
-            self.sb.registry.record_event(pod, "Normal", "Pulling", f'Pulling image "{c["image"]}"', "kubelet", node)
-        self.sb.engine.call_later(self.PULL_SECONDS, lambda: self._pulled(run))
+    def _later(self, delay: float, run: _Run, step, *args) -> None:
+        """Run ``step(pod, run, *args)`` after ``delay`` sandbox seconds, if the pod is still there and running."""
+        def fire() -> None:
+            pod = self._current(run)
+            if pod is not None and run.stage == "running" and not pod["metadata"].get("deletionTimestamp"):
+                step(pod, run, *args)
+        self.sb.engine.call_later(delay, fire)
 
-    def _pulled(self, run: _Run) -> None:
-        pod = self._current(run)
-        if pod is None or pod["metadata"].get("deletionTimestamp") or run.stage != "creating":
-            return
-        node = pod["spec"]["nodeName"]
-        for c in pod["spec"]["containers"]:
-            full, repo, tag = normalize_image(c["image"])
-            if tag in MISSING_TAGS or c["image"] != c["image"].strip() or any(ch.isupper() for ch in c["image"]):
-                self._pull_failed(pod, run, c, full)
-                return
-        for c in pod["spec"]["containers"]:
-            self.sb.registry.record_event(pod, "Normal", "Pulled",
-                                          f'Successfully pulled image "{c["image"]}" in {self.PULL_SECONDS:.1f}s '
-                                          f'({self.PULL_SECONDS:.1f}s including waiting)', "kubelet", node)
-            self.sb.registry.record_event(pod, "Normal", "Created", f"Created container {c['name']}", "kubelet", node)
-            self.sb.registry.record_event(pod, "Normal", "Started", f"Started container {c['name']}", "kubelet", node)
-        self.sb.engine.call_later(self.START_SECONDS, lambda: self._started(run))
+    def _event(self, pod: dict, type_: str, reason: str, message: str, run: _Run) -> None:
+        self.sb.registry.record_event(pod, type_, reason, message, "kubelet", run.node)
 
-    def _pull_failed(self, pod: dict, run: _Run, c: dict, full: str) -> None:
-        node = pod["spec"]["nodeName"]
-        reason = (f'rpc error: code = NotFound desc = failed to pull and unpack image "{full}": failed to resolve '
-                  f'reference "{full}": {full}: not found')
-        msg = f'Failed to pull image "{c["image"]}": {reason}'
-        self.sb.registry.record_event(pod, "Warning", "Failed", msg, "kubelet", node)
-        self.sb.registry.record_event(pod, "Warning", "Failed", "Error: ErrImagePull", "kubelet", node)
-        status = deep_copy(pod["status"])
-        status["podIP"], status["podIPs"] = run.ip, [{"ip": run.ip}]
-        status["containerStatuses"] = [self._waiting(x, "ErrImagePull", reason if x is c else None)
-                                       if x["name"] == c["name"] else self._waiting(x, "ContainerCreating")
-                                       for x in pod["spec"]["containers"]]
-        self.sb.registry.write_status("pods", pod, status)
-        run.stage = "backoff"
+    def _forget(self, run: _Run) -> None:
+        run.stage = "gone"
+        for c in run.containers.values():
+            self._stop_probes(c)
+            run.logs.end(c.instance, self.sb.clock.now())
+        self.ipam.release(run.ip)
+        self.runtime.pod_gone(run.uid)
 
-        def backoff() -> None:
-            cur = self._current(run)
-            if cur is None or cur["metadata"].get("deletionTimestamp"):
-                return
-            st = deep_copy(cur["status"])
-            st["containerStatuses"] = [self._waiting(x, "ImagePullBackOff", f'Back-off pulling image "{x["image"]}"')
-                                       if x["name"] == c["name"] else s
-                                       for x, s in zip(cur["spec"]["containers"], st["containerStatuses"])]
-            self.sb.registry.write_status("pods", cur, st)
-            self.sb.registry.record_event(cur, "Normal", "BackOff", f'Back-off pulling image "{c["image"]}"', "kubelet", node)
-            self.sb.registry.record_event(cur, "Warning", "Failed", "Error: ImagePullBackOff", "kubelet", node)
-
-        self.sb.engine.call_later(self.BACKOFF_SECONDS, backoff)
-
-    def _started(self, run: _Run) -> None:
-        pod = self._current(run)
-        if pod is None or pod["metadata"].get("deletionTimestamp") or run.stage != "creating":
-            return
-        contexts = [self._program_context(pod, c, run.ip) for c in pod["spec"]["containers"]]
-        run.stage = "starting"
-
-        def start() -> None:  # off the controller thread: a program may take a while before it is stopped
-            from . import programs
-            outcomes = [programs.run(ctx) for ctx in contexts]
-            self.sb.engine.call_later(0, lambda: self._programs_started(run, contexts, outcomes))
-
-        self.runtime.submit(start)
-
-    def _programs_started(self, run: _Run, contexts: list, outcomes: list) -> None:
-        pod = self._current(run)
-        if pod is None or pod["metadata"].get("deletionTimestamp") or run.stage != "starting":
-            return
-        now = self.sb.clock.timestamp()
-        statuses, all_running, exits = [], True, []
-        for c, ctx, outcome in zip(pod["spec"]["containers"], contexts, outcomes):
-            run.logs[c["name"]] = run.logs.get(c["name"], "") + ("" if outcome.interactive else outcome.output)
-            run.ignores_sigterm = run.ignores_sigterm or outcome.ignores_sigterm
-            self.runtime.started(run.uid, c["name"], run.ip, outcome.listens)
-            if outcome.interactive:
-                self._start_interactive(run, ctx)
-            if outcome.exit_code is None:
-                statuses.append(self._running(c, now))
-                if outcome.sleep_seconds:
-                    self.sb.engine.call_later(outcome.sleep_seconds,
-                                              lambda name=c["name"], o=outcome: self._slept(run, name, o))
-            else:
-                all_running = False
-                exits.append((c["name"], outcome.exit_code))
-                run.reasons[c["name"]] = outcome.reason
-                statuses.append(self._running(c, now))
-        with self._log_cv:
-            self._log_cv.notify_all()
-        status = deep_copy(pod["status"])
-        status.update({"phase": "Running", "podIP": run.ip, "podIPs": [{"ip": run.ip}],
-                       "containerStatuses": statuses,
-                       "conditions": self._conditions(pod, ready=all_running, initialized=True,
-                                                      reason=None if all_running else "ContainersNotReady")})
-        self.sb.registry.write_status("pods", pod, status)
+    # ------------------------------------------------------------------ admission
+    def _admit(self, pod: dict, run: _Run) -> None:
         run.stage = "running"
-        if exits:
-            self._exited(run, dict(exits))
+        run.ip = self.ipam.allocate(run.node)
+        run.start_time = self.sb.clock.timestamp()
+        run.containers = {c["name"]: _Container(c) for c in pod["spec"]["containers"]}
+        self._write_status(pod, run)
+        self._next_container(pod, run, 0)
 
-    def _start_interactive(self, run: _Run, ctx) -> None:
+    def _next_container(self, pod: dict, run: _Run, index: int) -> None:
+        """Bring up the containers from ``index`` on, one after the other (their images first)."""
+        specs = pod["spec"]["containers"]
+        if index < len(specs):
+            self._ensure_image(pod, run, run.containers[specs[index]["name"]], index)
+
+    # ------------------------------------------------------------------ images
+    def _ensure_image(self, pod: dict, run: _Run, c: _Container, index: int) -> None:
+        """``EnsureImageExists``: parse, decide by pull policy, pull (or fail), then create the container."""
+        image = c.spec.get("image") or ""
+        try:
+            ref = images.parse(image)
+        except images.InvalidReference as e:
+            self._waiting(pod, run, c, "InvalidImageName", str(e))
+            self._event(pod, "Warning", "InspectFailed", str(e), run)
+            self._event(pod, "Warning", "Failed", "Error: InvalidImageName", run)
+            self._next_container(pod, run, index + 1)
+            return
+        policy = c.spec.get("imagePullPolicy") or "IfNotPresent"
+        present = ref.full in self.present.get(run.node, set()) and not images.unresolvable(ref)
+        if policy == "Never" and not present:
+            msg = f'Container image "{image}" is not present with pull policy of Never'
+            self._waiting(pod, run, c, "ErrImageNeverPull", msg)
+            self._event(pod, "Warning", "ErrImageNeverPull", msg, run)
+            self._event(pod, "Warning", "Failed", "Error: ErrImageNeverPull", run)
+            self._next_container(pod, run, index + 1)
+            return
+        if present and policy != "Always":
+            self._event(pod, "Normal", "Pulled", f'Container image "{image}" already present on machine', run)
+            self._later(0.0, run, self._create, c, ref, index, c.gen)
+            return
+        self._event(pod, "Normal", "Pulling", f'Pulling image "{image}"', run)
+        self._later(self.PULL_SECONDS, run, self._pulled, c, ref, index, c.gen)
+
+    def _pulled(self, pod: dict, run: _Run, c: _Container, ref: images.Reference, index: int, gen: int) -> None:
+        if gen != c.gen:
+            return
+        image = c.spec.get("image") or ""
+        key = f"{run.uid}/{c.name}/pull"
+        if images.unresolvable(ref):
+            now = self.sb.clock.now()
+            reason = images.pull_error(ref)
+            self._waiting(pod, run, c, "ErrImagePull", reason)
+            self._event(pod, "Warning", "Failed", f'Failed to pull image "{image}": {reason}', run)
+            self._event(pod, "Warning", "Failed", "Error: ErrImagePull", run)
+            self.pull_backoff.next(key, now)
+            if not c.pull_failed:
+                c.pull_failed = True
+                self._next_container(pod, run, index + 1)
+            self._later(self.RESTART_SECONDS, run, self._pull_backoff, c, ref, index, gen, now)
+            return
+        self.pull_backoff.forget(key)
+        self.present.setdefault(run.node, set()).add(ref.full)
+        took = go_duration(self.PULL_SECONDS)
+        self._event(pod, "Normal", "Pulled", f'Successfully pulled image "{image}" in {took} ({took} including waiting)', run)
+        self._create(pod, run, c, ref, index, gen)
+
+    def _pull_backoff(self, pod: dict, run: _Run, c: _Container, ref: images.Reference, index: int, gen: int,
+                      failed_at: float) -> None:
+        """The next sync after a failed pull: ``ImagePullBackOff`` until the back-off is over, then pull again."""
+        if gen != c.gen:
+            return
+        image = c.spec.get("image") or ""
+        key = f"{run.uid}/{c.name}/pull"
+        self._waiting(pod, run, c, "ImagePullBackOff", f'Back-off pulling image "{image}"')
+        self._event(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"', run)
+        self._event(pod, "Warning", "Failed", "Error: ImagePullBackOff", run)
+        wait = self.pull_backoff.remaining(key, failed_at, self.sb.clock.now())
+        self._later(wait, run, self._retry_pull, c, index, gen)
+
+    def _retry_pull(self, pod: dict, run: _Run, c: _Container, index: int, gen: int) -> None:
+        if gen == c.gen:
+            self._ensure_image(pod, run, c, index)
+
+    # ------------------------------------------------------------------ containers
+    def _create(self, pod: dict, run: _Run, c: _Container, ref: images.Reference, index: int, gen: int) -> None:
+        if gen != c.gen:
+            return
+        self.present.setdefault(run.node, set()).add(ref.full)
+        c.full_image = ref.full
+        c.image_id = f"{ref.repository}@sha256:{hashlib.sha256(ref.full.encode()).hexdigest()}"
+        self._event(pod, "Normal", "Created", f"Created container {c.name}", run)
+        self._later(self.START_SECONDS, run, self._start, c, ref, index, gen)
+
+    def _start(self, pod: dict, run: _Run, c: _Container, ref: images.Reference, index: int, gen: int) -> None:
+        if gen != c.gen:
+            return
+        now = self.sb.clock.now()
+        stamp = self.sb.clock.timestamp(now)
+        if c.instance is not None:  # a restart: the instance before becomes lastState
+            c.restart_count += 1
+            if "terminated" in c.state:
+                c.last_state = {"terminated": c.state["terminated"]}
+                c.last_instance = c.instance
+        c.gen += 1
+        gen = c.gen
+        c.container_id = "containerd://" + hashlib.sha256(f"{run.uid}/{c.name}/{gen}/{self.sb.rng.random()}".encode()).hexdigest()
+        c.created = True
+        c.instance = run.logs.start(c.name, c.container_id, now)
+        self._event(pod, "Normal", "Started", f"Started container {c.name}", run)
+        entry = images.lookup(ref)
+        stamp_started = stamp
+        outcome = self._default_process(pod, run, c, entry)
+        if outcome is not None:
+            self._program_started(pod, run, c, outcome, None, stamp_started, index, gen)
+            return
+        ctx = self._program_context(pod, c.spec, run.ip)
+
+        def work() -> None:  # off the controller thread: a program may take a while before it is stopped
+            from .programs import run as run_programs
+            result = run_programs(ctx)
+            self._later(0.0, run, self._program_started, c, result, ctx, stamp_started, index, gen)
+
+        self.runtime.submit(work)
+
+    def _program_started(self, pod: dict, run: _Run, c: _Container, outcome: "Outcome", ctx: "ProgramContext | None",
+                         stamp: str, index: int, gen: int) -> None:
+        """The container's process is up (or already done): its output, state, probes, then the next container."""
+        if gen != c.gen:
+            return
+        now = self.sb.clock.now()
+        c.ignores_sigterm = outcome.ignores_sigterm
+        if not outcome.interactive:
+            run.logs.write(c.instance, outcome.output, now)
+        self.runtime.started(run.uid, c.name, run.ip, outcome.listens)
+        if outcome.interactive and ctx is not None:
+            self._start_interactive(run, c, ctx, gen)
+        c.state = {"running": {"startedAt": stamp}}
+        has_startup = bool(c.spec.get("startupProbe"))
+        c.started = not has_startup
+        c.ready = not c.spec.get("readinessProbe") and not has_startup
+        self._start_probes(pod, run, c)
+        self._next_container(pod, run, index + 1)
+        if outcome.exit_code is not None:
+            self._exited(pod, run, c, outcome.exit_code, gen, outcome.reason)
+            return
+        self._write_status(pod, run)
+        if outcome.sleep_seconds:
+            self._later(outcome.sleep_seconds, run, self._slept, c, outcome, gen)
+
+    def _start_interactive(self, run: _Run, c: _Container, ctx: "ProgramContext", gen: int) -> None:
         """The container's shell reads its stdin: run it live (attach and ``kubectl run -it`` talk to it)."""
         from . import programs
-        name = ctx.container["name"]
+        inst = c.instance
 
         def log(text: str) -> None:
-            run.logs[name] = run.logs.get(name, "") + text
-            with self._log_cv:
-                self._log_cv.notify_all()
+            run.logs.write(inst, text, self.sb.clock.now())
 
         def exited(code: int, reason: str | None) -> None:
-            run.reasons[name] = reason
-            self.sb.engine.call_later(0, lambda: self._exited(run, {name: code}))
+            self._later(0.0, run, lambda pod, r: self._exited(pod, r, c, code, gen, reason))
 
         self.runtime.start_main(run.uid, ctx, programs.container_argv(ctx.container), bool(ctx.container.get("tty")),
                                 log, exited)
 
-    def _program_context(self, pod: dict, container: dict, ip: str | None) -> ProgramContext:
+    def _default_process(self, pod: dict, run: _Run, c: _Container, entry: images.Entry | None) -> "Outcome | None":
+        """The image's own default process when it is not a program (a server, pause, a REPL); None: run programs."""
+        from .programs import Outcome
+        spec = c.spec
+        if spec.get("command") or (spec.get("args") and (entry is None or entry.process == "programs")):
+            return None
+        if entry is None:
+            self._event(pod, "Normal", "GenericContainer",
+                        f'Image "{spec.get("image")}" is not in the sandbox\'s image catalogue: container '
+                        f"{c.name} runs as a generic long-running process (no output; it stops on SIGTERM)", run)
+            return Outcome(output="", exit_code=None, runs_forever=True)
+        if entry.process in ("server", "pause"):
+            return Outcome(output=self._banner(entry, run), exit_code=None, runs_forever=True,
+                           ignores_sigterm=not entry.sigterm)
+        if entry.process == "exits" and not spec.get("stdin"):
+            return Outcome(output=self._banner(entry, run), exit_code=0, runs_forever=False)
+        if entry.process == "exits":
+            return Outcome(output="", exit_code=None, runs_forever=True)
+        return None
+
+    def _banner(self, entry: images.Entry, run: _Run) -> str:
+        when = self.sb.clock.datetime()
+        return entry.banner.format(ip=run.ip or "", apache_time=when.strftime("%a %b %d %H:%M:%S.%f %Y"))
+
+    def _program_context(self, pod: dict, container: dict, ip: str | None) -> "ProgramContext":
         """What the container sees: its pod (with the IP just given), the cluster DNS and resolv.conf."""
         from . import programs  # imported on first use: dnspython is not loaded until a container starts
         ns = pod["metadata"]["namespace"]
@@ -268,179 +405,347 @@ class Kubelet:
         ctx.fs = self.runtime.filesystem(pod, container, lambda: programs.new_container_fs(ctx))
         return ctx
 
-    def _resolve(self, query: dns.message.Message) -> dns.message.Message:
+    def _resolve(self, query: "dns.message.Message") -> "dns.message.Message":
         return self.sb.cluster_dns.resolve(query)
 
-    def _slept(self, run: _Run, container: str, outcome) -> None:
+    def _slept(self, pod: dict, run: _Run, c: _Container, outcome: "Outcome", gen: int) -> None:
         """A container's sleep ended: it writes what comes after and exits (or keeps running)."""
-        if run.stage != "running":
+        if gen != c.gen or "running" not in c.state:
             return
-        if outcome.output_after_sleep:
-            run.logs[container] = run.logs.get(container, "") + outcome.output_after_sleep
-            with self._log_cv:
-                self._log_cv.notify_all()
+        run.logs.write(c.instance, outcome.output_after_sleep, self.sb.clock.now())
         if outcome.exit_code_after_sleep is not None:
-            self._exited(run, {container: outcome.exit_code_after_sleep})
+            self._exited(pod, run, c, outcome.exit_code_after_sleep, gen)
 
-    def _exited(self, run: _Run, codes: dict[str, int]) -> None:
-        pod = self._current(run)
-        if pod is None or run.stage not in ("running",):
+    # ------------------------------------------------------------------ exits and restarts
+    def _exited(self, pod: dict, run: _Run, c: _Container, code: int, gen: int, reason: str | None = None) -> None:
+        if gen != c.gen or "running" not in c.state:
             return
-        now = self.sb.clock.timestamp()
+        now = self.sb.clock.now()
+        self._stop_probes(c)
+        self.runtime.container_stopped(run.uid, c.name)
+        run.logs.end(c.instance, now)
+        c.state = {"terminated": {"exitCode": code, "reason": reason or ("Completed" if code == 0 else "Error"),
+                                  "startedAt": c.state["running"]["startedAt"],
+                                  "finishedAt": self.sb.clock.timestamp(now), "containerID": c.container_id}}
+        c.ready = False
+        c.started = False
+        self._write_status(pod, run)
+        if self._restarts(pod, code):
+            self._later(self.RESTART_SECONDS, run, self._restart, c, gen, now)
+
+    @staticmethod
+    def _restarts(pod: dict, code: int) -> bool:
         policy = pod["spec"].get("restartPolicy", "Always")
-        statuses = []
-        for c, s in zip(pod["spec"]["containers"], pod["status"]["containerStatuses"]):
-            if c["name"] in codes:
-                code = codes[c["name"]]
-                self.runtime.container_stopped(run.uid, c["name"])
-                term = {"containerID": s.get("containerID"), "exitCode": code, "finishedAt": now,
-                        "reason": run.reasons.pop(c["name"], None) or ("Completed" if code == 0 else "Error"),
-                        "startedAt": (s.get("state", {}).get("running") or {}).get("startedAt", now)}
-                statuses.append({**s, "ready": False, "started": False, "state": {"terminated": term}})
-            else:
-                statuses.append(s)
-        terminated = all("terminated" in s["state"] for s in statuses)
-        failed = any(s["state"].get("terminated", {}).get("exitCode", 0) != 0 for s in statuses)
-        status = deep_copy(pod["status"])
-        status["containerStatuses"] = statuses
-        if policy == "Always" or (policy == "OnFailure" and failed):
-            # restart with back-off: CrashLoopBackOff, the same pod (RESTARTS goes up)
-            run.restarts += 1
-            status["containerStatuses"] = [
-                {**s, "restartCount": s.get("restartCount", 0) + (1 if c["name"] in codes else 0),
-                 "lastState": {"terminated": s["state"]["terminated"]} if "terminated" in s["state"] else s.get("lastState", {}),
-                 "state": {"waiting": {"reason": "CrashLoopBackOff",
-                                       "message": f"back-off {10 * 2 ** (run.restarts - 1)}s restarting failed "
-                                                  f"container={c['name']} pod={run.name}_{run.namespace}({run.uid})"}}
-                 if c["name"] in codes else s["state"]}
-                for c, s in zip(pod["spec"]["containers"], statuses)]
-            status["conditions"] = self._conditions(pod, ready=False, initialized=True, reason="ContainersNotReady")
-            self.sb.registry.write_status("pods", pod, status)
-            run.stage = "creating"
-            self.sb.engine.call_later(min(300, 10 * 2 ** (run.restarts - 1)), lambda: self._started(run))
+        return policy == "Always" or (policy == "OnFailure" and code != 0)
+
+    def _restart(self, pod: dict, run: _Run, c: _Container, gen: int, finished: float) -> None:
+        """``doBackOff``: restart at once after a first exit, else ``CrashLoopBackOff`` until the back-off is over."""
+        crash_looping = (c.state.get("waiting") or {}).get("reason") == "CrashLoopBackOff"
+        if gen != c.gen or not ("terminated" in c.state or crash_looping):
             return
-        if terminated:
-            status["phase"] = "Failed" if failed else "Succeeded"
-            status["conditions"] = self._conditions(pod, ready=False, initialized=True, reason="PodCompleted")
-            run.stage = "exited"
-        self.sb.registry.write_status("pods", pod, status)
-        with self._log_cv:
-            self._log_cv.notify_all()
+        key = f"{run.uid}/{c.name}"
+        now = self.sb.clock.now()
+        if self.crash_backoff.in_backoff_since(key, finished, now):
+            message = (f"back-off {go_duration(self.crash_backoff.get(key))} restarting failed container={c.name} "
+                       f"pod={run.name}_{run.namespace}({run.uid})")
+            if "waiting" not in c.state:
+                c.last_state = {"terminated": c.state["terminated"]}
+                c.last_instance = c.instance
+            c.state = {"waiting": {"reason": "CrashLoopBackOff", "message": message}}
+            self._write_status(pod, run)
+            self._event(pod, "Warning", "BackOff", f"Back-off restarting failed container {c.name} in pod "
+                                                   f"{run.name}_{run.namespace}({run.uid})", run)
+            self._later(self.crash_backoff.remaining(key, finished, now), run, self._restart, c, gen, finished)
+            return
+        self.crash_backoff.next(key, finished)
+        index = [x["name"] for x in pod["spec"]["containers"]].index(c.name)
+        self._ensure_image_for_restart(pod, run, c, index)
+
+    def _ensure_image_for_restart(self, pod: dict, run: _Run, c: _Container, index: int) -> None:
+        ref = images.parse(c.spec.get("image") or "")
+        policy = c.spec.get("imagePullPolicy") or "IfNotPresent"
+        if policy == "Always":
+            self._event(pod, "Normal", "Pulling", f'Pulling image "{c.spec.get("image")}"', run)
+            self._later(self.PULL_SECONDS, run, self._pulled_for_restart, c, ref, c.gen)
+        else:
+            self._event(pod, "Normal", "Pulled", f'Container image "{c.spec.get("image")}" already present on machine', run)
+            self._restart_create(pod, run, c, ref, c.gen)
+
+    def _pulled_for_restart(self, pod: dict, run: _Run, c: _Container, ref: images.Reference, gen: int) -> None:
+        if gen == c.gen:
+            took = go_duration(self.PULL_SECONDS)
+            self._event(pod, "Normal", "Pulled", f'Successfully pulled image "{c.spec.get("image")}" in {took} '
+                                                 f"({took} including waiting)", run)
+            self._restart_create(pod, run, c, ref, gen)
+
+    def _restart_create(self, pod: dict, run: _Run, c: _Container, ref: images.Reference, gen: int) -> None:
+        self._event(pod, "Normal", "Created", f"Created container {c.name}", run)
+        self._later(self.START_SECONDS, run, self._start, c, ref, len(pod["spec"]["containers"]), gen)
+
+    # ------------------------------------------------------------------ probes
+    def _start_probes(self, pod: dict, run: _Run, c: _Container) -> None:
+        for kind in TYPES:
+            spec = c.spec.get(f"{kind}Probe")
+            if not spec or (kind != "startup" and c.spec.get("startupProbe")):
+                continue
+            self._start_worker(run, c, kind, spec, c.gen)
+
+    def _start_worker(self, run: _Run, c: _Container, kind: str, spec: dict, gen: int) -> None:
+        def evaluate() -> tuple[bool, str]:
+            pod = self._current(run)
+            if pod is None:
+                return True, ""
+            return self.prober.probe(kind, pod, c.spec, run.ip)
+
+        def report(k: str, ok: bool) -> None:
+            pod = self._current(run)
+            if pod is None or gen != c.gen or run.stage != "running":
+                return
+            self._probe_result(pod, run, c, k, ok, gen)
+
+        def unhealthy(k: str, message: str) -> None:
+            pod = self._current(run)
+            if pod is not None and gen == c.gen and run.stage == "running":
+                self._event(pod, "Warning", "Unhealthy", message, run)
+
+        w = Worker(kind, spec, self.sb.engine.call_later, evaluate, report, unhealthy)
+        c.workers[kind] = w
+        w.start()
+
+    def _probe_result(self, pod: dict, run: _Run, c: _Container, kind: str, ok: bool, gen: int) -> None:
+        if kind == "readiness":
+            c.ready = ok
+            self._write_status(pod, run)
+        elif kind == "startup" and ok:
+            c.workers.pop("startup").stop()
+            c.started = True
+            c.ready = not c.spec.get("readinessProbe")
+            for k in ("readiness", "liveness"):
+                if c.spec.get(f"{k}Probe"):
+                    self._start_worker(run, c, k, c.spec[f"{k}Probe"], gen)
+            self._write_status(pod, run)
+        elif kind in ("liveness", "startup") and not ok:
+            what = "liveness" if kind == "liveness" else "startup"
+            self._event(pod, "Normal", "Killing", f"Container {c.name} failed {what} probe, will be restarted", run)
+            self._stop_probes(c)
+            delay = self._stop_delay(pod, c)
+            self._later(delay, run, lambda p, r: self._exited(p, r, c, 0 if delay <= self.SHUTDOWN_SECONDS else 137, gen))
+
+    def _stop_probes(self, c: _Container) -> None:
+        for w in c.workers.values():
+            w.stop()
+        c.workers.clear()
+
+    def reprobe(self, uid: str) -> None:
+        """Something a pod's probes look at changed (a file, a process): probe again soon if it matters."""
+        run = self.runs.get(uid)
+        if run is not None:
+            for c in run.containers.values():
+                for w in list(c.workers.values()):
+                    w.poke()
+
+    def _probe_command(self, pod: dict, container: dict, command: list[str]) -> tuple[int | None, str]:
+        """An exec probe's command, run in the container: ``(exit code or None if still running, output)``."""
+        from .programs import run as run_programs
+        run = self.runs.get(pod["metadata"]["uid"])
+        spec = {**container, "command": command, "args": []}
+        outcome = run_programs(self._program_context(pod, spec, run.ip if run else None))
+        timeout = float((container.get("readinessProbe") or {}).get("timeoutSeconds") or 1)
+        if outcome.exit_code is None:
+            if outcome.sleep_seconds and outcome.sleep_seconds <= timeout and outcome.exit_code_after_sleep is not None:
+                return outcome.exit_code_after_sleep, outcome.output + outcome.output_after_sleep
+            return None, outcome.output
+        return outcome.exit_code, outcome.output
+
+    # ------------------------------------------------------------------ termination
+    def _stop_delay(self, pod: dict, c: _Container) -> float:
+        grace = pod["metadata"].get("deletionGracePeriodSeconds")
+        if grace is None:
+            grace = pod["spec"].get("terminationGracePeriodSeconds", 30)
+        if "running" not in c.state:
+            return 0.0
+        return float(grace) if c.ignores_sigterm else min(float(grace or 0), self.SHUTDOWN_SECONDS)
 
     def _terminate(self, pod: dict, run: _Run) -> None:
-        prev = run.stage
+        """``killPod``: SIGTERM every running container, wait for them (at most the grace period), then finish."""
         run.stage = "terminating"
-        grace = pod["metadata"].get("deletionGracePeriodSeconds", 30) or 0
-        if prev in ("new", "exited"):
-            delay = 0.0
-        elif run.ignores_sigterm:
-            delay = float(grace)
-        else:
-            delay = min(float(grace), self.SHUTDOWN_SECONDS)
-        node = pod["spec"]["nodeName"]
-        for c in pod["spec"]["containers"]:
-            if prev == "running":
-                self.sb.registry.record_event(pod, "Normal", "Killing", f"Stopping container {c['name']}", "kubelet", node)
+        delay = 0.0
+        for c in run.containers.values():
+            self._stop_probes(c)
+            if "running" in c.state:
+                self._event(pod, "Normal", "Killing", f"Stopping container {c.name}", run)
+                delay = max(delay, self._stop_delay(pod, c))
 
-        self.runtime.pod_stopped(run.uid)
-
-        def finish() -> None:
+        def stopped() -> None:
             cur = self._current(run)
-            if cur is not None:
-                self.sb.registry.finish_pod(cur)
-            self.ipam.release(run.ip)
-            run.stage = "gone"
+            if cur is None:
+                self._forget(run)
+                return
+            self._containers_stopped(cur, run, delay)
 
-        self.sb.engine.call_later(delay, finish)
+        self.sb.engine.call_later(delay, stopped)
 
-    # ------------------------------------------------------------------ status pieces
-    def _conditions(self, pod: dict, *, ready: bool, initialized: bool, reason: str | None, message: str | None = None) -> list[dict]:
+    def _containers_stopped(self, pod: dict, run: _Run, waited: float) -> None:
+        """The containers are down: show them stopped (``0/N Terminating``), then the terminal phase, then go."""
+        now = self.sb.clock.now()
+        stamp = self.sb.clock.timestamp(now)
+        terminal = self.sb.profile.minor >= 27  # kubernetes#115331: deleted pods reach a terminal phase first
+        for c in run.containers.values():
+            if "running" in c.state:
+                killed = c.ignores_sigterm and waited > self.SHUTDOWN_SECONDS
+                c.state = {"terminated": {"exitCode": 137 if killed else 0, "reason": "Error" if killed else "Completed",
+                                          "startedAt": c.state["running"]["startedAt"], "finishedAt": stamp,
+                                          "containerID": c.container_id}}
+            elif "waiting" in c.state and terminal:  # status manager TerminatePod
+                c.state = {"terminated": {"exitCode": 137, "reason": "ContainerStatusUnknown",
+                                          "message": "The container could not be located when the pod was terminated",
+                                          "startedAt": None, "finishedAt": None}}
+            c.ready = False
+            c.started = False
+            run.logs.end(c.instance, now)
+        self._write_status(pod, run)
+        if terminal:
+            run.terminal = True
+            self._write_status(self._current(run) or pod, run)
+        run.stage = "stopped"
+        self.runtime.pod_stopped(run.uid)
+        cur = self._current(run)
+        if cur is not None:
+            self._release(cur, run)
+
+    def _release(self, pod: dict, run: _Run) -> None:
+        """The pod's containers are gone: remove it, or (held by a finalizer) mark the kubelet's final delete."""
+        self.ipam.release(run.ip)
+        if pod["metadata"].get("finalizers"):
+            if pod["metadata"].get("deletionGracePeriodSeconds") != 0:  # the kubelet deletes with grace 0
+                new = deep_copy(pod)
+                new["metadata"]["deletionGracePeriodSeconds"] = 0
+                self.sb.registry.replace("pods", new)
+            return
+        self.sb.registry.finish_pod(pod)
+
+    # ------------------------------------------------------------------ status
+    def _waiting(self, pod: dict, run: _Run, c: _Container, reason: str, message: str | None = None) -> None:
+        c.state = {"waiting": {"reason": reason} | ({"message": message} if message else {})}
+        c.ready = False
+        self._write_status(pod, run)
+
+    def _write_status(self, pod: dict, run: _Run) -> None:
+        """Write the pod's status as the kubelet sees it (and so undo edits of what it owns)."""
+        cur = self._current(run) or pod
+        status = self._status(cur, run)
+        if status != cur.get("status"):
+            self.sb.registry.write_status("pods", cur, status)
+
+    def _status(self, pod: dict, run: _Run) -> dict:
+        old = pod.get("status") or {}
+        statuses = [run.containers[c["name"]].status() for c in pod["spec"]["containers"] if c["name"] in run.containers]
+        phase = pod_phase(pod["spec"].get("restartPolicy", "Always"), statuses, run.terminal)
         now = self.sb.clock.timestamp()
-        old = {c["type"]: c for c in pod["status"].get("conditions") or []}
+        minor = self.sb.profile.minor
+        conds = conditions(pod["spec"], old.get("conditions") or [], run.conditions, statuses, phase, now,
+                           ready_to_start=(run.ip is not None) if minor >= 29 else None, terminal_reason=minor >= 29)
+        run.conditions = [c for c in conds if c["type"] in ("PodReadyToStartContainers", "Initialized", "Ready",
+                                                            "ContainersReady", "PodScheduled")]
+        host = self.sb.node(run.node).internal_ip
+        status: dict = {"phase": phase, "conditions": conds, "hostIP": host}
+        if minor >= 29:  # KEP-2681: PodHostIPs, alpha (off) in 1.28, beta (on) in 1.29
+            status["hostIPs"] = [{"ip": host}]
+        if run.ip:
+            status["podIP"] = run.ip
+            status["podIPs"] = [{"ip": run.ip}]
+        status["startTime"] = run.start_time
+        status["containerStatuses"] = statuses
+        if "qosClass" in old:
+            status["qosClass"] = old["qosClass"]
+        for key in ("nominatedNodeName", "reason", "message"):
+            if key in old and key not in status:
+                status[key] = old[key]
+        return status
 
-        def cond(type_: str, ok: bool, reason: str | None = None, message: str | None = None) -> dict:
-            status = "True" if ok else "False"
-            prev = old.get(type_)
-            c = {"lastProbeTime": None,
-                 "lastTransitionTime": prev["lastTransitionTime"] if prev and prev["status"] == status else now,
-                 "status": status, "type": type_}
-            if not ok and reason:
-                c["reason"] = reason
-                if message:
-                    c["message"] = message
-            return c
-
-        names = " ".join(c["name"] for c in pod["spec"]["containers"])
-        msg = message or (f"containers with unready status: [{names}]" if reason == "ContainersNotReady" else None)
-        return [cond("Initialized", initialized), cond("Ready", ready, reason, msg),
-                cond("ContainersReady", ready, reason, msg), cond("PodScheduled", True)]
-
-    def _waiting(self, c: dict, reason: str, message: str | None = None) -> dict:
-        full, _, _ = normalize_image(c["image"])
-        waiting = {"reason": reason} | ({"message": message} if message else {})
-        return {"image": full if reason == "ContainerCreating" else c["image"], "imageID": "", "lastState": {},
-                "name": c["name"], "ready": False, "restartCount": 0, "started": False, "state": {"waiting": waiting}}
-
-    def _running(self, c: dict, now: str) -> dict:
-        full, repo, _ = normalize_image(c["image"])
-        digest = hashlib.sha256(full.encode()).hexdigest()
-        cid = hashlib.sha256(f"{full}/{now}/{self.sb.rng.random()}".encode()).hexdigest()
-        return {"containerID": f"containerd://{cid}", "image": full, "imageID": f"{repo}@sha256:{digest}",
-                "lastState": {}, "name": c["name"], "ready": True, "restartCount": 0, "started": True,
-                "state": {"running": {"startedAt": now}}}
-
-    # ------------------------------------------------------------------ logs
+    # ------------------------------------------------------------------ what others ask
     def pod_stopped(self, uid: str) -> bool:
         """True when nothing of the pod runs here: never started, or shut down."""
         run = self.runs.get(uid)
-        return run is None or run.stage == "gone"
+        return run is None or run.stage in ("stopped", "gone")
 
-    def log_text(self, namespace: str, name: str, container: str | None) -> str:
+    def pod_log(self, namespace: str, name: str, query: dict[str, str]) -> str | Iterator[str]:
+        """``GET pods/NAME/log``: the text, or with ``follow`` an iterator of it as it is written (see :mod:`.logs`)."""
         pod = self.sb.registry.get("pods", namespace, name)
+        opts, follow = self._log_options(name, query)
+        container = self._log_container(pod, query.get("container"))
         run = self.runs.get(pod["metadata"]["uid"])
-        containers = [c["name"] for c in pod["spec"]["containers"]]
+        inst = self._log_instance(pod, run, container, opts.previous)
+        epoch = self.sb.clock.datetime(0)
+        text, sent = ContainerLogs.select(inst, opts, epoch)
+        if not follow or inst.ended:
+            return text
+        logs = run.logs  # type: ignore[union-attr]
+
+        def stream() -> Iterator[str]:
+            yield text
+            yield from logs.follow(inst, sent, opts, epoch, lambda: self.sb.stopping)
+        return stream()
+
+    def _log_options(self, name: str, q: dict[str, str]) -> tuple[LogOptions, bool]:
+        """``ValidatePodLogOptions`` and the conversion of the query."""
+        def number(key: str, minimum: int) -> int | None:
+            if not q.get(key):
+                return None
+            try:
+                value = int(q[key])
+            except ValueError:
+                raise errors.bad_request(f'invalid {key}: strconv.ParseInt: parsing "{q[key]}": invalid syntax') from None
+            if value < minimum:
+                raise errors.invalid("PodLogOptions", "", name, [
+                    (key, "FieldValueInvalid", f"Invalid value: {value}: must be greater than {minimum - 1}")])
+            return value
+        tail, limit, since_s = number("tailLines", 0), number("limitBytes", 1), number("sinceSeconds", 1)
+        since = None
+        if since_s is not None and q.get("sinceTime"):
+            raise errors.invalid("PodLogOptions", "", name, [
+                ("", "FieldValueForbidden", "Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified")])
+        if since_s is not None:
+            since = self.sb.clock.now() - since_s
+        elif q.get("sinceTime"):
+            try:
+                since = self.sb.clock.parse(q["sinceTime"])
+            except ValueError:
+                raise errors.bad_request(f"invalid sinceTime: {q['sinceTime']!r}") from None
+        truthy = ("true", "1")
+        return LogOptions(previous=q.get("previous") in truthy, timestamps=q.get("timestamps") in truthy,
+                          since=since, tail_lines=tail, limit_bytes=limit), q.get("follow") in truthy
+
+    @staticmethod
+    def _log_container(pod: dict, container: str | None) -> str:
+        name = pod["metadata"]["name"]
+        names = [c["name"] for c in pod["spec"]["containers"]]
         if container is None:
-            if len(containers) > 1:
+            if len(names) > 1:
                 raise errors.bad_request(
-                    f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]")
-            container = containers[0]
-        if container not in containers:
+                    f"a container name must be specified for pod {name}, choose one of: {go_list(names)}")
+            return names[0]
+        if container not in names:
             raise errors.bad_request(f"container {container} is not valid for pod {name}")
-        for s in pod["status"].get("containerStatuses") or []:
-            if s["name"] == container and "waiting" in s["state"] and not (run and run.logs.get(container)):
-                reason = s["state"]["waiting"].get("reason", "ContainerCreating")
-                raise errors.bad_request(f'container "{container}" in pod "{name}" is waiting to start: {reason}')
-        if not pod["status"].get("containerStatuses"):
-            raise errors.bad_request(f'container "{container}" in pod "{name}" is waiting to start: ContainerCreating')
-        return run.logs.get(container, "") if run else ""
+        return container
 
-    def follow_log(self, namespace: str, name: str, container: str | None, sent: int) -> Generator[str, None, None]:
-        """What a container writes after its first ``sent`` characters, as it writes it (``kubectl logs -f``).
-
-        The pod is looked up now (a missing pod raises NotFound here); the
-        iterator ends when the container stops, the pod goes, the sandbox stops
-        or after an hour.
-        """
-        pod = self.sb.registry.get("pods", namespace, name)
-        uid = pod["metadata"]["uid"]
-        container = container or pod["spec"]["containers"][0]["name"]
-
-        def follow(sent: int) -> Generator[str, None, None]:
-            deadline = time.monotonic() + 3600
-            while time.monotonic() < deadline and not self.sb.stopping:
-                run = self.runs.get(uid)
-                if run is None:
-                    return
-                cur = run.logs.get(container, "")
-                if len(cur) > sent:
-                    yield cur[sent:]
-                    sent = len(cur)
-                if run.stage in ("exited", "gone", "terminating", "backoff"):
-                    return
-                with self._log_cv:
-                    self._log_cv.wait(timeout=0.25)
-
-        return follow(sent)
+    @staticmethod
+    def _log_instance(pod: dict, run: _Run | None, container: str, previous: bool) -> Instance:
+        """``validateContainerLogStatus``: which instance's log, or upstream's error."""
+        name = pod["metadata"]["name"]
+        c = run.containers.get(container) if run else None
+        if previous:
+            if c is None or c.last_instance is None:
+                raise errors.bad_request(f'previous terminated container "{container}" in pod "{name}" not found')
+            return c.last_instance
+        if c is not None and ("running" in c.state or "terminated" in c.state) and c.instance is not None:
+            return c.instance
+        if c is not None and c.last_instance is not None:
+            return c.last_instance
+        waiting = ((c.state if c else {}).get("waiting") or {}).get("reason", "ContainerCreating")
+        detail = {"ErrImagePull": "image can't be pulled",
+                  "ImagePullBackOff": "trying and failing to pull image"}.get(waiting, waiting)
+        raise errors.bad_request(f'container "{container}" in pod "{name}" is waiting to start: {detail}')
 
     # ------------------------------------------------------------------ exec, attach, port-forward
     def check_running(self, namespace: str, name: str, container: str) -> tuple[dict, _Run, dict]:

@@ -9,8 +9,8 @@ from ...conftest import _start_sandbox
 
 @pytest.fixture(scope="module")
 def sandbox():
-    """A started sandbox shared by one test module (seeded, 50x real time)."""
-    sb = _start_sandbox(seed=7, speed=50, dns_port=None)
+    """A started sandbox shared by one test module (seeded, discrete clock)."""
+    sb = _start_sandbox(seed=7, dns_port=None)
     yield sb
     sb.stop()
     assert not sb.internal_errors, sb.internal_errors

@@ -48,8 +48,7 @@ def test_cleanup_after_the_guide_scenario_touches_nothing_it_did_not_create(guid
     labelled_elsewhere = manifests.managed({"apiVersion": "v1", "kind": "ConfigMap",
                                             "metadata": {"name": "labelled-elsewhere", "namespace": "other"}})[0]
     kube.create(labelled_elsewhere)
-    kube.create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "standard"},
-                 "provisioner": "rancher.io/local-path"})
+    assert kube.get("storageclasses", "standard")["provisioner"] == "rancher.io/local-path", "kind's default class"
     stsnb.connect(sandbox=lab.sandbox, namespace="other", env={}).wait_ready("foreign")
     lab.wait_ready("foreign")
     before = _snapshot(lab, ["default", "other"])

@@ -43,7 +43,7 @@ def test_the_default_is_the_sandbox_in_namespace_default_and_it_says_why(sandbox
 
 
 def test_connect_starts_its_own_sandbox_and_close_stops_it():
-    lab = stsnb.connect(seed=3, speed=50, env={})
+    lab = stsnb.connect(seed=3, env={})
     assert lab.sandbox.started
     assert "v1.27" in lab.why and "no real cluster was asked for" in lab.why
     lab.close()

@@ -90,3 +90,24 @@ def test_every_action_can_attach_its_own_timeline(lab):
     assert replaced.recording.order("deleted") == [0] and replaced.recording.order("created") == [0]
     gone = lab.delete("statefulset/nginx-stateful", record=True)
     assert gone.recording.order("deleted") == [0]
+
+
+def test_recorded_start_to_ready_durations_are_the_kubelets_configured_delays(lab):
+    """Times come from the pods' own timestamps (whole seconds), not from when the events arrived.
+
+    The sandbox's discrete clock skips the delays, yet each pod's recorded creation-to-Ready time is
+    what its kubelet takes: pulling the image, then starting the container (PULL + START seconds,
+    truncated to whole seconds by the timestamps), and ordered creation adds them up.
+    """
+    from stsnb.sandbox.node.kubelet import Kubelet
+    configured = Kubelet.PULL_SECONDS + Kubelet.START_SECONDS
+    with lab.record("nginx-stateful") as rec:
+        lab.apply("nginx-stateful", wait=True)
+    df = rec.frame
+    created = df[df["event"] == "ADDED"].groupby("ordinal")["time"].min()
+    ready = df[df["ready"]].groupby("ordinal")["time"].min()
+    durations = (ready - created).tolist()
+    assert len(durations) == 3
+    assert all(abs(d - configured) < 1 for d in durations), (durations, configured)
+    assert abs(ready[2] - created[0] - 3 * configured) < 1.5
+    assert lab.sandbox.engine.jumps >= 3, "the delays were skipped, not waited through"

@@ -96,7 +96,7 @@ import dataclasses
 
 from .base import (IO, Exit, Forever, Killed, Limits, Outcome, ProgramContext, is_nginx, kubelet_expand, parse_image,
                    supported_programs)
-from .container import Container, write_managed_files
+from .container import Container
 from .process import Process
 
 __all__ = ["ProgramContext", "Outcome", "Limits", "Process", "run", "supported_programs", "container_argv",

@@ -9,7 +9,6 @@ and gets an :class:`Outcome`; in between, the programs write through an
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -78,6 +77,7 @@ _COMMON = frozenset({"cat", "chmod", "cp", "date", "echo", "env", "false", "grep
 USERLAND = {  # what each image family has of them
     "busybox": _COMMON | {"ash", "nslookup", "busybox", "wget"},
     "debian": _COMMON | {"bash", "curl"},
+    "none": frozenset(),  # images without a shell or tools (pause, CoreDNS)
 }
 
 
@@ -110,23 +110,18 @@ def is_nginx(name: str) -> bool:
 
 
 def parse_image(image: str) -> Image | None:
-    ref = (image or "").split("@", 1)[0]
-    last = ref.rsplit("/", 1)[-1]
-    name, _, tag = last.partition(":")
-    tag = tag or "latest"
-    if name == "busybox":
-        m = re.match(r"(\d+)\.(\d+)", tag)
-        version = (int(m.group(1)), int(m.group(2))) if m else LATEST_BUSYBOX
-        return Image(name, tag, (), ("sh",), "busybox", version)
-    if name == "alpine":
-        return Image(name, tag, (), ("/bin/sh",), "busybox", LATEST_BUSYBOX)
-    if name == "nginx":
-        userland = "busybox" if "alpine" in tag else "debian"
-        return Image(name, tag, ("/docker-entrypoint.sh",), ("nginx", "-g", "daemon off;"), userland,
-                     LATEST_BUSYBOX, nginx=True)
-    if is_nginx(name):  # nginx-slim: no entrypoint script, nginx in the foreground
-        return Image(name, tag, (), ("nginx", "-g", "daemon off;"), "debian", LATEST_BUSYBOX, nginx=True)
-    return None
+    """The image's default ENTRYPOINT, CMD and userland, from the sandbox's image catalogue (:mod:`..images`)."""
+    from .. import images
+    try:
+        ref = images.parse(image)
+    except images.InvalidReference:
+        return None
+    entry = images.lookup(ref)
+    if entry is None:
+        return None
+    return Image(entry.programs_name, ref.tag, entry.entrypoint, entry.cmd, entry.userland_for(ref.tag) or "none",
+                 images.busybox_version(ref, LATEST_BUSYBOX),
+                 nginx=entry.programs_name == "nginx")
 
 
 def kubelet_expand(s: str, env: dict[str, str]) -> str:

@@ -1,0 +1,84 @@
+"""Adoption and release through controller references: ``pkg/controller/controller_ref_manager.go``.
+
+``ClaimObject`` decides, for each object a controller looks at:
+
+* owned by another controller: ignored;
+* owned by this one and matching: kept;
+* owned by this one but no longer matching (its labels changed): **released**,
+  its controller reference removed, unless the owner is being deleted;
+* an orphan that matches: **adopted** (a controller reference added), unless
+  the owner or the object is being deleted or they live in different
+  namespaces; the owner is re-read first (``RecheckDeletionTimestamp``), so a
+  controller never adopts for an owner that is already going away.
+
+A StatefulSet uses it for its pods (``ClaimPods``: selector match plus the
+pod's name naming the set, ``isMemberOf``) and for its ControllerRevisions
+(``AdoptControllerRevision`` of orphans that match the selector).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..core.cluster import Cluster
+from .common import controller_ref_of, edit, is_terminating, new_controller_ref
+
+__all__ = ["claim", "adopt", "release"]
+
+
+def _can_adopt(sb: Cluster, owner: dict, plural: str) -> bool:
+    fresh = sb.store.get(plural, owner["metadata"].get("namespace", ""), owner["metadata"]["name"])
+    return fresh is not None and fresh["metadata"]["uid"] == owner["metadata"]["uid"] and not is_terminating(fresh)
+
+
+def adopt(sb: Cluster, owner: dict, plural: str, obj: dict) -> dict | None:
+    """Add ``owner``'s controller reference to an orphan; the stored object, or None if that was not possible."""
+    def add(new: dict) -> object:
+        if controller_ref_of(new) is not None:
+            return False
+        new["metadata"]["ownerReferences"] = [*(new["metadata"].get("ownerReferences") or []), new_controller_ref(owner)]
+        return None
+    out = edit(sb, plural, obj["metadata"].get("namespace", ""), obj["metadata"]["name"], add, uid=obj["metadata"]["uid"])
+    return out if out is not None and (controller_ref_of(out) or {}).get("uid") == owner["metadata"]["uid"] else None
+
+
+def release(sb: Cluster, owner: dict, plural: str, obj: dict) -> None:
+    """Remove ``owner``'s references from an object (a strategic ``$patch: delete`` of its ownerReference)."""
+    def drop(new: dict) -> None:
+        refs = [r for r in new["metadata"].get("ownerReferences") or [] if r.get("uid") != owner["metadata"]["uid"]]
+        if refs:
+            new["metadata"]["ownerReferences"] = refs
+        else:
+            new["metadata"].pop("ownerReferences", None)
+    edit(sb, plural, obj["metadata"].get("namespace", ""), obj["metadata"]["name"], drop, uid=obj["metadata"]["uid"])
+
+
+def claim(sb: Cluster, owner: dict, owner_plural: str, plural: str, objs: list[dict],
+          match: Callable[[dict], bool]) -> list[dict]:
+    """``ClaimObject`` over ``objs``: the objects ``owner`` controls after adopting and releasing."""
+    uid = owner["metadata"]["uid"]
+    owner_deleting = is_terminating(owner)
+    claimed: list[dict] = []
+    can_adopt: bool | None = None
+    for obj in objs:
+        ref = controller_ref_of(obj)
+        if ref is not None:
+            if ref.get("uid") != uid:
+                continue
+            if match(obj):
+                claimed.append(obj)
+            elif not owner_deleting:
+                release(sb, owner, plural, obj)
+            continue
+        if owner_deleting or not match(obj) or is_terminating(obj):
+            continue
+        if (owner["metadata"].get("namespace") or "") != (obj["metadata"].get("namespace") or ""):
+            continue
+        if can_adopt is None:
+            can_adopt = _can_adopt(sb, owner, owner_plural)
+        if not can_adopt:
+            continue
+        adopted = adopt(sb, owner, plural, obj)
+        if adopted is not None:
+            claimed.append(adopted)
+    return claimed
