@@ -409,11 +409,15 @@ NGINX_DEFAULT_CONF = """server {
 """
 #: Where nginx serves files from (the ``root`` of default.conf's ``location /``).
 NGINX_HTML = "/usr/share/nginx/html"
+#: httpd's web root (``DocumentRoot`` of the httpd images, also upstream's e2e ``httpd`` images) and its page.
+HTTPD_HTDOCS = "/usr/local/apache2/htdocs"
+HTTPD_INDEX = "<html><body><h1>It works!</h1></body></html>\n"
 _APPLET = b"\x7fELF (stsnb sandbox: a simulated program; it runs only inside the sandbox's containers)\n"
 
 
-def image_root(userland: str, nginx: bool, quota: int = ROOT_LAYER_BYTES) -> Volume:
-    """A root filesystem for an image: busybox's or Debian's userland, nginx's files when it is nginx."""
+def image_root(userland: str, nginx: bool, quota: int = ROOT_LAYER_BYTES, httpd: bool = False) -> Volume:
+    """A root filesystem for an image: busybox's or Debian's userland, nginx's files when it is nginx,
+    httpd's (``/usr/local/apache2``, its ``htdocs/index.html``) when it is httpd."""
     vol = Volume(quota=quota, label="rootfs")
     fs = FileSystem(vol)
     for d in ("/bin", "/dev", "/etc", "/home", "/proc", "/root", "/sys", "/tmp", "/usr/bin", "/usr/sbin",
@@ -448,6 +452,12 @@ def image_root(userland: str, nginx: bool, quota: int = ROOT_LAYER_BYTES) -> Vol
         fs.makedirs("/var/cache/nginx")
         fs.makedirs("/docker-entrypoint.d")
         fs.write("/docker-entrypoint.sh", _APPLET, mode=0o755)
+    if httpd:
+        for d in ("/usr/local/apache2/bin", "/usr/local/apache2/conf", "/usr/local/apache2/logs", HTTPD_HTDOCS):
+            fs.makedirs(d)
+        fs.write("/usr/local/apache2/bin/httpd", _APPLET, mode=0o755)
+        fs.write("/usr/local/bin/httpd-foreground", _APPLET, mode=0o755)
+        fs.write(f"{HTTPD_HTDOCS}/index.html", HTTPD_INDEX.encode())
     vol.used = 0  # the image's own files are in the read-only lower layer: only what is written counts
     return vol
 

@@ -110,6 +110,12 @@ class ContainerRuntime:
         self.state(pod["metadata"]["uid"]).fs[container["name"]] = fs
         return fs
 
+    def container_fs(self, uid: str, container: str) -> FileSystem | LazyFileSystem | None:
+        """The filesystem of the container's current start, or None (never started, or the pod is gone)."""
+        with self.lock:
+            st = self.pods.get(uid)
+        return st.fs.get(container) if st is not None else None
+
     def _volume(self, pod: dict, source: dict) -> Volume:
         meta = pod["metadata"]
         ns, uid, name = meta.get("namespace", "default"), meta["uid"], source.get("name", "")

@@ -246,7 +246,8 @@ PROGRAM_FUNCS = {
 def new_filesystem(c: Container) -> containers.FileSystem:
     """A filesystem for a container started without one: its image's files plus the kubelet-managed ones."""
     image = c.image
-    fs = containers.FileSystem(containers.image_root(c.userland, bool(image and image.nginx)))
+    fs = containers.FileSystem(containers.image_root(c.userland, bool(image and image.nginx),
+                                                     httpd=bool(image and image.httpd)))
     write_managed_files(fs, c)
     return fs
 

@@ -178,6 +178,8 @@ def _cp_or_mv(c: Container, argv: list[str], io: IO, move: bool) -> int:
             _copy_tree(c, src, target)
             if move:
                 c.fs.remove(src, c.cwd, recursive=True)
+            if "v" in flags:  # coreutils' and busybox's verbose lines
+                io.out(f"renamed '{src}' -> '{target}'\n" if move and not _bb(c) else f"'{src}' -> '{target}'\n")
         except FsError as e:
             io.err(f"{name}: can't stat '{src}': {e.strerror}\n" if _bb(c)
                    else f"{name}: cannot stat '{src}': {e.strerror}\n")
