@@ -6,11 +6,12 @@ import copy
 
 import pytest
 
-from ..conftest import wait_until
+from ..conftest import run_exec, wait_until
 
 HTTPD = "registry.k8s.io/e2e-test-images/httpd:2.4.38-4"
 PAUSE = "registry.k8s.io/pause:3.9"
-PROBE_ANNOTATION = "readiness.probe.sandbox.stsnb.io/webserver"
+#: ``httpProbe.HTTPGet.Path``
+PROBE_PATH = "/index.html"
 
 
 def new_statefulset(name: str, replicas: int, labels: dict, *, service: str = "test") -> dict:
@@ -26,7 +27,7 @@ def set_http_probe(ss: dict) -> dict:
     """``setHTTPProbe``: readiness over HTTP on /index.html, every second, one failure counts."""
     ss = copy.deepcopy(ss)
     ss["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = {
-        "httpGet": {"path": "/index.html", "port": 80}, "periodSeconds": 1, "successThreshold": 1, "failureThreshold": 1}
+        "httpGet": {"path": PROBE_PATH, "port": 80}, "periodSeconds": 1, "successThreshold": 1, "failureThreshold": 1}
     return ss
 
 
@@ -35,16 +36,36 @@ def pods_of(core, ss: dict) -> list:
     return sorted(core.list_namespaced_pod("default", label_selector=sel).items, key=lambda p: p.metadata.name)
 
 
+def run_host_cmd(core, pod_name: str, cmd: str) -> str:
+    """``e2eoutput.RunHostCmd``: ``/bin/sh -c cmd`` in the pod through exec; its stdout, or the test fails."""
+    out, err, code = run_exec(core, pod_name, ["/bin/sh", "-c", cmd])
+    assert code == 0, f"error running {cmd!r} in {pod_name}: exit code {code}, stderr: {err!r}"
+    return out
+
+
+def exec_in_stateful_pods(core, ss: dict, cmd: str) -> list[str]:
+    """``ExecInStatefulPods``: ``cmd`` in every pod of ``ss``; the stdout of each."""
+    return [run_host_cmd(core, p.metadata.name, cmd) for p in pods_of(core, ss)]
+
+
 def break_http_probe(core, ss: dict) -> None:
-    """``breakHTTPProbe``: upstream moves index.html away with exec; here the probe's outcome is set to fail."""
-    for p in pods_of(core, ss):
-        core.patch_namespaced_pod(p.metadata.name, "default", {"metadata": {"annotations": {PROBE_ANNOTATION: "fail"}}})
+    """``breakHTTPProbe``: move the probed page away in every pod (``|| true``: idempotent)."""
+    exec_in_stateful_pods(core, ss, f"mv -v /usr/local/apache2/htdocs{PROBE_PATH} /tmp/ || true")
 
 
 def restore_http_probe(core, ss: dict) -> None:
-    """``restoreHTTPProbe``: the probe answers again (upstream moves index.html back)."""
-    for p in pods_of(core, ss):
-        core.patch_namespaced_pod(p.metadata.name, "default", {"metadata": {"annotations": {PROBE_ANNOTATION: None}}})
+    """``restoreHTTPProbe``: move the probed page back in every pod."""
+    exec_in_stateful_pods(core, ss, f"mv -v /tmp{PROBE_PATH} /usr/local/apache2/htdocs/ || true")
+
+
+def break_pod_http_probe(core, pod_name: str) -> None:
+    """``breakPodHTTPProbe``: the same in one pod."""
+    run_host_cmd(core, pod_name, f"mv -v /usr/local/apache2/htdocs{PROBE_PATH} /tmp/ || true")
+
+
+def restore_pod_http_probe(core, pod_name: str) -> None:
+    """``restorePodHTTPProbe``: the same in one pod."""
+    run_host_cmd(core, pod_name, f"mv -v /tmp{PROBE_PATH} /usr/local/apache2/htdocs/ || true")
 
 
 def ready(p) -> bool:

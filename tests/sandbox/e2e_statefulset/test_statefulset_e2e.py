@@ -1,9 +1,9 @@
 """Upstream's StatefulSet e2e tests, ported to the sandbox (kubernetes/kubernetes ``test/e2e/apps/statefulset.go``).
 
 Each test names the upstream ``ConformanceIt``/``It`` it ports and keeps its steps and assertions, through the
-official client. One substitution throughout: upstream breaks and restores a pod's readiness with ``exec``
-(``mv /usr/local/apache2/htdocs/index.html /tmp/`` and back); here the readiness probe's outcome is set with
-the sandbox's probe annotation, so the kubelet fails (or passes) that same HTTP probe. Upstream's
+official client. Readiness is broken and restored as upstream does it: ``exec`` moves the probed page away
+(``mv -v /usr/local/apache2/htdocs/index.html /tmp/ || true``) and back, and the kubelet's HTTP probe, which
+reads the container's own files, answers 404, then 200 again. Upstream's
 "confirm the count stays N for 10 seconds" becomes "once nothing is pending, the count is N" (a discrete
 clock has nothing left to happen).
 
