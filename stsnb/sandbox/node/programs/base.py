@@ -68,12 +68,12 @@ class Outcome:
     interactive: bool = False  # a shell reading its stdin (``stdin: true``): the kubelet keeps it running
 
 
-PROGRAMS = ("cat", "chmod", "cp", "curl", "date", "echo", "env", "false", "grep", "head", "hostname", "ls", "mkdir",
-            "mv", "nginx", "nslookup", "printenv", "pwd", "rm", "rmdir", "sh", "sleep", "tail", "tar", "test", "touch",
-            "true", "wc", "wget")
-_COMMON = frozenset({"cat", "chmod", "cp", "date", "echo", "env", "false", "grep", "head", "hostname", "ls", "mkdir",
-                     "mv", "printenv", "pwd", "rm", "rmdir", "sh", "sleep", "tail", "tar", "test", "[", "touch", "true",
-                     "wc"})
+PROGRAMS = ("cat", "chmod", "cp", "curl", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname", "ln",
+            "ls", "mkdir", "mv", "nginx", "nslookup", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail",
+            "tar", "test", "touch", "true", "wc", "wget")
+_COMMON = frozenset({"cat", "chmod", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname",
+                     "ln", "ls", "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail",
+                     "tar", "test", "[", "touch", "true", "wc"})
 USERLAND = {  # what each image family has of them
     "busybox": _COMMON | {"ash", "nslookup", "busybox", "wget"},
     "debian": _COMMON | {"bash", "curl"},

@@ -239,7 +239,8 @@ PROGRAM_FUNCS = {
     "cp": files.p_cp, "mv": files.p_mv, "pwd": files.p_pwd, "head": files.p_head, "tail": files.p_tail,
     "wc": files.p_wc, "grep": files.p_grep, "chmod": files.p_chmod, "tar": files.p_tar, "env": files.p_env,
     "printenv": files.p_printenv, "date": files.p_date, "test": files.p_test, "[": files.p_test,
-    "wget": net.p_wget, "curl": net.p_curl,
+    "wget": net.p_wget, "curl": net.p_curl, "ln": files.p_ln, "dd": files.p_dd, "find": files.p_find,
+    "printf": commands.p_printf,
 }
 
 
