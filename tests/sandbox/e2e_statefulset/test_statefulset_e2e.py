@@ -7,12 +7,12 @@ reads the container's own files, answers 404, then 200 again. Upstream's
 "confirm the count stays N for 10 seconds" becomes "once nothing is pending, the count is N" (a discrete
 clock has nothing left to happen).
 
-Not ported yet, and why:
+The tests of "Basic StatefulSet functionality" build their set as upstream does: a claim template mounted at
+``/data/`` and a hostPath volume at ``/home``, new pods paused by an exec readiness probe (``test -f
+/data/statefulset-continue``) until ``ResumeNextPod`` writes that file with ``dd`` through ``exec``.
 
-* "should perform rolling updates and roll backs of template modifications" and "should provide basic
-  identity", "should not deadlock when a pod's predecessor fails" (the ``PauseNewPods`` exec), and the
-  "with PVCs" variants: they read files and hostnames inside the pods with ``exec``, which the exec work
-  brings;
+Not ported, and why:
+
 * "Should recreate evicted statefulset": needs the kubelet to reject a pod bound by ``nodeName`` whose host
   port is taken (admission ``NodePorts``), which the sandbox's kubelet does not do.
 """
@@ -148,9 +148,12 @@ def test_should_validate_statefulset_status_endpoints(apps, core, headless):
 
 def test_should_adopt_matching_orphans_and_release_non_matching_pods(sandbox, apps, core, headless):
     """should adopt matching orphans and release non-matching pods."""
-    ss = new_statefulset("ss", 1, LABELS)
+    ss = pause_new_pods(new_statefulset("ss", 1, LABELS, stateful_pod_mounts=STATEFUL_POD_MOUNTS,
+                                        pod_mounts=POD_MOUNTS))
     created = apps.create_namespaced_stateful_set("default", ss)
-    wait_for_running_and_ready(core, 1, ss)
+    # Saturating stateful set ss
+    saturate(core, ss)
+    assert len(pods_of(core, ss)) == 1
     pod = pods_of(core, ss)[0]
     ref = next(r for r in pod.metadata.owner_references if r.controller)
     assert (ref.kind, ref.name, ref.uid) == ("StatefulSet", "ss", created.metadata.uid)
