@@ -17,8 +17,10 @@ from :class:`VolumeData`, which the kubelet keeps for the whole sandbox:
 * ``configMap`` / ``secret``: read-only files from the object's keys at start.
 
 Nothing here touches the host: the trees are Python objects, paths are resolved
-lexically (``..`` stops at ``/`` as in the kernel), and there are no symlinks,
-so no path can lead outside. Each volume has a byte quota (the claim's size,
+lexically (``..`` stops at ``/`` as in the kernel), and a symbolic link
+(:class:`Link`, ``ln -s``) holds a path that is resolved again inside the same
+container filesystem (at most 40 links on the way: ``Too many levels of symbolic
+links``), so no path can lead outside. Each volume has a byte quota (the claim's size,
 capped by :data:`MAX_VOLUME_BYTES`); writing past it fails with ``No space left
 on device``, as a full disk does. Differences from a real cluster: file
 ownership and permissions are recorded but never enforced, and a PV's data
@@ -56,6 +58,10 @@ ENOTEMPTY = "Directory not empty"
 ENOSPC = "No space left on device"
 EROFS = "Read-only file system"
 EBUSY = "Resource busy"
+ELOOP = "Too many levels of symbolic links"
+EXDEV = "Invalid cross-device link"
+#: How many symbolic links one path may go through (the kernel's MAXSYMLINKS).
+MAX_SYMLINKS = 40
 
 
 @dataclass
@@ -66,8 +72,17 @@ class File:
 
 
 @dataclass
+class Link:
+    """A symbolic link: the path it points to, resolved in the filesystem that looks it up."""
+
+    target: str
+    mode: int = 0o777
+    mtime: float = field(default_factory=time.time)
+
+
+@dataclass
 class Dir:
-    entries: dict[str, "File | Dir"] = field(default_factory=dict)
+    entries: dict[str, "File | Dir | Link"] = field(default_factory=dict)
     mode: int = 0o755
     mtime: float = field(default_factory=time.time)
 
@@ -82,6 +97,7 @@ class Volume:
         self.read_only = read_only
         self.label = label
         self.lock = threading.RLock()
+        self.has_links = False  # paths in it resolve the quick way until a symbolic link is made
 
     def charge(self, delta: int, path: str) -> None:
         if delta > 0 and self.used + delta > self.quota:
@@ -114,6 +130,8 @@ class Stat:
     size: int
     mode: int
     mtime: float
+    is_link: bool = False
+    target: str = ""
 
 
 class FileSystem:
@@ -146,10 +164,44 @@ class FileSystem:
             return vol, prefix + parts[len(best):], ro or vol.read_only
         return self.root, parts, self.root.read_only
 
-    def _node(self, path: str, cwd: str) -> tuple[Volume, File | Dir]:
-        parts = split_path(path, cwd)
+    def _peek(self, parts: list[str]) -> File | Dir | Link | None:
+        """The node at ``parts`` (no link followed), or None."""
         vol, rest, _ = self._locate(parts)
-        node: File | Dir = vol.root
+        node: File | Dir | Link = vol.root
+        for name in rest:
+            if not isinstance(node, Dir):
+                return None
+            nxt = node.entries.get(name)
+            if nxt is None:
+                return None
+            node = nxt
+        return node
+
+    def _resolve(self, path: str, cwd: str, follow_last: bool = True) -> list[str]:
+        """The components of ``path`` with each symbolic link on the way replaced by its target (the last
+        component's only with ``follow_last``); targets resolve in this filesystem, never outside it."""
+        parts = split_path(path, cwd)
+        if not self.root.has_links and not any(v.has_links for v, _, _ in self.mounts.values()):
+            return parts
+        done: list[str] = []
+        hops, i = 0, 0
+        while i < len(parts):
+            node = self._peek(done + [parts[i]])
+            if isinstance(node, Link) and (i < len(parts) - 1 or follow_last):
+                hops += 1
+                if hops > MAX_SYMLINKS:
+                    raise FsError(ELOOP, path)
+                parts = split_path(node.target, join(done)) + parts[i + 1:]
+                done, i = [], 0
+                continue
+            done.append(parts[i])
+            i += 1
+        return done
+
+    def _node(self, path: str, cwd: str, follow: bool = True) -> tuple[Volume, File | Dir | Link]:
+        parts = self._resolve(path, cwd, follow)
+        vol, rest, _ = self._locate(parts)
+        node: File | Dir | Link = vol.root
         for name in rest:
             if not isinstance(node, Dir):
                 raise FsError(ENOTDIR, path)
@@ -160,11 +212,11 @@ class FileSystem:
         return vol, node
 
     def _parent(self, path: str, cwd: str) -> tuple[Volume, Dir, str, bool]:
-        parts = split_path(path, cwd)
+        parts = self._resolve(path, cwd, follow_last=False)
         if not parts or tuple(parts) in self.mounts:
             raise FsError(EBUSY if parts else EISDIR, path)
         vol, rest, ro = self._locate(parts)
-        node: File | Dir = vol.root
+        node: File | Dir | Link = vol.root
         for name in rest[:-1]:
             if not isinstance(node, Dir):
                 raise FsError(ENOTDIR, path)
@@ -179,9 +231,18 @@ class FileSystem:
     # ------------------------------------------------------------------ queries
     def stat(self, path: str, cwd: str = "/") -> Stat:
         _, node = self._node(path, cwd)
-        if isinstance(node, Dir):
-            return Stat(True, 4096, node.mode, node.mtime)
-        return Stat(False, len(node.data), node.mode, node.mtime)
+        return _stat(node)
+
+    def lstat(self, path: str, cwd: str = "/") -> Stat:
+        """As :meth:`stat`, but a symbolic link is described itself (``is_link``, ``target``)."""
+        _, node = self._node(path, cwd, follow=False)
+        return _stat(node)
+
+    def is_link(self, path: str, cwd: str = "/") -> bool:
+        try:
+            return isinstance(self._node(path, cwd, follow=False)[1], Link)
+        except FsError:
+            return False
 
     def exists(self, path: str, cwd: str = "/") -> bool:
         try:
@@ -211,6 +272,9 @@ class FileSystem:
     # ------------------------------------------------------------------ changes
     def write(self, path: str, data: bytes, cwd: str = "/", append: bool = False, mode: int = 0o644) -> None:
         vol, parent, name, ro = self._parent(path, cwd)
+        if isinstance(parent.entries.get(name), Link):  # writing through a link writes its target
+            self.write(join(self._resolve(path, cwd)), data, "/", append, mode)
+            return
         with vol.lock:
             if ro:
                 raise FsError(EROFS, path)
@@ -235,6 +299,37 @@ class FileSystem:
             vol.charge(ENTRY_BYTES, path)
             parent.entries[name] = Dir(mode=mode)
             parent.mtime = time.time()
+
+    def symlink(self, target: str, path: str, cwd: str = "/") -> None:
+        """``ln -s target path``: a link holding ``target`` as written (resolved when looked up)."""
+        vol, parent, name, ro = self._parent(path, cwd)
+        with vol.lock:
+            if ro:
+                raise FsError(EROFS, path)
+            if name in parent.entries:
+                raise FsError(EEXIST, path)
+            vol.charge(ENTRY_BYTES + len(target), path)
+            parent.entries[name] = Link(target)
+            parent.mtime = time.time()
+            vol.has_links = True
+
+    def link(self, existing: str, path: str, cwd: str = "/") -> None:
+        """``ln existing path``: a hard link, one file under two names (on the same volume)."""
+        src_vol, node = self._node(existing, cwd, follow=False)
+        if isinstance(node, Dir):
+            raise FsError("Operation not permitted", existing)
+        vol, parent, name, ro = self._parent(path, cwd)
+        if vol is not src_vol:
+            raise FsError(EXDEV, path)
+        with vol.lock:
+            if ro:
+                raise FsError(EROFS, path)
+            if name in parent.entries:
+                raise FsError(EEXIST, path)
+            vol.charge(ENTRY_BYTES, path)
+            parent.entries[name] = node
+            parent.mtime = time.time()
+            vol.has_links = vol.has_links or isinstance(node, Link)
 
     def makedirs(self, path: str, cwd: str = "/") -> None:
         parts = split_path(path, cwd)
@@ -274,28 +369,40 @@ class FileSystem:
             self.write(path, b"", cwd)
 
     def walk(self, path: str, cwd: str = "/") -> list[tuple[str, Stat]]:
-        """``path`` and everything below it (mounts followed), parents before children."""
+        """``path`` and everything below it (mounts followed, symbolic links below it not), parents first."""
         base = join(split_path(path, cwd))
         out = [(base, self.stat(base))]
         if out[0][1].is_dir:
             for name in self.listdir(base):
-                out += self.walk(f"{base.rstrip('/')}/{name}")
+                sub = f"{base.rstrip('/')}/{name}"
+                out += [(sub, self.lstat(sub))] if self.is_link(sub) else self.walk(sub)
         return out
 
 
-def _size(node: File | Dir) -> int:
+def _stat(node: File | Dir | Link) -> Stat:
+    if isinstance(node, Dir):
+        return Stat(True, 4096, node.mode, node.mtime)
+    if isinstance(node, Link):
+        return Stat(False, len(node.target), node.mode, node.mtime, is_link=True, target=node.target)
+    return Stat(False, len(node.data), node.mode, node.mtime)
+
+
+def _size(node: File | Dir | Link) -> int:
     if isinstance(node, File):
         return len(node.data) + ENTRY_BYTES
+    if isinstance(node, Link):
+        return len(node.target) + ENTRY_BYTES
     return ENTRY_BYTES + sum(_size(n) for n in node.entries.values())
 
 
 # ---------------------------------------------------------------------- images
 
-BUSYBOX_APPLETS = ("ash", "busybox", "cat", "cp", "date", "echo", "env", "false", "grep", "head", "hostname", "ls",
-                   "mkdir", "mv", "nslookup", "printenv", "pwd", "rm", "rmdir", "sh", "sleep", "tail", "tar",
-                   "touch", "true", "wc", "wget")
-DEBIAN_BIN = ("bash", "cat", "cp", "date", "echo", "env", "false", "grep", "head", "hostname", "ls", "mkdir", "mv",
-              "printenv", "pwd", "rm", "rmdir", "sh", "sleep", "tail", "tar", "touch", "true", "wc")
+BUSYBOX_APPLETS = ("ash", "busybox", "cat", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head",
+                   "hostname", "ln", "ls", "mkdir", "mv", "nslookup", "printenv", "printf", "pwd", "rm", "rmdir", "sh",
+                   "sleep", "tail", "tar", "touch", "true", "wc", "wget")
+DEBIAN_BIN = ("bash", "cat", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname", "ln", "ls",
+              "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail", "tar", "touch", "true",
+              "wc")
 
 _BUSYBOX_PASSWD = ("root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
                    "bin:x:2:2:bin:/bin:/bin/false\nsys:x:3:3:sys:/dev:/bin/false\nsync:x:4:100:sync:/bin:/bin/sync\n"
@@ -409,11 +516,15 @@ NGINX_DEFAULT_CONF = """server {
 """
 #: Where nginx serves files from (the ``root`` of default.conf's ``location /``).
 NGINX_HTML = "/usr/share/nginx/html"
+#: httpd's web root (``DocumentRoot`` of the httpd images, also upstream's e2e ``httpd`` images) and its page.
+HTTPD_HTDOCS = "/usr/local/apache2/htdocs"
+HTTPD_INDEX = "<html><body><h1>It works!</h1></body></html>\n"
 _APPLET = b"\x7fELF (stsnb sandbox: a simulated program; it runs only inside the sandbox's containers)\n"
 
 
-def image_root(userland: str, nginx: bool, quota: int = ROOT_LAYER_BYTES) -> Volume:
-    """A root filesystem for an image: busybox's or Debian's userland, nginx's files when it is nginx."""
+def image_root(userland: str, nginx: bool, quota: int = ROOT_LAYER_BYTES, httpd: bool = False) -> Volume:
+    """A root filesystem for an image: busybox's or Debian's userland, nginx's files when it is nginx,
+    httpd's (``/usr/local/apache2``, its ``htdocs/index.html``) when it is httpd."""
     vol = Volume(quota=quota, label="rootfs")
     fs = FileSystem(vol)
     for d in ("/bin", "/dev", "/etc", "/home", "/proc", "/root", "/sys", "/tmp", "/usr/bin", "/usr/sbin",
@@ -448,6 +559,12 @@ def image_root(userland: str, nginx: bool, quota: int = ROOT_LAYER_BYTES) -> Vol
         fs.makedirs("/var/cache/nginx")
         fs.makedirs("/docker-entrypoint.d")
         fs.write("/docker-entrypoint.sh", _APPLET, mode=0o755)
+    if httpd:
+        for d in ("/usr/local/apache2/bin", "/usr/local/apache2/conf", "/usr/local/apache2/logs", HTTPD_HTDOCS):
+            fs.makedirs(d)
+        fs.write("/usr/local/apache2/bin/httpd", _APPLET, mode=0o755)
+        fs.write("/usr/local/bin/httpd-foreground", _APPLET, mode=0o755)
+        fs.write(f"{HTTPD_HTDOCS}/index.html", HTTPD_INDEX.encode())
     vol.used = 0  # the image's own files are in the read-only lower layer: only what is written counts
     return vol
 
