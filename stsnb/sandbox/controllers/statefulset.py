@@ -302,6 +302,15 @@ class StatefulSetController:
             pod = replicas[i]
             if pod is not None and (is_failed(pod) or is_succeeded(pod)):
                 if not is_terminating(pod):
+                    meta, pod_name = sts["metadata"], pod["metadata"]["name"]
+                    if is_failed(pod):
+                        self.sb.registry.record_event(sts, "Warning", "RecreatingFailedPod",
+                                                      f"StatefulSet {meta['namespace']}/{meta['name']} is recreating "
+                                                      f"failed Pod {pod_name}", "statefulset-controller")
+                    else:
+                        self.sb.registry.record_event(sts, "Normal", "RecreatingTerminatedPod",
+                                                      f"StatefulSet {meta['namespace']}/{meta['name']} is recreating "
+                                                      f"terminated Pod {pod_name}", "statefulset-controller")
                     self._delete_pod(sts, pod, f"it {pod['status']['phase'].lower()}; it will be re-created with the same name")
                     if monotonic:
                         raise _Stop(f"re-creating {pod['metadata']['name']} after it {pod['status']['phase'].lower()}")

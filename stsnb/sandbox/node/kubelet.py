@@ -2,8 +2,11 @@
 
 For each pod it follows what upstream's kubelet does (``pkg/kubelet``):
 
-* **admission**: the pod gets its IPs and ``startTime``; its containers wait in
-  ``ContainerCreating``;
+* **admission**: the general predicates against the pods the node runs (here
+  ``NodePorts``: a pod created with its ``nodeName`` never met the scheduler)
+  may reject it: a Warning event, phase ``Failed``, reason ``NodePorts``,
+  message ``Pod was rejected: …`` (``rejectPod``). Else the pod gets its IPs
+  and ``startTime``; its containers wait in ``ContainerCreating``;
 * **images**, container by container in spec order (``serializeImagePulls``):
   the reference is parsed (a malformed one is ``InvalidImageName``), the pull
   policy decides whether to pull (``Always``, or an image not on the node yet:
@@ -58,6 +61,7 @@ from .probes import TYPES, Prober, Worker
 from .runtime import ContainerRuntime
 from .scheduler import Ipam
 from .status import conditions, go_list, pod_phase
+from ...k8s.scheduling import host_ports_conflict
 
 if TYPE_CHECKING:
     import dns.message
@@ -109,7 +113,7 @@ class _Run:
     namespace: str
     name: str
     node: str = ""
-    stage: str = "new"  # new, running, terminating, stopped, gone
+    stage: str = "new"  # new, rejecting, running, terminating, stopped, gone
     ip: str | None = None
     start_time: str = ""
     containers: dict[str, _Container] = field(default_factory=dict)
@@ -125,6 +129,10 @@ class Kubelet:
     #: sandbox seconds for each step; a pod becomes Ready about 3 s after it is bound (the guide shows 3-4 s)
     PULL_SECONDS = 2.0
     START_SECONDS = 0.8
+    #: how long a rejection at admission takes, paced by the wall clock (a background timer): a controller that
+    #: re-creates a rejected pod loops, as upstream's does (kubernetes#89067, ~30 ms a round there), but at the
+    #: pace of a kubelet's sync loop rather than of this process's CPU
+    REJECT_SECONDS = 0.05
     #: how long a container that handles SIGTERM takes to stop
     SHUTDOWN_SECONDS = 0.6
     #: from a container's exit to the kubelet noticing it (PLEG relists every second)
@@ -168,7 +176,7 @@ class Kubelet:
             if pod["status"].get("phase") in ("Succeeded", "Failed"):
                 return
             run = self.runs[uid] = _Run(uid, ns, name, pod["spec"]["nodeName"])
-        if meta.get("deletionTimestamp") and run.stage == "new":
+        if meta.get("deletionTimestamp") and run.stage in ("new", "rejecting"):
             run.stage = "stopped"  # nothing started yet: nothing to stop
             self._release(pod, run)
         elif meta.get("deletionTimestamp") and run.stage == "running":
@@ -209,12 +217,42 @@ class Kubelet:
 
     # ------------------------------------------------------------------ admission
     def _admit(self, pod: dict, run: _Run) -> None:
+        refused = self._admission_failure(pod, run)
+        if refused is not None:
+            run.stage = "rejecting"
+
+            def reject() -> None:
+                cur = self._current(run)
+                if cur is not None and run.stage == "rejecting":
+                    self._reject(cur, run, *refused)
+            self.sb.engine.call_later(self.REJECT_SECONDS, reject, background=True)
+            return
         run.stage = "running"
         run.ip = self.ipam.allocate(run.node)
         run.start_time = self.sb.clock.timestamp()
         run.containers = {c["name"]: _Container(c) for c in pod["spec"]["containers"]}
         self._write_status(pod, run)
         self._next_container(pod, run, 0)
+
+    def _admission_failure(self, pod: dict, run: _Run) -> tuple[str, str] | None:
+        """``canAdmitPod`` (``lifecycle/predicate.go``): the general predicates against the pods this node is
+        running, as ``(reason, message)`` if one fails. The scheduler checks them too, but a pod created with its
+        ``nodeName`` set never passes the scheduler; of them the sandbox checks ``NodePorts``."""
+        active = [p for r in self.runs.values() if r is not run and r.node == run.node
+                  and r.stage in ("running", "terminating") for p in [self._current(r)] if p is not None]
+        if host_ports_conflict(pod, active):
+            return "NodePorts", "Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports"
+        return None
+
+    def _reject(self, pod: dict, run: _Run, reason: str, message: str) -> None:
+        """``rejectPod``: a Warning event and the phase ``Failed`` with the reason; nothing of it ever starts
+        (a StatefulSet re-creates such a pod, a bare pod stays Failed)."""
+        self._event(pod, "Warning", reason, message, run)
+        run.stage = "stopped"
+        status = {"phase": "Failed", "reason": reason, "message": f"Pod was rejected: {message}"}
+        if "qosClass" in (pod.get("status") or {}):
+            status["qosClass"] = pod["status"]["qosClass"]
+        self.sb.registry.write_status("pods", pod, status)
 
     def _next_container(self, pod: dict, run: _Run, index: int) -> None:
         """Bring up the containers from ``index`` on, one after the other (their images first)."""

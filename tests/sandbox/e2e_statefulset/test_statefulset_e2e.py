@@ -10,21 +10,16 @@ clock has nothing left to happen).
 The tests of "Basic StatefulSet functionality" build their set as upstream does: a claim template mounted at
 ``/data/`` and a hostPath volume at ``/home``, new pods paused by an exec readiness probe (``test -f
 /data/statefulset-continue``) until ``ResumeNextPod`` writes that file with ``dd`` through ``exec``.
-
-Not ported, and why:
-
-* "Should recreate evicted statefulset": needs the kubelet to reject a pod bound by ``nodeName`` whose host
-  port is taken (admission ``NodePorts``), which the sandbox's kubelet does not do.
 """
 
 from __future__ import annotations
 
 import copy
 
-from kubernetes import client
+from kubernetes import client, watch
 
 from ..conftest import PodEvents, wait_until
-from .conftest import (PAUSE, POD_MOUNTS, STATEFUL_POD_MOUNTS, break_http_probe, break_pod_http_probe, check_hostname,
+from .conftest import (HTTPD, PAUSE, POD_MOUNTS, STATEFUL_POD_MOUNTS, break_http_probe, break_pod_http_probe, check_hostname,
                        check_mount, confirm_stateful_pod_count, delete_stateful_pod_at_index, exec_in_stateful_pods,
                        new_statefulset, ordinal, pause_new_pods, pods_of, restart, restore_http_probe,
                        restore_pod_http_probe, resume_next_pod, saturate, set_http_probe, update_replicas,
@@ -388,3 +383,47 @@ def test_should_perform_rolling_updates_and_roll_backs_of_template_modifications
     """should perform rolling updates and roll backs of template modifications with PVCs."""
     _rollback_test(apps, core, new_statefulset("ss", 3, LABELS, stateful_pod_mounts=STATEFUL_POD_MOUNTS,
                                                pod_mounts=POD_MOUNTS))
+
+
+def test_should_recreate_evicted_statefulset(apps, core, headless):
+    """Should recreate evicted statefulset: a pod bound to the node holds host port 21017; the set's pod, bound to
+    the same node with the same host port, is rejected by the kubelet (``NodePorts``) and re-created by the
+    controller until the port is free, then it runs under a new uid."""
+    node = next(n.metadata.name for n in core.list_node().items
+                if not n.spec.unschedulable and not any(t.effect == "NoSchedule" for t in n.spec.taints or [])
+                and any(c.type == "Ready" and c.status == "True" for c in n.status.conditions))
+    conflicting = {"hostPort": 21017, "containerPort": 21017, "name": "conflict"}
+    core.create_namespaced_pod("default", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "test-pod"},
+                                           "spec": {"nodeName": node, "containers": [{
+                                               "name": "webserver", "image": HTTPD, "ports": [conflicting]}]}})
+    wait_until(core.list_namespaced_pod, lambda p: p.metadata.name == "test-pod" and p.status.phase == "Running",
+               "default")
+
+    ss = new_statefulset("ss", 1, LABELS)
+    ss["spec"]["template"]["spec"]["containers"][0]["ports"] = [conflicting]
+    ss["spec"]["template"]["spec"]["nodeName"] = node
+    apps.create_namespaced_stateful_set("default", ss)
+
+    # watch ss-0 until the controller has deleted a rejected incarnation at least once
+    seen: dict = {}
+    w = watch.Watch()
+    for ev in w.stream(core.list_namespaced_pod, "default", field_selector="metadata.name=ss-0", timeout_seconds=60):
+        pod = ev["object"]
+        if ev["type"] == "DELETED":
+            if seen:
+                w.stop()
+            continue
+        seen["uid"] = pod.metadata.uid
+        if pod.status.phase == "Failed":
+            seen["rejected"] = (pod.status.reason, pod.status.message)
+    assert seen.get("rejected") == ("NodePorts", "Pod was rejected: Predicate NodePorts failed: node(s) didn't have "
+                                                 "free ports for the requested pod ports")
+    events = core.list_namespaced_event("default", field_selector="involvedObject.name=ss-0,reason=NodePorts").items
+    assert events and events[0].type == "Warning" and events[0].source.component == "kubelet"
+    recreating = core.list_namespaced_event("default", field_selector="involvedObject.name=ss,"
+                                                                      "reason=RecreatingFailedPod").items
+    assert recreating and recreating[0].message == "StatefulSet default/ss is recreating failed Pod ss-0"
+
+    core.delete_namespaced_pod("test-pod", "default", grace_period_seconds=0)
+    wait_until(core.list_namespaced_pod, lambda p: p.metadata.name == "ss-0" and p.status.phase == "Running"
+               and p.metadata.uid != seen["uid"], "default", timeout=60)
