@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 #: The most a sandbox volume may hold, whatever its claim asks for (memory is the real disk here).
@@ -72,23 +73,6 @@ class Dir:
     mtime: float = field(default_factory=time.time)
 
 
-class Volume:
-    """A directory tree with a byte quota: a container's root layer or a mounted volume."""
-
-    def __init__(self, quota: int = MAX_VOLUME_BYTES, read_only: bool = False, label: str = "") -> None:
-        self.root = Dir()
-        self.quota = quota
-        self.used = 0
-        self.read_only = read_only
-        self.label = label
-        self.lock = threading.RLock()
-
-    def charge(self, delta: int, path: str) -> None:
-        if delta > 0 and self.used + delta > self.quota:
-            raise FsError(ENOSPC, path)
-        self.used = max(0, self.used + delta)
-
-
 def split_path(path: str, cwd: str = "/") -> list[str]:
     """The components of ``path`` made absolute against ``cwd``; ``.`` dropped, ``..`` stops at the root."""
     full = path if path.startswith("/") else f"{cwd.rstrip('/')}/{path}"
@@ -116,18 +100,170 @@ class Stat:
     mtime: float
 
 
+class VolumeStorage:
+    """What a :class:`FileSystem` needs of a mounted volume: a directory tree with a byte quota.
+
+    A path inside the volume is a list of components (``rest``) that :func:`split_path`
+    has already normalised: no ``""``, ``.``, ``..`` or ``/`` in any of them; ``[]`` is the
+    volume's root. ``path`` is the container's own spelling, for error messages. Every
+    method raises :class:`FsError`. Implementations: :class:`Volume` (in memory) and
+    :class:`~.disk.DirectoryVolume` (a directory on the host, ``Sandbox(data_dir=...)``).
+    Mount points and read-only mounts are the :class:`FileSystem`'s business, not the volume's.
+    """
+
+    def __init__(self, quota: int = MAX_VOLUME_BYTES, read_only: bool = False, label: str = "") -> None:
+        self.quota = quota
+        self.used = 0
+        self.read_only = read_only
+        self.label = label
+        self.lock = threading.RLock()
+
+    def charge(self, delta: int, path: str) -> None:
+        if delta > 0 and self.used + delta > self.quota:
+            raise FsError(ENOSPC, path)
+        self.used = max(0, self.used + delta)
+
+    def stat(self, rest: list[str], path: str = "") -> Stat:
+        raise NotImplementedError
+
+    def read(self, rest: list[str], path: str = "") -> bytes:
+        raise NotImplementedError
+
+    def listdir(self, rest: list[str], path: str = "") -> list[str]:
+        """The names in directory ``rest``, sorted."""
+        raise NotImplementedError
+
+    def write(self, rest: list[str], data: bytes, path: str = "", append: bool = False, mode: int = 0o644) -> None:
+        """Create or replace (``append``: extend) the file ``rest``; its directory must exist."""
+        raise NotImplementedError
+
+    def mkdir(self, rest: list[str], path: str = "", mode: int = 0o755) -> None:
+        raise NotImplementedError
+
+    def remove(self, rest: list[str], path: str = "", recursive: bool = False, directory_ok: bool = False) -> None:
+        """Remove a file; a directory only when ``recursive``, or when empty and ``directory_ok``."""
+        raise NotImplementedError
+
+    def touch(self, rest: list[str], path: str = "") -> None:
+        """Set the modification time of what is at ``rest`` to now (``ENOENT`` when nothing is)."""
+        raise NotImplementedError
+
+    def chmod(self, rest: list[str], mode: int, path: str = "") -> None:
+        raise NotImplementedError
+
+    def discard(self) -> None:
+        """The volume's owner is gone for good (a PV reclaimed with ``Delete``): free what holds the data."""
+
+
+class Volume(VolumeStorage):
+    """A volume in memory: a container's root layer, an emptyDir, a PV's data (by default), a projection."""
+
+    def __init__(self, quota: int = MAX_VOLUME_BYTES, read_only: bool = False, label: str = "") -> None:
+        super().__init__(quota, read_only, label)
+        self.root = Dir()
+
+    def _node(self, rest: list[str], path: str) -> File | Dir:
+        node: File | Dir = self.root
+        for name in rest:
+            if not isinstance(node, Dir):
+                raise FsError(ENOTDIR, path)
+            nxt = node.entries.get(name)
+            if nxt is None:
+                raise FsError(ENOENT, path)
+            node = nxt
+        return node
+
+    def _parent(self, rest: list[str], path: str) -> tuple[Dir, str]:
+        if not rest:
+            raise FsError(EISDIR, path)
+        node = self._node(rest[:-1], path)
+        if not isinstance(node, Dir):
+            raise FsError(ENOTDIR, path)
+        return node, rest[-1]
+
+    def stat(self, rest: list[str], path: str = "") -> Stat:
+        node = self._node(rest, path)
+        if isinstance(node, Dir):
+            return Stat(True, 4096, node.mode, node.mtime)
+        return Stat(False, len(node.data), node.mode, node.mtime)
+
+    def read(self, rest: list[str], path: str = "") -> bytes:
+        node = self._node(rest, path)
+        if isinstance(node, Dir):
+            raise FsError(EISDIR, path)
+        return node.data
+
+    def listdir(self, rest: list[str], path: str = "") -> list[str]:
+        node = self._node(rest, path)
+        if not isinstance(node, Dir):
+            raise FsError(ENOTDIR, path)
+        return sorted(node.entries)
+
+    def write(self, rest: list[str], data: bytes, path: str = "", append: bool = False, mode: int = 0o644) -> None:
+        with self.lock:
+            parent, name = self._parent(rest, path)
+            old = parent.entries.get(name)
+            if isinstance(old, Dir):
+                raise FsError(EISDIR, path)
+            new = (old.data if (old is not None and append) else b"") + bytes(data)
+            self.charge(len(new) - (len(old.data) if old else -ENTRY_BYTES), path)
+            if old is None:
+                parent.entries[name] = File(new, mode)
+                parent.mtime = time.time()
+            else:
+                old.data, old.mtime = new, time.time()
+
+    def mkdir(self, rest: list[str], path: str = "", mode: int = 0o755) -> None:
+        with self.lock:
+            parent, name = self._parent(rest, path)
+            if name in parent.entries:
+                raise FsError(EEXIST, path)
+            self.charge(ENTRY_BYTES, path)
+            parent.entries[name] = Dir(mode=mode)
+            parent.mtime = time.time()
+
+    def remove(self, rest: list[str], path: str = "", recursive: bool = False, directory_ok: bool = False) -> None:
+        with self.lock:
+            parent, name = self._parent(rest, path)
+            node = parent.entries.get(name)
+            if node is None:
+                raise FsError(ENOENT, path)
+            if isinstance(node, Dir):
+                if not recursive and not directory_ok:
+                    raise FsError(EISDIR, path)
+                if node.entries and not recursive:
+                    raise FsError(ENOTEMPTY, path)
+            self.charge(-_size(node), path)
+            del parent.entries[name]
+            parent.mtime = time.time()
+
+    def touch(self, rest: list[str], path: str = "") -> None:
+        self._node(rest, path).mtime = time.time()
+
+    def chmod(self, rest: list[str], mode: int, path: str = "") -> None:
+        self._node(rest, path).mode = mode
+
+
+def _size(node: File | Dir) -> int:
+    if isinstance(node, File):
+        return len(node.data) + ENTRY_BYTES
+    return ENTRY_BYTES + sum(_size(n) for n in node.entries.values())
+
+
 class FileSystem:
     """A container's view: the root volume with volumes mounted over directories.
 
     All methods take a path and the working directory; they raise :class:`FsError`.
+    The path is normalised here (:func:`split_path`), the mount it falls in found, and
+    the rest of it handed to that mount's :class:`VolumeStorage`.
     """
 
-    def __init__(self, root: Volume) -> None:
+    def __init__(self, root: VolumeStorage) -> None:
         self.root = root
-        self.mounts: dict[tuple[str, ...], tuple[Volume, list[str], bool]] = {}
+        self.mounts: dict[tuple[str, ...], tuple[VolumeStorage, list[str], bool]] = {}
 
     # ------------------------------------------------------------------ mounts
-    def mount(self, path: str, volume: Volume, sub_path: str = "", read_only: bool = False) -> None:
+    def mount(self, path: str, volume: VolumeStorage, sub_path: str = "", read_only: bool = False) -> None:
         """Graft ``volume`` (or its directory ``sub_path``, created if missing) on at ``path``."""
         parts = split_path(path)
         self.makedirs(join(parts))
@@ -136,7 +272,7 @@ class FileSystem:
             FileSystem(volume).makedirs(join(prefix))
         self.mounts[tuple(parts)] = (volume, prefix, read_only)
 
-    def _locate(self, parts: list[str]) -> tuple[Volume, list[str], bool]:
+    def _locate(self, parts: list[str]) -> tuple[VolumeStorage, list[str], bool]:
         best: tuple[str, ...] = ()
         for point in self.mounts:
             if len(point) > len(best) and tuple(parts[:len(point)]) == point:
@@ -146,95 +282,61 @@ class FileSystem:
             return vol, prefix + parts[len(best):], ro or vol.read_only
         return self.root, parts, self.root.read_only
 
-    def _node(self, path: str, cwd: str) -> tuple[Volume, File | Dir]:
-        parts = split_path(path, cwd)
-        vol, rest, _ = self._locate(parts)
-        node: File | Dir = vol.root
-        for name in rest:
-            if not isinstance(node, Dir):
-                raise FsError(ENOTDIR, path)
-            nxt = node.entries.get(name)
-            if nxt is None:
-                raise FsError(ENOENT, path)
-            node = nxt
-        return vol, node
+    def _resolve(self, path: str, cwd: str) -> tuple[VolumeStorage, list[str]]:
+        vol, rest, _ = self._locate(split_path(path, cwd))
+        return vol, rest
 
-    def _parent(self, path: str, cwd: str) -> tuple[Volume, Dir, str, bool]:
+    def _writable(self, path: str, cwd: str, existing: bool = False) -> tuple[VolumeStorage, list[str]]:
+        """The volume and its path for a change to ``path``: not ``/``, not a mount point, not read-only.
+
+        As the kernel looks a path up before it asks whether the filesystem is writable, a
+        read-only mount answers ``ENOENT`` for a missing directory (or, with ``existing``, file).
+        """
         parts = split_path(path, cwd)
         if not parts or tuple(parts) in self.mounts:
             raise FsError(EBUSY if parts else EISDIR, path)
         vol, rest, ro = self._locate(parts)
-        node: File | Dir = vol.root
-        for name in rest[:-1]:
-            if not isinstance(node, Dir):
+        if ro:
+            looked_up = vol.stat(rest if existing else rest[:-1], path)
+            if not existing and not looked_up.is_dir:
                 raise FsError(ENOTDIR, path)
-            nxt = node.entries.get(name)
-            if nxt is None:
-                raise FsError(ENOENT, path)
-            node = nxt
-        if not isinstance(node, Dir):
-            raise FsError(ENOTDIR, path)
-        return vol, node, rest[-1], ro
+            raise FsError(EROFS, path)
+        return vol, rest
 
     # ------------------------------------------------------------------ queries
     def stat(self, path: str, cwd: str = "/") -> Stat:
-        _, node = self._node(path, cwd)
-        if isinstance(node, Dir):
-            return Stat(True, 4096, node.mode, node.mtime)
-        return Stat(False, len(node.data), node.mode, node.mtime)
+        vol, rest = self._resolve(path, cwd)
+        return vol.stat(rest, path)
 
     def exists(self, path: str, cwd: str = "/") -> bool:
         try:
-            self._node(path, cwd)
+            self.stat(path, cwd)
             return True
         except FsError:
             return False
 
     def is_dir(self, path: str, cwd: str = "/") -> bool:
         try:
-            return isinstance(self._node(path, cwd)[1], Dir)
+            return self.stat(path, cwd).is_dir
         except FsError:
             return False
 
     def read(self, path: str, cwd: str = "/") -> bytes:
-        _, node = self._node(path, cwd)
-        if isinstance(node, Dir):
-            raise FsError(EISDIR, path)
-        return node.data
+        vol, rest = self._resolve(path, cwd)
+        return vol.read(rest, path)
 
     def listdir(self, path: str, cwd: str = "/") -> list[str]:
-        _, node = self._node(path, cwd)
-        if not isinstance(node, Dir):
-            raise FsError(ENOTDIR, path)
-        return sorted(node.entries)
+        vol, rest = self._resolve(path, cwd)
+        return vol.listdir(rest, path)
 
     # ------------------------------------------------------------------ changes
     def write(self, path: str, data: bytes, cwd: str = "/", append: bool = False, mode: int = 0o644) -> None:
-        vol, parent, name, ro = self._parent(path, cwd)
-        with vol.lock:
-            if ro:
-                raise FsError(EROFS, path)
-            old = parent.entries.get(name)
-            if isinstance(old, Dir):
-                raise FsError(EISDIR, path)
-            new = (old.data if (old is not None and append) else b"") + bytes(data)
-            vol.charge(len(new) - (len(old.data) if old else -ENTRY_BYTES), path)
-            if old is None:
-                parent.entries[name] = File(new, mode)
-                parent.mtime = time.time()
-            else:
-                old.data, old.mtime = new, time.time()
+        vol, rest = self._writable(path, cwd)
+        vol.write(rest, data, path, append=append, mode=mode)
 
     def mkdir(self, path: str, cwd: str = "/", mode: int = 0o755) -> None:
-        vol, parent, name, ro = self._parent(path, cwd)
-        with vol.lock:
-            if ro:
-                raise FsError(EROFS, path)
-            if name in parent.entries:
-                raise FsError(EEXIST, path)
-            vol.charge(ENTRY_BYTES, path)
-            parent.entries[name] = Dir(mode=mode)
-            parent.mtime = time.time()
+        vol, rest = self._writable(path, cwd)
+        vol.mkdir(rest, path, mode=mode)
 
     def makedirs(self, path: str, cwd: str = "/") -> None:
         parts = split_path(path, cwd)
@@ -245,33 +347,26 @@ class FileSystem:
             self.mkdir(sub)
 
     def remove(self, path: str, cwd: str = "/", recursive: bool = False, directory_ok: bool = False) -> None:
-        vol, parent, name, ro = self._parent(path, cwd)
-        with vol.lock:
-            node = parent.entries.get(name)
-            if node is None:
-                raise FsError(ENOENT, path)
-            if ro:
-                raise FsError(EROFS, path)
-            if isinstance(node, Dir):
-                prefix = tuple(split_path(path, cwd))
-                if any(p[:len(prefix)] == prefix for p in self.mounts):
-                    raise FsError(EBUSY, path)
-                if not recursive and not directory_ok:
-                    raise FsError(EISDIR, path)
-                if node.entries and not recursive:
-                    raise FsError(ENOTEMPTY, path)
-            vol.charge(-_size(node), path)
-            del parent.entries[name]
-            parent.mtime = time.time()
+        vol, rest = self._writable(path, cwd, existing=True)
+        if vol.stat(rest, path).is_dir:
+            prefix = tuple(split_path(path, cwd))
+            if any(p[:len(prefix)] == prefix for p in self.mounts):
+                raise FsError(EBUSY, path)
+        vol.remove(rest, path, recursive=recursive, directory_ok=directory_ok)
 
     def touch(self, path: str, cwd: str = "/") -> None:
+        vol, rest = self._resolve(path, cwd)
         try:
-            _, node = self._node(path, cwd)
-            node.mtime = time.time()
+            vol.touch(rest, path)
         except FsError as e:
             if e.strerror != ENOENT:
                 raise
             self.write(path, b"", cwd)
+
+    def chmod(self, path: str, mode: int, cwd: str = "/") -> None:
+        """Record ``mode`` (permissions are never enforced in the sandbox)."""
+        vol, rest = self._resolve(path, cwd)
+        vol.chmod(rest, mode, path)
 
     def walk(self, path: str, cwd: str = "/") -> list[tuple[str, Stat]]:
         """``path`` and everything below it (mounts followed), parents before children."""
@@ -281,12 +376,6 @@ class FileSystem:
             for name in self.listdir(base):
                 out += self.walk(f"{base.rstrip('/')}/{name}")
         return out
-
-
-def _size(node: File | Dir) -> int:
-    if isinstance(node, File):
-        return len(node.data) + ENTRY_BYTES
-    return ENTRY_BYTES + sum(_size(n) for n in node.entries.values())
 
 
 # ---------------------------------------------------------------------- images
@@ -460,28 +549,30 @@ class VolumeData:
 
     Keys: ``("pv", pv uid)`` for PersistentVolumes, ``("emptydir", pod uid, name)``,
     ``("hostpath", node, path)``. :meth:`release` drops what belongs to a deleted PV or pod.
+    A volume is in memory unless :meth:`get` is told how to ``make`` it (a PV's directory).
     """
 
     def __init__(self) -> None:
-        self._volumes: dict[tuple, Volume] = {}
+        self._volumes: dict[tuple, VolumeStorage] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple, quota: int = MAX_VOLUME_BYTES, label: str = "") -> Volume:
+    def get(self, key: tuple, quota: int = MAX_VOLUME_BYTES, label: str = "",
+            make: Callable[[int], VolumeStorage] | None = None) -> VolumeStorage:
         with self._lock:
             vol = self._volumes.get(key)
             if vol is None:
-                vol = self._volumes[key] = Volume(quota=min(max(quota, ENTRY_BYTES), MAX_VOLUME_BYTES), label=label)
+                quota = min(max(quota, ENTRY_BYTES), MAX_VOLUME_BYTES)
+                vol = self._volumes[key] = make(quota) if make else Volume(quota=quota, label=label)
             return vol
 
     def has(self, key: tuple) -> bool:
         with self._lock:
             return key in self._volumes
 
-    def release(self, kind: str, uid: str) -> None:
-        """Forget the volumes of a deleted PersistentVolume (``"pv"``) or pod (``"emptydir"``)."""
+    def release(self, kind: str, uid: str) -> list[VolumeStorage]:
+        """Forget the volumes of a deleted PersistentVolume (``"pv"``) or pod (``"emptydir"``); they are returned."""
         with self._lock:
-            for key in [k for k in self._volumes if k[0] == kind and k[1] == uid]:
-                del self._volumes[key]
+            return [self._volumes.pop(key) for key in [k for k in self._volumes if k[0] == kind and k[1] == uid]]
 
 
 def projected_volume(items: dict[str, bytes], label: str) -> Volume:

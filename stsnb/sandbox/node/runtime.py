@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from ..core import errors
 from ..core.resources import BY_PLURAL
-from .containers import (MAX_VOLUME_BYTES, FileSystem, Volume, VolumeData, config_items, projected_volume)
+from .containers import (MAX_VOLUME_BYTES, FileSystem, VolumeData, VolumeStorage, config_items, projected_volume)
 from .network import NGINX_VERSIONS, HttpConnection, PodNetwork, Server, nginx_server
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class ContainerRuntime:
         self.state(pod["metadata"]["uid"]).fs[container["name"]] = fs
         return fs
 
-    def _volume(self, pod: dict, source: dict) -> Volume:
+    def _volume(self, pod: dict, source: dict) -> VolumeStorage:
         meta = pod["metadata"]
         ns, uid, name = meta.get("namespace", "default"), meta["uid"], source.get("name", "")
         if "persistentVolumeClaim" in source:

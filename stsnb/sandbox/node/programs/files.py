@@ -294,9 +294,7 @@ def p_chmod(c: Container, argv: list[str], io: IO) -> int:
     status = 0
     for path in rest[1:]:
         try:
-            st = c.fs.stat(path, c.cwd)
-            c.fs._node(path, c.cwd)[1].mode = int(rest[0], 8) & 0o7777
-            del st
+            c.fs.chmod(path, int(rest[0], 8) & 0o7777, c.cwd)
         except FsError as e:
             io.err(f"chmod: {path}: {e.strerror}\n" if _bb(c)
                    else f"chmod: cannot access '{path}': {e.strerror}\n")
