@@ -480,7 +480,13 @@ def _tar_create(c: Container, paths: list[str], base: str, archive: str | None, 
                     info.type = tarfile.DIRTYPE
                     tf.addfile(info)
                 else:
-                    data = c.fs.read(full)
+                    try:
+                        data = c.fs.read(full)
+                    except FsError as e:  # a link planted in a PV's directory on the host, a file gone meanwhile
+                        io.err(f"tar: {name}: Cannot open: {e.strerror}\n" if not _bb(c)
+                               else f"tar: can't open '{full}': {e.strerror}\n")
+                        status = 2
+                        continue
                     info.size = len(data)
                     tf.addfile(info, _io.BytesIO(data))
                 if verbose:
