@@ -9,20 +9,23 @@ from :class:`VolumeData`, which the kubelet keeps for the whole sandbox:
   "When a Pod is removed from a node for any reason, the data in the emptyDir
   is deleted permanently");
 * ``persistentVolumeClaim``: the bound PersistentVolume's storage, one tree per
-  PV uid, kept for as long as the PV object exists. A successor pod that mounts
+  PV uid (in memory, or a directory of its own under ``Sandbox(data_dir=...)``,
+  :mod:`.disk`), kept for as long as the PV object exists. A successor pod that mounts
   the same claim sees what its predecessor wrote; when the PV is deleted (its
   reclaim policy is ``Delete``, or someone deletes it) the data goes with it.
   ``Retain`` keeps the PV ``Released`` and so keeps the data;
 * ``hostPath``: a tree per node and path, held in memory (never the host's files);
 * ``configMap`` / ``secret``: read-only files from the object's keys at start.
 
-Nothing here touches the host: the trees are Python objects, paths are resolved
+Nothing here touches the host (:mod:`.disk` confines a PV's directory): the
+trees are Python objects, paths are resolved
 lexically (``..`` stops at ``/`` as in the kernel), and there are no symlinks,
 so no path can lead outside. Each volume has a byte quota (the claim's size,
 capped by :data:`MAX_VOLUME_BYTES`); writing past it fails with ``No space left
 on device``, as a full disk does. Differences from a real cluster: file
 ownership and permissions are recorded but never enforced, and a PV's data
-lives in this process's memory, so it ends with the sandbox.
+lives in this process's memory, so it ends with the sandbox (unless it has a
+data directory).
 """
 
 from __future__ import annotations
