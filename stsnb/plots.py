@@ -114,7 +114,6 @@ def timeline(rows: list[dict], reasons: list[dict], *, lang: str = "en", title: 
     """
     import matplotlib
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
 
     rows = list(rows)
     colors = colors or RevisionColors()
@@ -137,56 +136,8 @@ def timeline(rows: list[dict], reasons: list[dict], *, lang: str = "en", title: 
                                            gridspec_kw={"height_ratios": [lanes_h, reasons_h], "hspace": 0.08})
         else:
             fig, ax_r = ax.figure, None
-        seen: list[str] = []
-
-        def color(rev: str | None) -> str:
-            if rev is None:
-                return "#9ca3af"
-            if rev not in seen:
-                seen.append(rev)
-            return colors.strong(rev)
-
-        lane_index = {}
-        for i, (owner, ordinal, pod) in enumerate(lanes):
-            if ordinal is not None and ordinal >= 0:
-                lane_index[(owner, ordinal)] = i
-            else:
-                lane_index[(owner, -1)] = i
-        by_uid: dict[str, list[dict]] = {}
-        for r in rows:
-            by_uid.setdefault(r.get("uid") or r["pod"], []).append(r)
-        for uid, rs in by_uid.items():
-            r0 = rs[0]
-            key = (r0["_owner"], int(r0["ordinal"])) if (r0.get("ordinal") is not None and r0.get("_owner")) \
-                else ("~" + str(r0["pod"]), -1)
-            y = n - 1 - lane_index[key]
-            for j, r in enumerate(rs):
-                if r["event"] == "DELETED" or r["status"] == "Deleted":
-                    break
-                t1 = rs[j + 1]["time"] if j + 1 < len(rs) else end
-                width = max(t1 - r["time"], end * 0.004)
-                c = color(r.get("revision"))
-                if r["status"] == "Terminating":
-                    style = {"facecolor": c, "alpha": 0.45, "hatch": "////", "edgecolor": c}
-                elif r["ready"]:
-                    style = {"facecolor": c, "alpha": 0.95, "edgecolor": c}
-                else:
-                    style = {"facecolor": c, "alpha": 0.3, "hatch": "..", "edgecolor": c}
-                ax.barh(y, width, left=r["time"], height=0.62, linewidth=0.6, **style)
-        ax.set_yticks(range(n))
-        ax.set_yticklabels([pod for (_, _, pod) in reversed(lanes)] if lanes else [_labels.text("no_pods", lang)],
-                           fontsize=9)
-        ax.set_ylim(-0.6, n - 0.4)
-        ax.set_xlim(0, end)
-        ax.grid(axis="x", alpha=0.25)
-        label = title
-        ax.set_title(_labels.text("timeline_title", lang, name=label) if label else _labels.text("timeline", lang),
-                     fontsize=11)
-        handles = [Patch(facecolor=colors.strong(rev), edgecolor=colors.strong(rev), label=rev) for rev in seen]
-        handles += [Patch(facecolor="#9ca3af", alpha=0.3, hatch="..", label=_labels.text("not_ready", lang)),
-                    Patch(facecolor="#9ca3af", alpha=0.45, hatch="////", label=_labels.text("terminating", lang))]
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
-                  title=_labels.text("revision_legend", lang), title_fontsize=8)
+        seen = _draw_bars(ax, rows, lanes, end, colors)
+        _label_lanes(ax, lanes, end, title, [(rev, colors.strong(rev)) for rev in seen], lang)
         if not rows:
             ax.text(0.5, 0.5, _labels.text("no_events", lang), transform=ax.transAxes, ha="center", va="center")
         if ax_r is not None:
@@ -200,6 +151,65 @@ def timeline(rows: list[dict], reasons: list[dict], *, lang: str = "en", title: 
                                 bottom=0.55 / height, top=1 - 0.4 / height)
     plt.close(fig)
     return fig
+
+
+def _draw_bars(ax: Any, rows: list[dict], lanes: list, end: float, colors: RevisionColors) -> list[str]:
+    """One bar per state of each pod instance, in its StatefulSet ordinal's lane, in its revision's colour
+    (grey without one); the revisions drawn, in order of appearance."""
+    n = max(1, len(lanes))
+    seen: list[str] = []
+    lane_index = {}
+    for i, (owner, ordinal, pod) in enumerate(lanes):
+        if ordinal is not None and ordinal >= 0:
+            lane_index[(owner, ordinal)] = i
+        else:
+            lane_index[(owner, -1)] = i
+    by_uid: dict[str, list[dict]] = {}
+    for r in rows:
+        by_uid.setdefault(r.get("uid") or r["pod"], []).append(r)
+    for uid, rs in by_uid.items():
+        r0 = rs[0]
+        key = (r0["_owner"], int(r0["ordinal"])) if (r0.get("ordinal") is not None and r0.get("_owner")) \
+            else ("~" + str(r0["pod"]), -1)
+        y = n - 1 - lane_index[key]
+        for j, r in enumerate(rs):
+            if r["event"] == "DELETED" or r["status"] == "Deleted":
+                break
+            t1 = rs[j + 1]["time"] if j + 1 < len(rs) else end
+            width = max(t1 - r["time"], end * 0.004)
+            rev = r.get("revision")
+            if rev is not None and rev not in seen:
+                seen.append(rev)
+            c = "#9ca3af" if rev is None else colors.strong(rev)
+            if r["status"] == "Terminating":
+                style = {"facecolor": c, "alpha": 0.45, "hatch": "////", "edgecolor": c}
+            elif r["ready"]:
+                style = {"facecolor": c, "alpha": 0.95, "edgecolor": c}
+            else:
+                style = {"facecolor": c, "alpha": 0.3, "hatch": "..", "edgecolor": c}
+            ax.barh(y, width, left=r["time"], height=0.62, linewidth=0.6, **style)
+    return seen
+
+
+def _label_lanes(ax: Any, lanes: list, end: float, title: str | None, legend: list[tuple[str, str]],
+                 lang: str) -> None:
+    """Lane names, axes, title and the legend (each revision's colour, then the not-ready and terminating hatches)."""
+    from matplotlib.patches import Patch
+
+    n = max(1, len(lanes))
+    ax.set_yticks(range(n))
+    ax.set_yticklabels([pod for (_, _, pod) in reversed(lanes)] if lanes else [_labels.text("no_pods", lang)],
+                       fontsize=9)
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.set_xlim(0, end)
+    ax.grid(axis="x", alpha=0.25)
+    ax.set_title(_labels.text("timeline_title", lang, name=title) if title else _labels.text("timeline", lang),
+                 fontsize=11)
+    handles = [Patch(facecolor=c, edgecolor=c, label=rev) for rev, c in legend]
+    handles += [Patch(facecolor="#9ca3af", alpha=0.3, hatch="..", label=_labels.text("not_ready", lang)),
+                Patch(facecolor="#9ca3af", alpha=0.45, hatch="////", label=_labels.text("terminating", lang))]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
+              title=_labels.text("revision_legend", lang), title_fontsize=8)
 
 
 def reason_steps(reasons: list[dict], end: float, min_share: float = 0.03) -> list[tuple[float, float, str, str]]:

@@ -32,9 +32,9 @@ def add_arguments(serve: argparse.ArgumentParser) -> argparse.ArgumentParser:
                             "seconds behind the wall clock so that none is ever ahead of it")
     serve.add_argument("--lag", type=float, default=3600.0,
                        help="discrete clock only: how far behind the wall clock sandbox time starts, the most "
-                            "its skips may gain (default 3600 s)")
+                            "its skips may gain, in seconds (default: 3600)")
     serve.add_argument("--speed", type=float, default=1.0,
-                       help="discrete clock only: sandbox time flows this many times faster between skips (1)")
+                       help="discrete clock only: sandbox time flows this many times faster between skips (default: 1)")
     serve.add_argument("--k8s-version", default="1.27",
                        help="Kubernetes version to imitate, 1.25 to 1.37 (default: 1.27, the guide's)")
     serve.add_argument("--seed", type=int, default=None,

@@ -1,8 +1,8 @@
 """``kubectl exec`` for the lab: run a command in a pod's container and get its output and exit code.
 
-Built on the official client's stream API (``kubernetes.stream.stream`` on
-``connect_get_namespaced_pod_exec`` with ``_preload_content=False``), the same
-WebSocket protocol kubectl speaks, so it works on the sandbox and on a real
+Built on the official client's WebSocket client (``kubernetes.stream.ws_client``, what
+``kubernetes.stream.stream`` uses, opened by :meth:`stsnb.kube.Kube.connect` without the typed
+API classes), the channel protocol kubectl speaks, so it works on the sandbox and on a real
 cluster alike. The exit code comes from the error channel's ``Status``
 (``Success``, or ``NonZeroExitCode`` with the code as its cause).
 """
@@ -119,15 +119,14 @@ class Exec(Ownership):
         running, or a container that does not exist, raises with the server's message.
         """
         from kubernetes.client.exceptions import ApiException
-        from kubernetes.stream import stream
         self._require_ours(resolve_kind("pod"), pod)
         argv = ["sh", "-c", command] if isinstance(command, str) else [str(a) for a in command]
-        kwargs = {"command": argv, "stdout": True, "stderr": True, "stdin": stdin is not None, "tty": False,
-                  "_preload_content": False}
+        query = [("command", a) for a in argv] + [("stdout", "true"), ("stderr", "true"),
+                                                  ("stdin", "true" if stdin is not None else "false"), ("tty", "false")]
         if container:
-            kwargs["container"] = container
+            query.append(("container", container))
         try:
-            resp = stream(self.core.connect_get_namespaced_pod_exec, pod, self.namespace, **kwargs)
+            resp = self.kube.connect(resolve_kind("pod").path(self.namespace, pod, "exec"), query)
         except ApiException as e:
             raise ConditionFailed(f"could not exec into pod {pod}: {_handshake_message(e)}", pod=pod,
                                   hint="the pod must be Running and the container must exist: "

@@ -45,7 +45,7 @@ def test_sandbox_serve_help_shows_what_it_does_and_the_defaults():
     assert done.returncode == 0
     text = " ".join(done.stdout.split())
     assert "Serve a sandbox Kubernetes cluster on 127.0.0.1" in text
-    assert "(default: 20)" in text and "(default: 1.27, the guide's)" in text
+    assert "realtime (default)" in text and "(default: 1.27, the guide's)" in text
 
 
 def test_sandbox_serve_help_documents_the_data_directory_and_its_memory_default():

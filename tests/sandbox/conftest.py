@@ -7,6 +7,7 @@ from typing import Callable
 
 import pytest
 from kubernetes import client, watch
+from kubernetes.stream import stream
 
 from stsnb.sandbox import Sandbox
 
@@ -96,3 +97,23 @@ class PodEvents:
             if t == type_ and name not in seen:
                 seen.append(name)
         return seen
+
+
+def run_exec(core: client.CoreV1Api, name: str, command: list[str], stdin: bytes | str | None = None,
+             namespace: str = "default", **kw) -> tuple[str, str, int]:
+    """``command`` in the pod through the official client's exec stream: ``(stdout, stderr, exit code)``."""
+    resp = stream(core.connect_get_namespaced_pod_exec, name, namespace, command=command, stdout=True, stderr=True,
+                  stdin=stdin is not None, tty=False, _preload_content=False, **kw)
+    if stdin is not None:
+        resp.write_stdin(stdin)
+        resp.close_channel(0)
+    resp.run_forever(timeout=20)
+    out, err, code = resp.read_stdout(), resp.read_stderr(), resp.returncode
+    finish(resp)
+    return out, err, code
+
+
+def finish(resp) -> None:
+    """Close a stream completely: the client leaves its socket open when the server ended the WebSocket."""
+    resp.close()
+    resp.sock.shutdown()

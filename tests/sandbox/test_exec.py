@@ -11,7 +11,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import portforward, stream
 
-from .conftest import sts_settled, wait_until
+from .conftest import finish, run_exec, sts_settled, wait_until
 
 HTML = "/usr/share/nginx/html"
 
@@ -27,25 +27,6 @@ def running(core: client.CoreV1Api, manifest: dict, namespace: str = "default") 
     wait_until(core.list_namespaced_pod, lambda p: p.metadata.name == name and p.status.phase == "Running",
                namespace)
     return name
-
-
-def run_exec(core: client.CoreV1Api, name: str, command: list[str], stdin: bytes | str | None = None,
-             namespace: str = "default", **kw) -> tuple[str, str, int]:
-    resp = stream(core.connect_get_namespaced_pod_exec, name, namespace, command=command, stdout=True, stderr=True,
-                  stdin=stdin is not None, tty=False, _preload_content=False, **kw)
-    if stdin is not None:
-        resp.write_stdin(stdin)
-        resp.close_channel(0)
-    resp.run_forever(timeout=20)
-    out, err, code = resp.read_stdout(), resp.read_stderr(), resp.returncode
-    finish(resp)
-    return out, err, code
-
-
-def finish(resp) -> None:
-    """Close a stream completely: the client leaves its socket open when the server ended the WebSocket."""
-    resp.close()
-    resp.sock.shutdown()
 
 
 def storage_class(name: str, reclaim: str) -> dict:

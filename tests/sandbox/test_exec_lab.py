@@ -51,3 +51,20 @@ def test_each_pods_claim_keeps_what_it_wrote_across_re_creation(lab):
     after = lab.exec_each("statefulset/nginx-stateful2", ["curl", "-s", "http://localhost/"])
     assert after.outputs() == before
     assert list(after.frame.columns) == ["pod", "stdout", "stderr", "exit_code"]
+
+
+def test_exec_through_a_kubeconfig_sends_its_token_over_tls(sandbox, tmp_path):
+    import stsnb
+    from kubernetes.client.exceptions import ApiException
+    path = sandbox.write_kubeconfig(tmp_path / "kubeconfig")
+    assert "https://" in path.read_text() and "token:" in path.read_text()
+    lab = stsnb.connect(backend="kubeconfig", kubeconfig=str(path), namespace="exec-tls", timeout_s=60, env={})
+    try:
+        lab.apply("nginx-stateful", wait=True)
+        assert lab.exec("nginx-stateful-0", "hostname").stdout == "nginx-stateful-0\n"
+        lab.kube.api_client.configuration.api_key = {}  # no token: the server must refuse the upgrade
+        with pytest.raises(ApiException) as e:
+            lab.kube.connect("/api/v1/namespaces/exec-tls/pods/nginx-stateful-0/exec", [("command", "hostname")])
+        assert "401" in str(e.value)
+    finally:
+        stsnb.connect(backend="kubeconfig", kubeconfig=str(path), namespace="exec-tls", env={}).cleanup(timeout=30)

@@ -12,6 +12,8 @@ from kubernetes import client, watch
 
 from stsnb.sandbox import Sandbox
 
+from .conftest import run_exec
+
 
 def pod(name: str, image: str = "nginx", *, command: list[str] | None = None, policy: str | None = None,
         **container) -> dict:
@@ -202,6 +204,64 @@ def test_an_http_probe_of_a_path_the_server_lacks_never_succeeds(core):
     assert msg == "Readiness probe failed: HTTP probe failed with statuscode: 404"
     conditions = core.read_namespaced_pod("p", "default").status.conditions
     assert [c.status for c in conditions if c.type == "Ready"] == ["False"]
+
+
+def raw(core, name: str) -> dict:
+    return json.loads(core.read_namespaced_pod(name, "default", _preload_content=False).data)
+
+
+def exec_in(core, name: str, script: str) -> str:
+    """``sh -c script`` in the pod through the official client's exec stream; its stdout (it must exit 0)."""
+    out, err, code = run_exec(core, name, ["sh", "-c", script])
+    assert code == 0, (out, err)
+    return out
+
+
+@pytest.mark.parametrize("image, docroot", [
+    ("nginx", "/usr/share/nginx/html"),
+    ("registry.k8s.io/e2e-test-images/httpd:2.4.38-4", "/usr/local/apache2/htdocs"),
+])
+def test_an_http_probe_answers_from_the_containers_own_files_and_an_exec_that_moves_one_is_noticed_at_once(
+        core, image, docroot):
+    body = pod("p", image, readinessProbe={"httpGet": {"path": "/index.html", "port": 80}, "periodSeconds": 1,
+                                           "successThreshold": 1, "failureThreshold": 1})
+    core.create_namespaced_pod("default", body)
+    follow(core, "p", ready)  # the image's own index.html is in the fresh container's filesystem
+    assert exec_in(core, "p", f"mv -v {docroot}/index.html /tmp/ || true") == \
+        f"renamed '{docroot}/index.html' -> '/tmp/index.html'\n"
+    p = follow(core, "p", lambda p: not ready(p), timeout=10)
+    assert state(p)["ready"] is False and p["status"]["phase"] == "Running"
+    assert "Readiness probe failed: HTTP probe failed with statuscode: 404" in \
+        [e.message for e in events(core, "p") if e.reason == "Unhealthy"]
+    exec_in(core, "p", f"mv -v /tmp/index.html {docroot}/ || true")
+    follow(core, "p", ready, timeout=10)
+
+
+def test_an_http_probe_of_a_directory_without_an_index_is_refused_by_nginx_and_listed_by_httpd(core):
+    probe = {"httpGet": {"path": "/", "port": 80}, "periodSeconds": 1, "failureThreshold": 1}
+    core.create_namespaced_pod("default", pod("n", "nginx", readinessProbe=probe))
+    core.create_namespaced_pod("default", pod("h", "httpd", readinessProbe=probe))
+    follow(core, "n", ready)
+    follow(core, "h", ready)
+    exec_in(core, "n", "rm /usr/share/nginx/html/index.html")
+    exec_in(core, "h", "rm /usr/local/apache2/htdocs/index.html")
+    follow(core, "n", lambda p: not ready(p), timeout=10)
+    assert "Readiness probe failed: HTTP probe failed with statuscode: 403" in \
+        [e.message for e in events(core, "n") if e.reason == "Unhealthy"]
+    assert ready(raw(core, "h")), "httpd lists a directory without an index (Options Indexes)"
+    assert not [e for e in events(core, "h") if e.reason == "Unhealthy"]
+
+
+def test_an_exec_probe_sees_what_an_exec_wrote_into_the_container(core):
+    body = pod("p", "busybox", command=["sleep", "3600"], readinessProbe={
+        "exec": {"command": ["test", "-f", "/data/go"]}, "periodSeconds": 1, "failureThreshold": 1})
+    core.create_namespaced_pod("default", body)
+    follow(core, "p", lambda p: "running" in state(p).get("state", {}))
+    assert not ready(raw(core, "p"))
+    exec_in(core, "p", "mkdir -p /data && touch /data/go")
+    follow(core, "p", ready, timeout=10)
+    exec_in(core, "p", "rm /data/go")
+    follow(core, "p", lambda p: not ready(p), timeout=10)
 
 
 def test_a_failing_liveness_probe_restarts_the_container(core):

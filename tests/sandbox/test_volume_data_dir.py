@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stsnb.sandbox import Sandbox
-from stsnb.sandbox.node.containers import ENOSPC, FileSystem, FsError, image_root
+from stsnb.sandbox.node.containers import ENOSPC, ENTRY_BYTES, FileSystem, FsError, image_root
 from stsnb.sandbox.node.disk import DirectoryVolume, PvDirectories
 
 from .conftest import sts_settled, wait_until
@@ -58,11 +58,16 @@ def claim_pod(core, sandbox, name: str = "writer", claim: str = "data", reclaim:
         "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": claim},
         "spec": {"storageClassName": cls, "accessModes": ["ReadWriteOnce"],
                  "resources": {"requests": {"storage": "1Gi"}}}})
-    spec = pod(name, "busybox", command=["sleep", "3600"], volumeMounts=[{"name": "d", "mountPath": "/data"}])
-    spec["spec"]["volumes"] = [{"name": "d", "persistentVolumeClaim": {"claimName": claim}}]
-    running(core, spec)
+    mounting_pod(core, name, claim)
     pv = core.read_namespaced_persistent_volume_claim(claim, "default").spec.volume_name
     return core.read_persistent_volume(pv).metadata.uid
+
+
+def mounting_pod(core, name: str, claim: str = "data", image: str = "busybox") -> None:
+    """A running pod of ``image`` with the existing claim ``claim`` mounted at ``/data``."""
+    spec = pod(name, image, command=["sleep", "3600"], volumeMounts=[{"name": "d", "mountPath": "/data"}])
+    spec["spec"]["volumes"] = [{"name": "d", "persistentVolumeClaim": {"claimName": claim}}]
+    running(core, spec)
 
 
 def gone(core, name: str, timeout: float = 10) -> None:
@@ -153,7 +158,62 @@ def test_no_container_path_leaves_the_pv_directory(core, sandbox, tmp_path, data
         ("x\nz\n/tmp/escape\n", "", 0)
 
 
-def test_links_planted_in_the_pv_directory_from_the_host_are_never_followed(core, sandbox, data_dir, host):
+def test_a_containers_symbolic_links_on_a_pv_directory_are_links_for_the_next_pod_and_never_reach_the_host(
+        core, sandbox, tmp_path, data_dir, host):
+    pv_dir = data_dir / claim_pod(core, sandbox)
+    before = host_tree(host)
+    out, err, code = run_exec(core, "writer", ["sh", "-c", "; ".join([
+        "echo $(hostname) > /data/hostname",
+        "ln -s /data/hostname /data/hostname-symlink",  # upstream's e2e "should provide basic identity"
+        "mkdir /data/sub && ln -s ../hostname /data/sub/rel",
+        f"ln -s {host}/keep /data/abs",  # the host's path of a host file
+        "ln -s ../../outside/keep /data/up",  # from PATH/<pv uid>/ on the host, this would be that file
+        "ln -s ../../../../../../../../etc /data/etc",
+        "ln -s /etc/passwd /data/passwd",
+        "ln -s loop /data/loop",
+        "ln /data/hostname /data/hard",  # a hard link: refused on a PV directory
+    ])])
+    assert (out, err, code) == ("", "ln: /data/hard: Operation not permitted\n", 1)
+    # real links on disk, holding what the container wrote, for the PV's next pod
+    assert host_tree(pv_dir) == {"hostname": b"writer\n", "hostname-symlink": "-> /data/hostname", "sub": "dir",
+                                 "sub/rel": "-> ../hostname", "abs": f"-> {host}/keep",
+                                 "up": "-> ../../outside/keep", "etc": "-> ../../../../../../../../etc",
+                                 "passwd": "-> /etc/passwd", "loop": "-> loop"}
+    gone(core, "writer")
+
+    mounting_pod(core, "reader", image="nginx")  # the successor: another pod, another image, the same claim
+    out, err, code = run_exec(core, "reader", ["sh", "-c", "ls -l /data; find /data -type l"])
+    assert code == 0, err
+    for line in ("hostname-symlink -> /data/hostname\n", f"abs -> {host}/keep\n", "up -> ../../outside/keep\n",
+                 "passwd -> /etc/passwd\n", "loop -> loop\n"):
+        assert line in out
+    assert out.endswith("/data/abs\n/data/etc\n/data/hostname-symlink\n/data/loop\n/data/passwd\n/data/sub/rel\n"
+                        "/data/up\n")
+    assert run_exec(core, "reader", ["cat", "/data/hostname-symlink", "/data/sub/rel"]) == ("writer\nwriter\n", "", 0)
+    # what the links name is the reader's own filesystem: its passwd (nginx's Debian one), its /etc/hostname
+    passwd, _, _ = run_exec(core, "reader", ["cat", "/etc/passwd"])
+    assert "nginx:x:101:101:nginx user:" in passwd
+    assert run_exec(core, "reader", ["sh", "-c", "cat /data/passwd /data/etc/hostname"]) == \
+        (passwd + "reader\n", "", 0)
+    for command in ("cat /data/abs", "cat /data/up", "cat /data/loop", "echo pwned > /data/abs",
+                    "echo pwned >> /data/up", "touch /data/up", "cp /data/abs /copy"):
+        out, err, code = run_exec(core, "reader", ["sh", "-c", command])
+        assert code != 0 and "host data" not in out, (command, out, err)
+    # even where the container makes the host's path, it is the container's file that is written
+    assert run_exec(core, "reader", ["sh", "-c", f"mkdir -p {host} /outside; echo pwned > /data/abs; "
+                                                 f"echo pwned >> /data/up; echo mine > /data/etc/mine; "
+                                                 f"cat {host}/keep /outside/keep /etc/mine"]) == \
+        ("pwned\npwned\nmine\n", "", 0)
+    assert host_tree(host) == before and not Path("/etc/mine").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "outside"]
+    # removing a link removes the link
+    assert run_exec(core, "reader", ["sh", "-c", "rm /data/abs /data/up /data/etc /data/passwd /data/loop; ls /data"]) \
+        == ("hostname\nhostname-symlink\nsub\n", "", 0)
+    assert host_tree(host) == before and Path("/etc/passwd").exists()
+
+
+def test_links_planted_in_the_pv_directory_from_the_host_resolve_inside_the_container(core, sandbox, tmp_path,
+                                                                                       data_dir, host):
     pv_dir = data_dir / claim_pod(core, sandbox)
     assert run_exec(core, "writer", ["ls", "/data"]) == ("", "", 0)  # the directory is made at the first look
     (pv_dir / "abs").symlink_to(host / "keep")  # an absolute link to a host file
@@ -161,18 +221,25 @@ def test_links_planted_in_the_pv_directory_from_the_host_are_never_followed(core
     (pv_dir / "etc").symlink_to("/etc")
     os.link(host / "keep", pv_dir / "hard")  # a hard link to a host file
     before = host_tree(host)
-    for command in ("cat /data/abs", "cat /data/up/keep", "ls /data/up/keep", "cd /data/up", "cat /data/etc/hostname",
+    out, err, code = run_exec(core, "writer", ["ls", "-l", "/data"])
+    assert code == 0 and f"abs -> {host / 'keep'}\n" in out and "up -> ../../outside\n" in out, (out, err)
+    for command in ("cat /data/abs", "cat /data/up/keep", "ls /data/up/keep", "cd /data/up",
                     "echo pwned > /data/abs", "echo pwned >> /data/up/keep", "echo pwned > /data/up/new",
-                    "mkdir /data/up/new", "touch /data/abs", "cat /data/hard", "echo pwned > /data/hard", "echo pwned >> /data/hard",
-                    "rm -r /data/up/keep", "tar cf - /data", "cp -r /data /copy"):
+                    "mkdir /data/up/new", "touch /data/abs", "cat /data/hard", "echo pwned > /data/hard",
+                    "echo pwned >> /data/hard", "rm -r /data/up/keep", "tar cf - /data", "cp -r /data /copy"):
         out, err, code = run_exec(core, "writer", ["sh", "-c", command])
         assert code != 0 and "pwned" not in out and "host data" not in out, (command, out, err)
     assert host_tree(host) == before
     assert (host / "keep").read_text() == "host data\n"
+    # a link to /etc is a link to the container's /etc
+    assert run_exec(core, "writer", ["sh", "-c", "cat /data/etc/hostname; echo mine > /data/etc/mine; cat /etc/mine"]
+                    ) == ("writer\nmine\n", "", 0)
+    assert not Path("/etc/mine").exists()
     # removing a link removes the link, never what it points at
-    assert run_exec(core, "writer", ["sh", "-c", "rm -r /data/up /data/abs /data/etc; ls /data"]) == \
-        ("hard\n", "", 0)
+    assert run_exec(core, "writer", ["sh", "-c", "rm -r /data/up /data/abs /data/etc; ls /data; cat /etc/hostname"]) == \
+        ("hard\nwriter\n", "", 0)
     assert host_tree(host) == before and Path("/etc/hostname").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "outside"]
 
 
 # ---------------------------------------------------------------------- the directory volume itself
@@ -202,6 +269,40 @@ def test_a_directory_volume_is_the_same_filesystem_to_a_container_and_keeps_its_
     with pytest.raises(FsError) as e:
         fs.read("/data/nul\0name")
     assert e.value.strerror == "Invalid argument"
+
+
+def test_a_directory_volume_stores_links_and_never_follows_one(tmp_path, host):
+    (tmp_path / "pv").mkdir()
+    vol = DirectoryVolume(tmp_path / "pv", quota=1000)
+    fs = FileSystem(image_root("busybox", nginx=False))
+    fs.mount("/data", vol)
+    fs.write("/data/f", b"data")
+    used = vol.used
+    fs.symlink("/data/f", "/data/l")
+    fs.symlink(str(host / "keep"), "/data/host")
+    assert os.readlink(tmp_path / "pv" / "l") == "/data/f"
+    assert vol.used == used + 2 * ENTRY_BYTES + len("/data/f") + len(str(host / "keep"))
+    assert DirectoryVolume(tmp_path / "pv", quota=1000).used == vol.used  # what a new sandbox counts again
+    assert vol.readlink(["l"]) == "/data/f" and vol.stat(["l"]).is_link and vol.stat(["l"]).target == "/data/f"
+    assert fs.read("/data/l") == b"data" and fs.lstat("/data/l").target == "/data/f"
+    fs.write("/data/l", b"more", append=True)  # written through: the container's /data/f
+    assert (tmp_path / "pv" / "f").read_bytes() == b"datamore"
+    # asked directly, the volume fails rather than follow a link (one planted while a path was being resolved)
+    for call in (lambda: vol.read(["host"]), lambda: vol.write(["host"], b"pwned"), lambda: vol.listdir(["host"]),
+                 lambda: vol.write(["host", "x"], b"pwned"), lambda: vol.readlink(["f"])):
+        with pytest.raises(FsError) as e:
+            call()
+        assert e.value.strerror in ("Too many levels of symbolic links", "Not a directory", "Invalid argument")
+    with pytest.raises(FsError) as e:
+        fs.link("/data/f", "/data/hard")
+    assert e.value.strerror == "Operation not permitted"
+    with pytest.raises(FsError) as e:
+        fs.link("/etc/passwd", "/data/passwd")
+    assert e.value.strerror == "Invalid cross-device link"
+    fs.remove("/data/host")
+    fs.remove("/data/l")
+    assert vol.used == used + 4 and (host / "keep").read_text() == "host data\n"
+    assert sorted(p.name for p in (tmp_path / "pv").iterdir()) == ["f"]
 
 
 def test_a_directory_left_by_an_earlier_sandbox_is_moved_aside_never_reused(tmp_path):

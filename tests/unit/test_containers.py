@@ -286,3 +286,42 @@ def test_a_shell_at_a_prompt_reports_an_error_and_goes_on():
     proc.write(b"echo 'unterminated\necho still here\nexit 4\n")
     assert proc.wait(10) == 4
     assert b"".join(chunks) == b"sh: syntax error: unterminated quoted string\nstill here\n"
+
+
+def test_symbolic_links_resolve_inside_the_container_and_never_reach_the_hosts_files(tmp_path):
+    marker = tmp_path / "host-file"
+    marker.write_text("the host's own file\n")
+    out, code = sh(f"ln -s {marker} /tmp/to-host; cat /tmp/to-host; ln -s ../../../../../etc/passwd /tmp/up; "
+                   f"head -n 1 /tmp/up; ln -s loop /tmp/loop; cat /tmp/loop; echo x > /tmp/to-host; "
+                   f"ln -s /tmp/new /tmp/to-new; echo hi > /tmp/to-new; cat /tmp/new")
+    assert f"cat: can't open '/tmp/to-host': No such file or directory" in out  # the target is the container's path
+    assert "root:x:0:0:root:/root:/bin/sh\n" in out  # .. stops at the container's root: its own passwd
+    assert "cat: can't open '/tmp/loop': Too many levels of symbolic links" in out
+    assert out.rstrip().endswith("hi")  # writing through a link made the container's file
+    assert marker.read_text() == "the host's own file\n"
+    assert code == 0
+
+
+def test_a_symbolic_link_on_a_volume_resolves_in_the_filesystem_that_reads_it():
+    data = Volume()
+    first = FileSystem(image_root("busybox", nginx=False))
+    first.mount("/data", data)
+    out, _ = sh("echo $(hostname) | dd of=/data/hostname conv=fsync; ln -s /data/hostname /data/hostname-symlink",
+                fs=first)
+    assert out == "0+1 records in\n0+1 records out\n6 bytes (6B) copied, 0.000071 seconds, 82.5KB/s\n"
+    second = FileSystem(image_root("debian", nginx=False))  # the next pod of the claim
+    second.mount("/data", data)
+    out, code = sh('if [ "$(cat /data/hostname-symlink)" = "$(hostname)" ]; then exit 0; else exit 1; fi', fs=second)
+    assert code == 0
+    assert second.lstat("/data/hostname-symlink").target == "/data/hostname"
+    out, _ = sh("ls -l /data; find /data; find /data -type l; rm /data/hostname-symlink; ls /data", "nginx", fs=second)
+    assert " hostname-symlink -> /data/hostname\n" in out
+    assert "/data\n/data/hostname\n/data/hostname-symlink\n/data/hostname-symlink\n" in out
+    assert out.endswith("hostname\n") and second.read("/data/hostname") == b"web-0\n"
+
+
+def test_dd_printf_and_hard_links():
+    out, code = sh("dd if=/dev/zero of=/z bs=1 count=3 conv=fsync 2>/dev/null; wc -c < /z; printf $(hostname); "
+                   "printf '\\n%s=%03d;' a 1 b 2; echo; ln /z /z2; echo more >> /z2; wc -c < /z", "nginx")
+    assert out == "3\nweb-0\na=001;\nb=002;\n8\n"  # the format is used again for the arguments left
+    assert code == 0

@@ -27,6 +27,7 @@ from ..core.engine import Timer
 from ..core.store import Event
 from ..hashing import pod_template_hash
 from .common import controller_ref_of, controlled_by, edit, edit_spec, is_terminating, new_controller_ref, set_condition
+from .ref_manager import owners_to_sync
 from .deployment_util import (DESIRED_REPLICAS, HASH_LABEL, MAX_INT32, MAX_REPLICAS, REVISION, by_creation,
                               deployment_complete, deployment_progressing, desc_timestamp, equal_ignore_hash,
                               get_condition, has_progress_deadline, is_rolling, max_revision, max_surge,
@@ -52,20 +53,7 @@ class DeploymentController:
         if ev.plural == "deployments":
             return [(meta["namespace"], meta["name"])]
         if ev.plural == "replicasets":
-            keys = []
-            for obj in (ev.obj, ev.old):
-                if obj is None:
-                    continue
-                ref = controller_ref_of(obj)
-                if ref is not None:
-                    if ref.get("kind") == "Deployment":
-                        keys.append((meta["namespace"], ref["name"]))
-                elif ev.type != "DELETED":
-                    labels = obj["metadata"].get("labels") or {}
-                    for d in self.sb.store.list("deployments", meta["namespace"]):
-                        if selector_from_label_selector(d["spec"].get("selector")).matches(labels):
-                            keys.append((meta["namespace"], d["metadata"]["name"]))
-            return keys
+            return owners_to_sync(self.sb, ev, "Deployment", "deployments")
         if ev.plural == "pods" and ev.type == "DELETED":  # Recreate waits for old pods to be gone
             ref = controller_ref_of(ev.obj)
             if ref is not None and ref.get("kind") == "ReplicaSet":

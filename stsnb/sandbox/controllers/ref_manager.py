@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ...k8s.selectors import selector_from_label_selector
 from ..core.cluster import Cluster
+from ..core.store import Event
 from .common import controller_ref_of, edit, is_terminating, new_controller_ref
 
-__all__ = ["claim", "adopt", "release"]
+__all__ = ["claim", "adopt", "release", "owners_to_sync"]
 
 
 def _can_adopt(sb: Cluster, owner: dict, plural: str) -> bool:
@@ -82,3 +84,24 @@ def claim(sb: Cluster, owner: dict, owner_plural: str, plural: str, objs: list[d
         if adopted is not None:
             claimed.append(adopted)
     return claimed
+
+
+def owners_to_sync(sb: Cluster, ev: Event, kind: str, plural: str) -> list[tuple[str, str]]:
+    """The owners of ``kind`` (stored as ``plural``) that a change of a controlled object concerns, as
+    ``(namespace, name)`` keys, old and new state both considered (a controller-reference change concerns both
+    owners): its controller if it has one (``resolveControllerRef``); if it is a living orphan, every owner whose
+    selector matches its labels, so one may adopt it (``getPodStatefulSets``, ``getReplicaSetsForPod``...)."""
+    ns = ev.obj["metadata"]["namespace"]
+    keys = []
+    for obj in (ev.obj, ev.old):
+        if obj is None:
+            continue
+        ref = controller_ref_of(obj)
+        if ref is not None:
+            if ref.get("kind") == kind:
+                keys.append((ns, ref["name"]))
+        elif ev.type != "DELETED" and not is_terminating(obj):
+            labels = obj["metadata"].get("labels") or {}
+            keys += [(ns, o["metadata"]["name"]) for o in sb.store.list(plural, ns)
+                     if selector_from_label_selector(o["spec"].get("selector")).matches(labels)]
+    return list(dict.fromkeys(keys))

@@ -20,6 +20,7 @@ from ..core.cluster import Cluster
 from ..apiserver.registry import deep_copy
 from ...k8s.selectors import selector_from_label_selector
 from ..core.store import Event
+from .ref_manager import owners_to_sync
 from .common import (controller_ref_of, controlled_by, edit, is_pod_active, is_pod_available, is_pod_ready,
                      is_terminating, new_controller_ref, ready_since)
 
@@ -58,20 +59,7 @@ class ReplicaSetController:
             return [(meta["namespace"], meta["name"])]
         if ev.plural != "pods":
             return []
-        keys = []
-        for obj in (ev.obj, ev.old):
-            if obj is None:
-                continue
-            ref = controller_ref_of(obj)
-            if ref is not None:
-                if ref.get("kind") == "ReplicaSet":
-                    keys.append((meta["namespace"], ref["name"]))
-            elif ev.type != "DELETED" and not is_terminating(obj):
-                labels = obj["metadata"].get("labels") or {}
-                for rs in self.sb.store.list("replicasets", meta["namespace"]):
-                    if selector_from_label_selector(rs["spec"].get("selector")).matches(labels):
-                        keys.append((meta["namespace"], rs["metadata"]["name"]))
-        return keys
+        return owners_to_sync(self.sb, ev, "ReplicaSet", "replicasets")
 
     # ------------------------------------------------------------------ sync
     def sync(self, key) -> None:

@@ -24,7 +24,7 @@ from ..apiserver.registry import deep_copy
 from ...k8s.selectors import selector_from_label_selector
 from ..core.store import Event
 from .common import controller_ref_of
-from .ref_manager import adopt, claim
+from .ref_manager import adopt, claim, owners_to_sync
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
@@ -96,19 +96,7 @@ class StatefulSetController:
         if ev.plural == "statefulsets":
             return [(meta["namespace"], meta["name"])]
         if ev.plural in ("pods", "controllerrevisions"):
-            keys = []
-            for obj in (ev.obj, ev.old):
-                if obj is None:
-                    continue
-                ref = controller_ref_of(obj)
-                if ref is not None:
-                    if ref.get("kind") == "StatefulSet":
-                        keys.append((meta["namespace"], ref["name"]))
-                elif ev.type != "DELETED" and not is_terminating(obj):
-                    labels = obj["metadata"].get("labels") or {}
-                    keys += [(meta["namespace"], s["metadata"]["name"])
-                             for s in self.sb.store.list("statefulsets", meta["namespace"]) if selector_matches(s, labels)]
-            return list(dict.fromkeys(keys))
+            return owners_to_sync(self.sb, ev, "StatefulSet", "statefulsets")
         if ev.plural == "persistentvolumeclaims" and ev.type == "DELETED":
             return [(meta["namespace"], s["metadata"]["name"]) for s in self.sb.store.list("statefulsets", meta["namespace"])]
         return []

@@ -17,15 +17,29 @@ from :class:`VolumeData`, which the kubelet keeps for the whole sandbox:
 * ``hostPath``: a tree per node and path, held in memory (never the host's files);
 * ``configMap`` / ``secret``: read-only files from the object's keys at start.
 
-Nothing here touches the host (:mod:`.disk` confines a PV's directory): the
-trees are Python objects, paths are resolved
-lexically (``..`` stops at ``/`` as in the kernel), and there are no symlinks,
-so no path can lead outside. Each volume has a byte quota (the claim's size,
-capped by :data:`MAX_VOLUME_BYTES`); writing past it fails with ``No space left
-on device``, as a full disk does. Differences from a real cluster: file
-ownership and permissions are recorded but never enforced, and a PV's data
-lives in this process's memory, so it ends with the sandbox (unless it has a
-data directory).
+A volume's tree is a :class:`VolumeStorage`: the in-memory :class:`Volume`, or
+a PV's :class:`~.disk.DirectoryVolume`. The :class:`FileSystem` does all path
+handling itself and hands each volume only normalised components inside it:
+paths are resolved lexically (``..`` stops at ``/`` as in the kernel), and a
+symbolic link (``ln -s``; a :class:`Link` in memory, a real link in a PV's
+directory) holds a path that the volume only stores and reports
+(:meth:`VolumeStorage.readlink`); the :class:`FileSystem` resolves it again
+inside the same container filesystem (at most :data:`MAX_SYMLINKS` links on the
+way: ``Too many levels of symbolic links``), whatever it says: ``/etc/passwd``
+is the container's, ``../../..`` stops at the container's root. Hard links
+(``ln``) join two names of one in-memory volume; across volumes they fail with
+``Invalid cross-device link``, and a PV directory refuses them (``Operation not
+permitted``).
+
+Nothing here touches the host but a PV's directory, and :mod:`.disk` confines
+every call to it (relative to directory descriptors, links never followed by
+the host, a host-planted hard link neither read nor written), so no container
+path, and no link's target, leads outside. Each volume has a byte quota (the
+claim's size, capped by :data:`MAX_VOLUME_BYTES`); writing past it fails with
+``No space left on device``, as a full disk does. Differences from a real
+cluster: file ownership and permissions are recorded but never enforced, and a
+PV's data lives in this process's memory, so it ends with the sandbox (unless
+it has a data directory).
 """
 
 from __future__ import annotations
@@ -60,6 +74,12 @@ ENOTEMPTY = "Directory not empty"
 ENOSPC = "No space left on device"
 EROFS = "Read-only file system"
 EBUSY = "Resource busy"
+ELOOP = "Too many levels of symbolic links"
+EXDEV = "Invalid cross-device link"
+EPERM = "Operation not permitted"
+EINVAL = "Invalid argument"
+#: How many symbolic links one path may go through (the kernel's MAXSYMLINKS).
+MAX_SYMLINKS = 40
 
 
 @dataclass
@@ -70,8 +90,17 @@ class File:
 
 
 @dataclass
+class Link:
+    """A symbolic link: the path it points to, resolved in the filesystem that looks it up."""
+
+    target: str
+    mode: int = 0o777
+    mtime: float = field(default_factory=time.time)
+
+
+@dataclass
 class Dir:
-    entries: dict[str, "File | Dir"] = field(default_factory=dict)
+    entries: dict[str, "File | Dir | Link"] = field(default_factory=dict)
     mode: int = 0o755
     mtime: float = field(default_factory=time.time)
 
@@ -101,6 +130,8 @@ class Stat:
     size: int
     mode: int
     mtime: float
+    is_link: bool = False
+    target: str = ""
 
 
 class VolumeStorage:
@@ -112,7 +143,19 @@ class VolumeStorage:
     method raises :class:`FsError`. Implementations: :class:`Volume` (in memory) and
     :class:`~.disk.DirectoryVolume` (a directory on the host, ``Sandbox(data_dir=...)``).
     Mount points and read-only mounts are the :class:`FileSystem`'s business, not the volume's.
+
+    Symbolic links are too: a volume stores a link (:meth:`symlink`) and reports it
+    (:meth:`readlink`, :meth:`stat` with ``is_link``) but never follows one. The
+    :class:`FileSystem` resolves every link on a path before it hands the path over,
+    so the components of ``rest`` but the last are directories; a link where one is
+    expected fails (``Not a directory``, or ``Too many levels of symbolic links`` as
+    ``O_NOFOLLOW`` does). :meth:`read` and :meth:`write` on a link fail the same way;
+    :meth:`stat`, :meth:`remove`, :meth:`touch` and :meth:`chmod` act on the link itself.
     """
+
+    #: False while the tree cannot hold a symbolic link: paths through it then resolve without
+    #: asking about each component (:meth:`FileSystem._resolve`).
+    has_links = False
 
     def __init__(self, quota: int = MAX_VOLUME_BYTES, read_only: bool = False, label: str = "") -> None:
         self.quota = quota
@@ -127,6 +170,11 @@ class VolumeStorage:
         self.used = max(0, self.used + delta)
 
     def stat(self, rest: list[str], path: str = "") -> Stat:
+        """What is at ``rest``, a link described itself (``is_link``, ``target``), as ``lstat`` does."""
+        raise NotImplementedError
+
+    def readlink(self, rest: list[str], path: str = "") -> str:
+        """The target of the symbolic link ``rest``, as it was written (``Invalid argument`` when no link)."""
         raise NotImplementedError
 
     def read(self, rest: list[str], path: str = "") -> bytes:
@@ -143,8 +191,16 @@ class VolumeStorage:
     def mkdir(self, rest: list[str], path: str = "", mode: int = 0o755) -> None:
         raise NotImplementedError
 
+    def symlink(self, rest: list[str], target: str, path: str = "") -> None:
+        """Make ``rest`` a symbolic link holding ``target`` (stored as written, never resolved here)."""
+        raise NotImplementedError
+
+    def link(self, existing: list[str], rest: list[str], path: str = "") -> None:
+        """Make ``rest`` a second name of the file ``existing`` (a hard link, both in this volume)."""
+        raise FsError(EPERM, path)
+
     def remove(self, rest: list[str], path: str = "", recursive: bool = False, directory_ok: bool = False) -> None:
-        """Remove a file; a directory only when ``recursive``, or when empty and ``directory_ok``."""
+        """Remove a file or link; a directory only when ``recursive``, or when empty and ``directory_ok``."""
         raise NotImplementedError
 
     def touch(self, rest: list[str], path: str = "") -> None:
@@ -164,9 +220,10 @@ class Volume(VolumeStorage):
     def __init__(self, quota: int = MAX_VOLUME_BYTES, read_only: bool = False, label: str = "") -> None:
         super().__init__(quota, read_only, label)
         self.root = Dir()
+        self.has_links = False  # paths in it resolve the quick way until a symbolic link is made
 
-    def _node(self, rest: list[str], path: str) -> File | Dir:
-        node: File | Dir = self.root
+    def _node(self, rest: list[str], path: str) -> File | Dir | Link:
+        node: File | Dir | Link = self.root
         for name in rest:
             if not isinstance(node, Dir):
                 raise FsError(ENOTDIR, path)
@@ -185,15 +242,20 @@ class Volume(VolumeStorage):
         return node, rest[-1]
 
     def stat(self, rest: list[str], path: str = "") -> Stat:
+        return _stat(self._node(rest, path))
+
+    def readlink(self, rest: list[str], path: str = "") -> str:
         node = self._node(rest, path)
-        if isinstance(node, Dir):
-            return Stat(True, 4096, node.mode, node.mtime)
-        return Stat(False, len(node.data), node.mode, node.mtime)
+        if not isinstance(node, Link):
+            raise FsError(EINVAL, path)
+        return node.target
 
     def read(self, rest: list[str], path: str = "") -> bytes:
         node = self._node(rest, path)
         if isinstance(node, Dir):
             raise FsError(EISDIR, path)
+        if isinstance(node, Link):
+            raise FsError(ELOOP, path)
         return node.data
 
     def listdir(self, rest: list[str], path: str = "") -> list[str]:
@@ -208,6 +270,8 @@ class Volume(VolumeStorage):
             old = parent.entries.get(name)
             if isinstance(old, Dir):
                 raise FsError(EISDIR, path)
+            if isinstance(old, Link):
+                raise FsError(ELOOP, path)
             new = (old.data if (old is not None and append) else b"") + bytes(data)
             self.charge(len(new) - (len(old.data) if old else -ENTRY_BYTES), path)
             if old is None:
@@ -224,6 +288,29 @@ class Volume(VolumeStorage):
             self.charge(ENTRY_BYTES, path)
             parent.entries[name] = Dir(mode=mode)
             parent.mtime = time.time()
+
+    def symlink(self, rest: list[str], target: str, path: str = "") -> None:
+        with self.lock:
+            parent, name = self._parent(rest, path)
+            if name in parent.entries:
+                raise FsError(EEXIST, path)
+            self.charge(ENTRY_BYTES + len(target), path)
+            parent.entries[name] = Link(target)
+            parent.mtime = time.time()
+            self.has_links = True
+
+    def link(self, existing: list[str], rest: list[str], path: str = "") -> None:
+        with self.lock:
+            node = self._node(existing, path)
+            if isinstance(node, Dir):
+                raise FsError(EPERM, path)
+            parent, name = self._parent(rest, path)
+            if name in parent.entries:
+                raise FsError(EEXIST, path)
+            self.charge(ENTRY_BYTES, path)
+            parent.entries[name] = node
+            parent.mtime = time.time()
+            self.has_links = self.has_links or isinstance(node, Link)
 
     def remove(self, rest: list[str], path: str = "", recursive: bool = False, directory_ok: bool = False) -> None:
         with self.lock:
@@ -247,9 +334,19 @@ class Volume(VolumeStorage):
         self._node(rest, path).mode = mode
 
 
-def _size(node: File | Dir) -> int:
+def _stat(node: File | Dir | Link) -> Stat:
+    if isinstance(node, Dir):
+        return Stat(True, 4096, node.mode, node.mtime)
+    if isinstance(node, Link):
+        return Stat(False, len(node.target), node.mode, node.mtime, is_link=True, target=node.target)
+    return Stat(False, len(node.data), node.mode, node.mtime)
+
+
+def _size(node: File | Dir | Link) -> int:
     if isinstance(node, File):
         return len(node.data) + ENTRY_BYTES
+    if isinstance(node, Link):
+        return len(node.target) + ENTRY_BYTES
     return ENTRY_BYTES + sum(_size(n) for n in node.entries.values())
 
 
@@ -257,8 +354,9 @@ class FileSystem:
     """A container's view: the root volume with volumes mounted over directories.
 
     All methods take a path and the working directory; they raise :class:`FsError`.
-    The path is normalised here (:func:`split_path`), the mount it falls in found, and
-    the rest of it handed to that mount's :class:`VolumeStorage`.
+    The path is normalised here (:func:`split_path`), every symbolic link on it resolved
+    here (:meth:`_resolve`, asking each volume what its links hold), the mount it falls in
+    found, and the rest of it handed to that mount's :class:`VolumeStorage`.
     """
 
     def __init__(self, root: VolumeStorage) -> None:
@@ -285,17 +383,54 @@ class FileSystem:
             return vol, prefix + parts[len(best):], ro or vol.read_only
         return self.root, parts, self.root.read_only
 
-    def _resolve(self, path: str, cwd: str) -> tuple[VolumeStorage, list[str]]:
-        vol, rest, _ = self._locate(split_path(path, cwd))
+    def _link_target(self, parts: list[str]) -> str | None:
+        """What the symbolic link at ``parts`` holds, or None (not a link, not there; a mount point never is)."""
+        if tuple(parts) in self.mounts:
+            return None
+        vol, rest, _ = self._locate(parts)
+        if not vol.has_links:
+            return None
+        try:
+            return vol.readlink(rest)
+        except FsError:
+            return None
+
+    def _resolve(self, path: str, cwd: str, follow_last: bool = True) -> list[str]:
+        """The components of ``path`` with each symbolic link on the way replaced by its target (the last
+        component's only with ``follow_last``); targets resolve in this filesystem, never outside it."""
+        parts = split_path(path, cwd)
+        if not self.root.has_links and not any(v.has_links for v, _, _ in self.mounts.values()):
+            return parts
+        done: list[str] = []
+        hops, i = 0, 0
+        while i < len(parts):
+            target = self._link_target(done + [parts[i]]) if i < len(parts) - 1 or follow_last else None
+            if target is not None:
+                hops += 1
+                if hops > MAX_SYMLINKS:
+                    raise FsError(ELOOP, path)
+                parts = split_path(target, join(done)) + parts[i + 1:]
+                done, i = [], 0
+                continue
+            done.append(parts[i])
+            i += 1
+        return done
+
+    def _at(self, path: str, cwd: str, follow: bool = True) -> tuple[VolumeStorage, list[str]]:
+        """The volume ``path`` falls in (links resolved; the last one only with ``follow``) and its path there."""
+        vol, rest, _ = self._locate(self._resolve(path, cwd, follow))
         return vol, rest
 
-    def _writable(self, path: str, cwd: str, existing: bool = False) -> tuple[VolumeStorage, list[str]]:
-        """The volume and its path for a change to ``path``: not ``/``, not a mount point, not read-only.
+    def _writable(self, path: str, cwd: str, existing: bool = False,
+                  follow: bool = False) -> tuple[VolumeStorage, list[str], list[str]]:
+        """The volume, its path and the resolved components for a change to ``path``: not ``/``, not a mount
+        point, not read-only. The last component is itself (a link is made, removed) unless ``follow``
+        (a link is written through).
 
         As the kernel looks a path up before it asks whether the filesystem is writable, a
         read-only mount answers ``ENOENT`` for a missing directory (or, with ``existing``, file).
         """
-        parts = split_path(path, cwd)
+        parts = self._resolve(path, cwd, follow)
         if not parts or tuple(parts) in self.mounts:
             raise FsError(EBUSY if parts else EISDIR, path)
         vol, rest, ro = self._locate(parts)
@@ -304,12 +439,23 @@ class FileSystem:
             if not existing and not looked_up.is_dir:
                 raise FsError(ENOTDIR, path)
             raise FsError(EROFS, path)
-        return vol, rest
+        return vol, rest, parts
 
     # ------------------------------------------------------------------ queries
     def stat(self, path: str, cwd: str = "/") -> Stat:
-        vol, rest = self._resolve(path, cwd)
+        vol, rest = self._at(path, cwd)
         return vol.stat(rest, path)
+
+    def lstat(self, path: str, cwd: str = "/") -> Stat:
+        """As :meth:`stat`, but a symbolic link is described itself (``is_link``, ``target``)."""
+        vol, rest = self._at(path, cwd, follow=False)
+        return vol.stat(rest, path)
+
+    def is_link(self, path: str, cwd: str = "/") -> bool:
+        try:
+            return self.lstat(path, cwd).is_link
+        except FsError:
+            return False
 
     def exists(self, path: str, cwd: str = "/") -> bool:
         try:
@@ -325,21 +471,38 @@ class FileSystem:
             return False
 
     def read(self, path: str, cwd: str = "/") -> bytes:
-        vol, rest = self._resolve(path, cwd)
+        vol, rest = self._at(path, cwd)
         return vol.read(rest, path)
 
     def listdir(self, path: str, cwd: str = "/") -> list[str]:
-        vol, rest = self._resolve(path, cwd)
+        vol, rest = self._at(path, cwd)
         return vol.listdir(rest, path)
 
     # ------------------------------------------------------------------ changes
     def write(self, path: str, data: bytes, cwd: str = "/", append: bool = False, mode: int = 0o644) -> None:
-        vol, rest = self._writable(path, cwd)
+        """Create or replace (``append``: extend) a file; writing through a link writes its target."""
+        vol, rest, _ = self._writable(path, cwd, follow=True)
         vol.write(rest, data, path, append=append, mode=mode)
 
     def mkdir(self, path: str, cwd: str = "/", mode: int = 0o755) -> None:
-        vol, rest = self._writable(path, cwd)
+        vol, rest, _ = self._writable(path, cwd)
         vol.mkdir(rest, path, mode=mode)
+
+    def symlink(self, target: str, path: str, cwd: str = "/") -> None:
+        """``ln -s target path``: a link holding ``target`` as written (resolved when looked up)."""
+        vol, rest, _ = self._writable(path, cwd)
+        vol.symlink(rest, target, path)
+
+    def link(self, existing: str, path: str, cwd: str = "/") -> None:
+        """``ln existing path``: a hard link, one file under two names (on the same volume)."""
+        src_vol, src_rest = self._at(existing, cwd, follow=False)
+        if src_vol.stat(src_rest, existing).is_dir:
+            raise FsError(EPERM, existing)
+        vol, _ = self._at(path, cwd, follow=False)
+        if vol is not src_vol:
+            raise FsError(EXDEV, path)
+        vol, rest, _ = self._writable(path, cwd)
+        vol.link(src_rest, rest, path)
 
     def makedirs(self, path: str, cwd: str = "/") -> None:
         parts = split_path(path, cwd)
@@ -350,15 +513,16 @@ class FileSystem:
             self.mkdir(sub)
 
     def remove(self, path: str, cwd: str = "/", recursive: bool = False, directory_ok: bool = False) -> None:
-        vol, rest = self._writable(path, cwd, existing=True)
+        """Remove a file, a link (never what it points at) or a directory (``recursive``, ``directory_ok``)."""
+        vol, rest, parts = self._writable(path, cwd, existing=True)
         if vol.stat(rest, path).is_dir:
-            prefix = tuple(split_path(path, cwd))
+            prefix = tuple(parts)
             if any(p[:len(prefix)] == prefix for p in self.mounts):
                 raise FsError(EBUSY, path)
         vol.remove(rest, path, recursive=recursive, directory_ok=directory_ok)
 
     def touch(self, path: str, cwd: str = "/") -> None:
-        vol, rest = self._resolve(path, cwd)
+        vol, rest = self._at(path, cwd)
         try:
             vol.touch(rest, path)
         except FsError as e:
@@ -368,26 +532,29 @@ class FileSystem:
 
     def chmod(self, path: str, mode: int, cwd: str = "/") -> None:
         """Record ``mode`` (permissions are never enforced in the sandbox)."""
-        vol, rest = self._resolve(path, cwd)
+        vol, rest = self._at(path, cwd)
         vol.chmod(rest, mode, path)
 
     def walk(self, path: str, cwd: str = "/") -> list[tuple[str, Stat]]:
-        """``path`` and everything below it (mounts followed), parents before children."""
+        """``path`` and everything below it (mounts followed, symbolic links below it not), parents first."""
         base = join(split_path(path, cwd))
         out = [(base, self.stat(base))]
         if out[0][1].is_dir:
             for name in self.listdir(base):
-                out += self.walk(f"{base.rstrip('/')}/{name}")
+                sub = f"{base.rstrip('/')}/{name}"
+                st = self.lstat(sub)
+                out += [(sub, st)] if st.is_link else self.walk(sub)
         return out
 
 
 # ---------------------------------------------------------------------- images
 
-BUSYBOX_APPLETS = ("ash", "busybox", "cat", "cp", "date", "echo", "env", "false", "grep", "head", "hostname", "ls",
-                   "mkdir", "mv", "nslookup", "printenv", "pwd", "rm", "rmdir", "sh", "sleep", "tail", "tar",
-                   "touch", "true", "wc", "wget")
-DEBIAN_BIN = ("bash", "cat", "cp", "date", "echo", "env", "false", "grep", "head", "hostname", "ls", "mkdir", "mv",
-              "printenv", "pwd", "rm", "rmdir", "sh", "sleep", "tail", "tar", "touch", "true", "wc")
+BUSYBOX_APPLETS = ("ash", "busybox", "cat", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head",
+                   "hostname", "ln", "ls", "mkdir", "mv", "nslookup", "printenv", "printf", "pwd", "rm", "rmdir", "sh",
+                   "sleep", "tail", "tar", "touch", "true", "wc", "wget")
+DEBIAN_BIN = ("bash", "cat", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname", "ln", "ls",
+              "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail", "tar", "touch", "true",
+              "wc")
 
 _BUSYBOX_PASSWD = ("root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
                    "bin:x:2:2:bin:/bin:/bin/false\nsys:x:3:3:sys:/dev:/bin/false\nsync:x:4:100:sync:/bin:/bin/sync\n"
@@ -501,11 +668,15 @@ NGINX_DEFAULT_CONF = """server {
 """
 #: Where nginx serves files from (the ``root`` of default.conf's ``location /``).
 NGINX_HTML = "/usr/share/nginx/html"
+#: httpd's web root (``DocumentRoot`` of the httpd images, also upstream's e2e ``httpd`` images) and its page.
+HTTPD_HTDOCS = "/usr/local/apache2/htdocs"
+HTTPD_INDEX = "<html><body><h1>It works!</h1></body></html>\n"
 _APPLET = b"\x7fELF (stsnb sandbox: a simulated program; it runs only inside the sandbox's containers)\n"
 
 
-def image_root(userland: str, nginx: bool, quota: int = ROOT_LAYER_BYTES) -> Volume:
-    """A root filesystem for an image: busybox's or Debian's userland, nginx's files when it is nginx."""
+def image_root(userland: str, nginx: bool, quota: int = ROOT_LAYER_BYTES, httpd: bool = False) -> Volume:
+    """A root filesystem for an image: busybox's or Debian's userland, nginx's files when it is nginx,
+    httpd's (``/usr/local/apache2``, its ``htdocs/index.html``) when it is httpd."""
     vol = Volume(quota=quota, label="rootfs")
     fs = FileSystem(vol)
     for d in ("/bin", "/dev", "/etc", "/home", "/proc", "/root", "/sys", "/tmp", "/usr/bin", "/usr/sbin",
@@ -540,6 +711,12 @@ def image_root(userland: str, nginx: bool, quota: int = ROOT_LAYER_BYTES) -> Vol
         fs.makedirs("/var/cache/nginx")
         fs.makedirs("/docker-entrypoint.d")
         fs.write("/docker-entrypoint.sh", _APPLET, mode=0o755)
+    if httpd:
+        for d in ("/usr/local/apache2/bin", "/usr/local/apache2/conf", "/usr/local/apache2/logs", HTTPD_HTDOCS):
+            fs.makedirs(d)
+        fs.write("/usr/local/apache2/bin/httpd", _APPLET, mode=0o755)
+        fs.write("/usr/local/bin/httpd-foreground", _APPLET, mode=0o755)
+        fs.write(f"{HTTPD_HTDOCS}/index.html", HTTPD_INDEX.encode())
     vol.used = 0  # the image's own files are in the read-only lower layer: only what is written counts
     return vol
 

@@ -9,20 +9,28 @@ of a retained volume does.
 
 Confinement. A container path reaches a volume already normalised
 (:func:`~.containers.split_path`: no ``.``, ``..`` or empty component, none
-with a ``/``), and every host call here is relative to an open directory
-descriptor, one component at a time, with ``O_NOFOLLOW``: a symbolic link in
-the directory (the sandbox makes none; someone on the host could) is never
-followed: it shows as an empty file, reading or writing it fails with ``Too
-many levels of symbolic links``, removing it removes the link. Files
-are opened without ``O_TRUNC`` and checked to be regular files with a single
-link (a hard link planted from outside may be another file's too: it is neither
-read nor written through, ``Permission denied``) before anything is read or
-truncated. Directories are removed with :func:`shutil.rmtree` on
-descriptors, which does not follow links either. Permissions and ownership are
-not mirrored: files are made ``0644``, directories ``0755``, ``chmod`` changes
-nothing on disk.
+with a ``/``) and with its symbolic links resolved by the container's
+:class:`~.containers.FileSystem`, and every host call here is relative to an
+open directory descriptor, one component at a time, with ``O_NOFOLLOW``: the
+host never follows a link in the directory. A container's ``ln -s`` makes a
+real symbolic link (:func:`os.symlink` relative to the parent's descriptor),
+so it is there for the PV's next pod; its target is only ever read back
+(:func:`os.readlink`, :meth:`DirectoryVolume.readlink`) and resolved by the
+container's filesystem, inside it: ``/etc/passwd`` is the container's own,
+``../../..`` stops at the container's root. A link planted from the host is
+just such a link. Should a path still meet a link where the container's
+filesystem saw none (one planted meanwhile), the call fails rather than follow
+it (``Not a directory`` on the way, ``Too many levels of symbolic links`` at
+the end); removing a link removes the link. Files are opened without ``O_TRUNC`` and checked to be regular files
+with a single link (a hard link planted from outside may be another file's
+too: it is neither read nor written through, ``Permission denied``) before
+anything is read or truncated; for the same reason a container cannot make
+hard links here (``ln`` without ``-s``: ``Operation not permitted``, as on a
+filesystem without them). Directories are removed with :func:`shutil.rmtree`
+on descriptors, which does not follow links either. Permissions and ownership
+are not mirrored: files are made ``0644``, directories ``0755``, ``chmod``
+changes nothing on disk.
 """
-
 from __future__ import annotations
 
 import errno
@@ -34,7 +42,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .containers import ENTRY_BYTES, MAX_VOLUME_BYTES, FsError, Stat, VolumeStorage
+from .containers import ENTRY_BYTES, EPERM, MAX_VOLUME_BYTES, FsError, Stat, VolumeStorage
 
 __all__ = ["DirectoryVolume", "PvDirectories", "supported"]
 
@@ -48,6 +56,7 @@ def supported() -> bool:
     """True where every host call can be confined to a directory (Linux, macOS; not Windows)."""
     return (hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY") and os.open in os.supports_dir_fd
             and os.stat in os.supports_dir_fd and os.utime in os.supports_follow_symlinks
+            and os.symlink in os.supports_dir_fd and os.readlink in os.supports_dir_fd
             and shutil.rmtree.avoids_symlink_attacks)
 
 
@@ -64,10 +73,13 @@ def _host_errors(path: str) -> Iterator[None]:
         raise FsError(os.strerror(errno.EINVAL), path) from None
 
 
-def _as_stat(st: os.stat_result) -> Stat:
-    """A directory, or else a file: a link or device planted from the host shows as an empty file (so ``rm`` takes it)."""
+def _as_stat(st: os.stat_result, target: str = "") -> Stat:
+    """A directory, a symbolic link (its ``target`` read by the caller), or else a file: a device or pipe
+    planted from the host shows as an empty file (so ``rm`` takes it)."""
     if st_.S_ISDIR(st.st_mode):
         return Stat(True, 4096, st_.S_IMODE(st.st_mode), st.st_mtime)
+    if st_.S_ISLNK(st.st_mode):
+        return Stat(False, st.st_size, 0o777, st.st_mtime, is_link=True, target=target)
     return Stat(False, st.st_size if st_.S_ISREG(st.st_mode) else 0, st_.S_IMODE(st.st_mode), st.st_mtime)
 
 
@@ -77,11 +89,16 @@ def _refuse_special(st: os.stat_result, path: str) -> None:
         raise FsError(os.strerror(errno.ELOOP if st_.S_ISLNK(st.st_mode) else errno.EACCES), path)
 
 
+def _entry_size(st: os.stat_result) -> int:
+    """What an entry other than a directory costs: a file its bytes, a symbolic link its target's length."""
+    return ENTRY_BYTES + (st.st_size if st_.S_ISREG(st.st_mode) or st_.S_ISLNK(st.st_mode) else 0)
+
+
 def _tree_size(parent: int, name: str) -> int:
     """What ``name`` (a file or directory under descriptor ``parent``) costs against a quota; links not followed."""
     st = os.stat(name, dir_fd=parent, follow_symlinks=False)
     if not st_.S_ISDIR(st.st_mode):
-        return ENTRY_BYTES + (st.st_size if st_.S_ISREG(st.st_mode) else 0)
+        return _entry_size(st)
     fd = os.open(name, _DIR, dir_fd=parent)
     try:
         return ENTRY_BYTES + sum(_tree_size(fd, n) for n in os.listdir(fd))
@@ -91,6 +108,10 @@ def _tree_size(parent: int, name: str) -> int:
 
 class DirectoryVolume(VolumeStorage):
     """A volume whose tree is the host directory ``path``, every access confined to it."""
+
+    #: Someone on the host may plant a symbolic link at any time: the container's filesystem asks about each
+    #: component of a path in here (:meth:`readlink`) and resolves what it finds itself.
+    has_links = True
 
     def __init__(self, path: str | os.PathLike, quota: int = MAX_VOLUME_BYTES, label: str = "") -> None:
         super().__init__(quota, label=label)
@@ -130,7 +151,15 @@ class DirectoryVolume(VolumeStorage):
             with self._dir([], path) as fd:
                 return _as_stat(os.fstat(fd))
         with self._dir(rest[:-1], path) as fd:
-            return _as_stat(os.stat(rest[-1], dir_fd=fd, follow_symlinks=False))
+            st = os.stat(rest[-1], dir_fd=fd, follow_symlinks=False)
+            return _as_stat(st, os.readlink(rest[-1], dir_fd=fd) if st_.S_ISLNK(st.st_mode) else "")
+
+    def readlink(self, rest: list[str], path: str = "") -> str:
+        """The link's target as stored; the host's :func:`os.readlink` never follows anything."""
+        if not rest:
+            raise FsError(os.strerror(errno.EINVAL), path)
+        with self._dir(rest[:-1], path) as fd:
+            return os.readlink(rest[-1], dir_fd=fd)
 
     def read(self, rest: list[str], path: str = "") -> bytes:
         if not rest:
@@ -202,6 +231,25 @@ class DirectoryVolume(VolumeStorage):
                 self.charge(-ENTRY_BYTES, path)
                 raise
 
+    def symlink(self, rest: list[str], target: str, path: str = "") -> None:
+        """A real symbolic link holding ``target``: it outlives the pod; only the container resolves it."""
+        if not rest:
+            raise FsError(os.strerror(errno.EEXIST), path)
+        with self.lock, self._dir(rest[:-1], path) as parent:
+            if self._lstat(parent, rest[-1]) is not None:
+                raise FsError(os.strerror(errno.EEXIST), path)
+            size = ENTRY_BYTES + len(os.fsencode(target))
+            self.charge(size, path)
+            try:
+                os.symlink(target, rest[-1], dir_fd=parent)
+            except BaseException:
+                self.charge(-size, path)
+                raise
+
+    def link(self, existing: list[str], rest: list[str], path: str = "") -> None:
+        """Refused: a file here has one name (so one planted from the host, with two, is never used)."""
+        raise FsError(EPERM, path)
+
     def remove(self, rest: list[str], path: str = "", recursive: bool = False, directory_ok: bool = False) -> None:
         if not rest:
             raise FsError(os.strerror(errno.EBUSY), path)
@@ -217,7 +265,7 @@ class DirectoryVolume(VolumeStorage):
                 else:
                     os.rmdir(name, dir_fd=parent)
             else:
-                size = ENTRY_BYTES + (st.st_size if st_.S_ISREG(st.st_mode) else 0)
+                size = _entry_size(st)
                 os.unlink(name, dir_fd=parent)  # a link itself, never what it points at
             self.charge(-size, path)
 
@@ -227,7 +275,9 @@ class DirectoryVolume(VolumeStorage):
                 os.utime(fd)
             return
         with self._dir(rest[:-1], path) as parent:
-            _refuse_special(os.stat(rest[-1], dir_fd=parent, follow_symlinks=False), path)
+            st = os.stat(rest[-1], dir_fd=parent, follow_symlinks=False)
+            if not st_.S_ISLNK(st.st_mode):  # a link's own time is set (lutimes), what it points at is not
+                _refuse_special(st, path)
             os.utime(rest[-1], dir_fd=parent, follow_symlinks=False)
 
     def chmod(self, rest: list[str], mode: int, path: str = "") -> None:

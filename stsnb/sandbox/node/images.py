@@ -134,9 +134,12 @@ class Entry:
     ``"programs"`` runs ``entrypoint + cmd`` through :mod:`.programs`; ``"server"`` keeps running and
     writes ``banner`` (``{ip}`` is the pod IP); ``"pause"`` keeps running silently; ``"exits"``
     writes ``banner`` and exits 0 (a REPL without a terminal), unless the container has ``stdin``.
-    ``ports`` are what the default process serves (for probes), ``docroot`` where its web root is;
-    ``family`` is the image whose programs it carries (``nginx-slim`` has nginx's); ``http_paths``
-    what its HTTP server answers 200 for (besides files of its web root).
+    ``ports`` are what the default process serves (for probes), ``docroot`` where its web root is
+    (an HTTP probe looks there, in the container's own filesystem: a file moved away is a 404);
+    ``autoindex`` whether a directory without an index is listed (httpd's ``Options Indexes``) rather
+    than refused (nginx: 403); ``family`` is the image whose programs it carries (``nginx-slim`` has
+    nginx's); ``http_paths`` what a server without a web root answers 200 for (CoreDNS's
+    ``/health`` and ``/ready``).
     """
 
     name: str
@@ -151,7 +154,8 @@ class Entry:
     docroot: str = ""
     sigterm: bool = True  # whether the default process exits on SIGTERM (else it waits out the grace period)
     family: str = ""
-    http_paths: tuple[str, ...] = ("/", "/index.html")
+    autoindex: bool = False
+    http_paths: tuple[str, ...] = ()
 
     @property
     def programs_name(self) -> str:
@@ -180,7 +184,7 @@ CATALOGUE: tuple[Entry, ...] = (
           (), ("nginx", "-g", "daemon off;"), ports=(80,), docroot="/usr/share/nginx/html", family="nginx"),
     Entry("httpd", ("docker.io/library/httpd", "registry.k8s.io/e2e-test-images/httpd", "k8s.gcr.io/e2e-test-images/httpd"),
           (), ("httpd-foreground",), process="server", banner=_HTTPD_BANNER, ports=(80,),
-          docroot="/usr/local/apache2/htdocs"),
+          docroot="/usr/local/apache2/htdocs", autoindex=True),
     Entry("busybox", ("docker.io/library/busybox", "registry.k8s.io/busybox", "k8s.gcr.io/busybox",
                       "gcr.io/google_containers/busybox", "gcr.io/google-containers/busybox",
                       "registry.k8s.io/e2e-test-images/busybox"),

@@ -31,9 +31,13 @@ For each pod it follows what upstream's kubelet does (``pkg/kubelet``):
 
 Nothing is executed on the host. The kubelet serves the ``log`` subresource
 (:meth:`Kubelet.pod_log`). Where container filesystems and processes plug in:
-:meth:`Kubelet._program_started` (a container start), :meth:`Kubelet._probe_command` (an exec probe), the container runtime (:mod:`.runtime`: filesystems, volume data, processes for exec and attach) and
-:class:`~.probes.Prober` (what a probe finds); :meth:`Kubelet.reprobe` tells
-the probes of a pod that something they look at changed.
+:meth:`Kubelet._start` (each container start gets a fresh filesystem, whatever
+its image runs), :meth:`Kubelet._program_started` (a container start),
+:meth:`Kubelet._probe_command` (an exec probe), the container runtime
+(:mod:`.runtime`: filesystems, volume data, processes for exec and attach) and
+:class:`~.probes.Prober` (what a probe finds, from the container's filesystem:
+:meth:`Kubelet._container_fs`); :meth:`Kubelet.reprobe` tells the probes of a
+pod that something they look at changed (an exec in it finished).
 """
 
 from __future__ import annotations
@@ -133,7 +137,7 @@ class Kubelet:
         self.crash_backoff = Backoff()
         self.pull_backoff = Backoff()
         self.present: dict[str, set[str]] = {}  # node -> images pulled there
-        self.prober = Prober(self._probe_command)
+        self.prober = Prober(self._probe_command, self._container_fs)
         self.runtime = ContainerRuntime(sb)  # container filesystems, volume data, processes, the pod network
 
     def keys_for(self, ev: Event) -> list:
@@ -315,11 +319,11 @@ class Kubelet:
         self._event(pod, "Normal", "Started", f"Started container {c.name}", run)
         entry = images.lookup(ref)
         stamp_started = stamp
+        ctx = self._program_context(pod, c.spec, run.ip)  # the start's fresh filesystem (built when first used)
         outcome = self._default_process(pod, run, c, entry)
         if outcome is not None:
             self._program_started(pod, run, c, outcome, None, stamp_started, index, gen)
             return
-        ctx = self._program_context(pod, c.spec, run.ip)
 
         def work() -> None:  # off the controller thread: a program may take a while before it is stopped
             from .programs import run as run_programs
@@ -545,12 +549,18 @@ class Kubelet:
                 for w in list(c.workers.values()):
                     w.poke()
 
+    def _container_fs(self, pod: dict, container: dict):
+        """The filesystem of the container's current start, which its probes look at (None before its first)."""
+        return self.runtime.container_fs(pod["metadata"]["uid"], container.get("name", ""))
+
     def _probe_command(self, pod: dict, container: dict, command: list[str]) -> tuple[int | None, str]:
         """An exec probe's command, run in the container: ``(exit code or None if still running, output)``."""
         from .programs import run as run_programs
         run = self.runs.get(pod["metadata"]["uid"])
         spec = {**container, "command": command, "args": []}
-        outcome = run_programs(self._program_context(pod, spec, run.ip if run else None))
+        if run is None:
+            return None, "the pod is not running here"
+        outcome = run_programs(self._program_context_for_exec(pod, spec, run))  # in the container's own filesystem
         timeout = float((container.get("readinessProbe") or {}).get("timeoutSeconds") or 1)
         if outcome.exit_code is None:
             if outcome.sleep_seconds and outcome.sleep_seconds <= timeout and outcome.exit_code_after_sleep is not None:
@@ -762,10 +772,20 @@ class Kubelet:
 
     def exec(self, namespace: str, name: str, container: str, command: list[str], *, tty: bool, stdin: bool,
              on_output, on_exit):
-        """Start ``command`` in a running container (``kubectl exec``); the process is returned started."""
+        """Start ``command`` in a running container (``kubectl exec``); the process is returned started.
+
+        When it ends, the pod's probes look again (:meth:`reprobe`) before the client hears the exit code:
+        a command that moved a probed file away makes the pod unready promptly, as a waiting client expects.
+        """
         pod, run, spec = self.check_running(namespace, name, container)
         ctx = self._program_context_for_exec(pod, spec, run)
-        return self.runtime.exec(run.uid, ctx, command, tty, stdin, on_output, on_exit)
+        uid = run.uid
+
+        def exited(code: int, reason: str | None) -> None:
+            self.sb.engine.call_later(0.0, lambda: self.reprobe(uid))  # on the engine thread, as probes run
+            on_exit(code, reason)
+
+        return self.runtime.exec(uid, ctx, command, tty, stdin, on_output, exited)
 
     def attach(self, namespace: str, name: str, container: str, on_output):
         """Join the streams of a running container's main process (``kubectl attach``, ``kubectl run -it``)."""

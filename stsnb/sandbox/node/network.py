@@ -58,6 +58,28 @@ class Refused(OSError):
 Server = Callable[[HttpRequest], HttpResponse]
 
 
+def static_lookup(fs: FileSystem, root: str, target: str, *, autoindex: bool = False) -> tuple[int, str]:
+    """How a static web server serving ``root`` of ``fs`` answers ``GET target``: ``(status, where)``.
+
+    200 with the file served (``index.html`` or ``index.htm`` for a directory; with ``autoindex``, as
+    httpd's default ``Options Indexes``, a directory without one is listed: 200 with the directory);
+    301 with the location to go to for a directory asked without its trailing slash; 403 for a
+    directory without an index (nginx: ``autoindex`` is off); 404 for anything missing.
+    """
+    path = target.split("?", 1)[0].split("#", 1)[0] or "/"
+    full = join(split_path(path, "/"))
+    local = root.rstrip("/") + full
+    if fs.is_dir(local):
+        if not path.endswith("/"):
+            return 301, f"{path}/"
+        index = next((f"{local.rstrip('/')}/{n}" for n in ("index.html", "index.htm")
+                      if fs.exists(f"{local.rstrip('/')}/{n}") and not fs.is_dir(f"{local.rstrip('/')}/{n}")), None)
+        if index is None:
+            return (200, local) if autoindex else (403, "")
+        return 200, index
+    return (200, local) if fs.exists(local) else (404, "")
+
+
 def nginx_server(fs: FileSystem, version: str) -> Server:
     """nginx with the image's default configuration, serving ``fs``'s html directory."""
 
@@ -78,21 +100,14 @@ def nginx_server(fs: FileSystem, version: str) -> Server:
 
         if req.method not in ("GET", "HEAD"):
             return error(405, "Not Allowed")
-        path = req.target.split("?", 1)[0].split("#", 1)[0] or "/"
-        full = join(split_path(path, "/"))
-        local = NGINX_HTML + (full if full != "/" else "/")
+        status, local = static_lookup(fs, NGINX_HTML, req.target)
+        if status == 301:
+            resp = error(301, "Moved Permanently")
+            resp.headers.append(("Location", local))
+            return resp
+        if status != 200:
+            return error(status, {403: "Forbidden", 404: "Not Found"}[status])
         try:
-            if fs.is_dir(local):
-                if not path.endswith("/"):
-                    resp = error(301, "Moved Permanently")
-                    resp.headers.append(("Location", f"{path}/"))
-                    return resp
-                index = next((f"{local.rstrip('/')}/{n}" for n in ("index.html", "index.htm")
-                              if fs.exists(f"{local.rstrip('/')}/{n}") and not fs.is_dir(f"{local.rstrip('/')}/{n}")),
-                             None)
-                if index is None:
-                    return error(403, "Forbidden")
-                local = index
             data = fs.read(local)
             st = fs.stat(local)
         except FsError:

@@ -10,8 +10,9 @@ failed probe records a Warning ``Unhealthy`` event (``<Type> probe failed:
 <output>``, prober.go ``runProbeWithRetries``).
 
 What a probe finds is decided by :class:`Prober`, the one place where the
-sandbox's containers answer probes (and where container filesystems and
-processes plug in):
+sandbox's containers answer probes. It looks at the container as it is now: its
+own filesystem (:mod:`.containers`, the one ``kubectl exec`` and ``kubectl cp``
+change) and the programs that run in it (:mod:`.programs`):
 
 * the pod annotation ``<type>.probe.sandbox.stsnb.io/<container>`` set to
   ``fail`` (or ``false``) or ``succeed`` (``true``) overrides the outcome of
@@ -19,21 +20,27 @@ processes plug in):
   readiness the way a real failing probe would: nothing happens to a
   container without a probe of that type, as on a real kubelet);
 * ``httpGet``: the container's default process, if its image serves HTTP on
-  that port (:mod:`.images`: nginx, httpd …), answers 200 for ``/`` and for
-  files it has (``/index.html``; :meth:`Prober.serves_file`), 404 for others;
-  nothing listening gives "connection refused"; an image the sandbox does not
-  know is assumed to answer 200;
+  that port (:mod:`.images`: nginx, httpd …), answers from its web root in the
+  container's filesystem (:func:`.network.static_lookup`): 200 for a file that
+  is there (``/index.html`` of a fresh container is the image's), 404 once it
+  is gone (``HTTP probe failed with statuscode: 404``, upstream's words), a
+  directory its index (nginx refuses one without: 403; httpd lists it); a
+  redirect is followed, and any status from 200 to 399 succeeds, as upstream's
+  HTTP prober does. A server without a web root (CoreDNS) answers 200 for its
+  :attr:`~.images.Entry.http_paths`. Nothing listening gives "connection
+  refused"; an image the sandbox does not know is assumed to answer 200;
 * ``tcpSocket``: open on the ports the default process serves (any port for
   an unknown image);
-* ``exec``: the command runs through the container programs (:mod:`.programs`):
-  exit 0 succeeds, anything else fails with its output, a command still
-  running after ``timeoutSeconds`` fails with "command timed out";
+* ``exec``: the command runs through the container programs (:mod:`.programs`),
+  on the same filesystem: exit 0 succeeds, anything else fails with its output,
+  a command still running after ``timeoutSeconds`` fails with "command timed out";
 * ``grpc``: succeeds.
 
 Periodic probes are background timers (a discrete clock never jumps to them).
 When a probe's outcome is about to change (its input changed: the pod was
-updated, :meth:`Worker.poke`), the probes that decide it are foreground, so a
-waiting client sees the container go unready, or ready again, without idling.
+updated, or an exec in the container finished: the kubelet's ``reprobe``, then
+:meth:`Worker.poke`), the probes that decide it are foreground, so a waiting
+client sees the container go unready, or ready again, without idling.
 """
 
 from __future__ import annotations
@@ -42,9 +49,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import images
+from .network import static_lookup
 
 if TYPE_CHECKING:
     from ..core.engine import Timer
+    from .containers import FileSystem
 
 __all__ = ["Prober", "Worker", "ANNOTATION", "TYPES"]
 
@@ -57,8 +66,12 @@ _TITLE = {"startup": "Startup", "readiness": "Readiness", "liveness": "Liveness"
 class Prober:
     """What a probe of a container finds; see the module docstring."""
 
-    def __init__(self, run_command: Callable[[dict, dict, list[str]], tuple[int | None, str]]) -> None:
+    def __init__(self, run_command: Callable[[dict, dict, list[str]], tuple[int | None, str]],
+                 filesystem: Callable[[dict, dict], "FileSystem | None"]) -> None:
+        """``run_command(pod, container, argv)`` runs an exec probe's command in the container;
+        ``filesystem(pod, container)`` is the running container's filesystem (None if it has none)."""
         self._run_command = run_command
+        self._filesystem = filesystem
 
     def probe(self, kind: str, pod: dict, container: dict, ip: str | None) -> tuple[bool, str]:
         """``(succeeded, output)`` of the container's ``kind`` probe right now."""
@@ -97,10 +110,16 @@ class Prober:
                 return p.get("containerPort")
         return None
 
-    def serves_file(self, pod: dict, container: dict, docroot: str, path: str) -> bool:
-        """Whether the web server's ``docroot`` has the file ``path`` (no container filesystems yet: none more
-        than the image's own ``/index.html``, which :attr:`~.images.Entry.http_paths` lists)."""
-        return False
+    def serve_status(self, pod: dict, container: dict, entry: images.Entry, path: str) -> int:
+        """The HTTP status the container's web server answers for ``GET path``, from its filesystem as it
+        is now (a redirect followed, as the kubelet's prober follows one to the same host)."""
+        fs = self._filesystem(pod, container)
+        if fs is None:  # no filesystem to look at: only what the server answers by itself
+            return 200 if path in entry.http_paths else 404
+        status, where = static_lookup(fs, entry.docroot, path, autoindex=entry.autoindex)
+        if status == 301:
+            status, _ = static_lookup(fs, entry.docroot, where, autoindex=entry.autoindex)
+        return status
 
     def _listening(self, container: dict, port: int | None) -> tuple[bool, images.Entry | None]:
         entry, default = self._entry(container)
@@ -116,11 +135,15 @@ class Prober:
         listening, entry = self._listening(container, port)
         if not listening:
             return False, f'Get "{scheme}://{host}:{port}{path}": dial tcp {host}:{port}: connect: connection refused'
-        path = path.split("?", 1)[0]
-        if entry is None or path in entry.http_paths or \
-                (entry.docroot and self.serves_file(pod, container, entry.docroot, path)):
+        if entry is None:
             return True, ""
-        return False, "HTTP probe failed with statuscode: 404"
+        if not entry.docroot:
+            status = 200 if path.split("?", 1)[0] in entry.http_paths else 404
+        else:
+            status = self.serve_status(pod, container, entry, path)
+        if 200 <= status < 400:
+            return True, ""
+        return False, f"HTTP probe failed with statuscode: {status}"
 
     def tcp_socket(self, pod: dict, container: dict, action: dict, ip: str | None) -> tuple[bool, str]:
         port = self._port(container, action.get("port"))

@@ -1,18 +1,18 @@
 """Upstream's StatefulSet e2e tests, ported to the sandbox (kubernetes/kubernetes ``test/e2e/apps/statefulset.go``).
 
 Each test names the upstream ``ConformanceIt``/``It`` it ports and keeps its steps and assertions, through the
-official client. One substitution throughout: upstream breaks and restores a pod's readiness with ``exec``
-(``mv /usr/local/apache2/htdocs/index.html /tmp/`` and back); here the readiness probe's outcome is set with
-the sandbox's probe annotation, so the kubelet fails (or passes) that same HTTP probe. Upstream's
+official client. Readiness is broken and restored as upstream does it: ``exec`` moves the probed page away
+(``mv -v /usr/local/apache2/htdocs/index.html /tmp/ || true``) and back, and the kubelet's HTTP probe, which
+reads the container's own files, answers 404, then 200 again. Upstream's
 "confirm the count stays N for 10 seconds" becomes "once nothing is pending, the count is N" (a discrete
 clock has nothing left to happen).
 
-Not ported yet, and why:
+The tests of "Basic StatefulSet functionality" build their set as upstream does: a claim template mounted at
+``/data/`` and a hostPath volume at ``/home``, new pods paused by an exec readiness probe (``test -f
+/data/statefulset-continue``) until ``ResumeNextPod`` writes that file with ``dd`` through ``exec``.
 
-* "should perform rolling updates and roll backs of template modifications" and "should provide basic
-  identity", "should not deadlock when a pod's predecessor fails" (the ``PauseNewPods`` exec), and the
-  "with PVCs" variants: they read files and hostnames inside the pods with ``exec``, which the exec work
-  brings;
+Not ported, and why:
+
 * "Should recreate evicted statefulset": needs the kubelet to reject a pod bound by ``nodeName`` whose host
   port is taken (admission ``NodePorts``), which the sandbox's kubelet does not do.
 """
@@ -24,9 +24,13 @@ import copy
 from kubernetes import client
 
 from ..conftest import PodEvents, wait_until
-from .conftest import (PAUSE, break_http_probe, confirm_stateful_pod_count, new_statefulset, pods_of, restore_http_probe,
-                       set_http_probe, update_replicas, wait_for_running_and_not_ready, wait_for_running_and_ready,
-                       wait_for_status_ready_replicas)
+from .conftest import (PAUSE, POD_MOUNTS, STATEFUL_POD_MOUNTS, break_http_probe, break_pod_http_probe, check_hostname,
+                       check_mount, confirm_stateful_pod_count, delete_stateful_pod_at_index, exec_in_stateful_pods,
+                       new_statefulset, ordinal, pause_new_pods, pods_of, restart, restore_http_probe,
+                       restore_pod_http_probe, resume_next_pod, saturate, set_http_probe, update_replicas,
+                       update_statefulset_with_retries, wait_for_pod_not_ready, wait_for_pod_ready,
+                       wait_for_rolling_update, wait_for_running, wait_for_running_and_not_ready,
+                       wait_for_running_and_ready, wait_for_status, wait_for_status_ready_replicas)
 
 LABELS = {"foo": "bar", "baz": "blah"}
 
@@ -144,9 +148,12 @@ def test_should_validate_statefulset_status_endpoints(apps, core, headless):
 
 def test_should_adopt_matching_orphans_and_release_non_matching_pods(sandbox, apps, core, headless):
     """should adopt matching orphans and release non-matching pods."""
-    ss = new_statefulset("ss", 1, LABELS)
+    ss = pause_new_pods(new_statefulset("ss", 1, LABELS, stateful_pod_mounts=STATEFUL_POD_MOUNTS,
+                                        pod_mounts=POD_MOUNTS))
     created = apps.create_namespaced_stateful_set("default", ss)
-    wait_for_running_and_ready(core, 1, ss)
+    # Saturating stateful set ss
+    saturate(core, ss)
+    assert len(pods_of(core, ss)) == 1
     pod = pods_of(core, ss)[0]
     ref = next(r for r in pod.metadata.owner_references if r.controller)
     assert (ref.kind, ref.name, ref.uid) == ("StatefulSet", "ss", created.metadata.uid)
@@ -261,3 +268,123 @@ def test_available_replicas_should_get_updated_accordingly_when_min_ready_second
                and (s.status.available_replicas or 0) == 0, "default")
     apps.patch_namespaced_stateful_set("test-ss", "default", {"spec": {"minReadySeconds": 0}})
     wait_until(apps.list_namespaced_stateful_set, lambda s: (s.status.available_replicas or 0) == 2, "default")
+
+
+# ---------------------------------------------------------------------- the exec-based tests
+NEW_WEBSERVER_IMAGE = "registry.k8s.io/e2e-test-images/httpd:2.4.39-4"
+REVISION = "controller-revision-hash"  # appsv1.StatefulSetRevisionLabel
+
+
+def test_should_provide_basic_identity(sandbox, apps, core, headless):
+    """should provide basic identity."""
+    ss = new_statefulset("ss", 3, LABELS, stateful_pod_mounts=STATEFUL_POD_MOUNTS, pod_mounts=POD_MOUNTS)
+    ss = pause_new_pods(ss)
+    apps.create_namespaced_stateful_set("default", ss)
+    # Saturating stateful set ss
+    saturate(core, ss)
+    # Verifying statefulset mounted data directory is usable
+    check_mount(core, ss, "/data")
+    # Verifying statefulset provides a stable hostname for each pod
+    check_hostname(core, ss)
+    # Verifying statefulset set proper service name
+    assert apps.read_namespaced_stateful_set("ss", "default").spec.service_name == "test"
+    exec_in_stateful_pods(core, ss, "echo $(hostname) | dd of=/data/hostname conv=fsync")
+    exec_in_stateful_pods(core, ss, "ln -s /data/hostname /data/hostname-symlink")
+    # Restarting statefulset ss
+    uids = {p.metadata.name: p.metadata.uid for p in pods_of(core, ss)}
+    restart(apps, core, ss)
+    wait_for_running_and_ready(core, 3, ss)
+    assert not set(uids.values()) & {p.metadata.uid for p in pods_of(core, ss)}, "new pods, the same claims"
+    # Verifying statefulset mounted data directory is usable
+    check_mount(core, ss, "/data")
+    exec_in_stateful_pods(core, ss, 'if [ "$(cat /data/hostname)" = "$(hostname)" ]; then exit 0; else exit 1; fi')
+    exec_in_stateful_pods(core, ss,
+                          'if [ "$(cat /data/hostname-symlink)" = "$(hostname)" ]; then exit 0; else exit 1; fi')
+
+
+def test_should_not_deadlock_when_a_pods_predecessor_fails(apps, core, headless):
+    """should not deadlock when a pod's predecessor fails."""
+    ss = new_statefulset("ss", 2, LABELS, stateful_pod_mounts=STATEFUL_POD_MOUNTS, pod_mounts=POD_MOUNTS)
+    ss = pause_new_pods(ss)
+    apps.create_namespaced_stateful_set("default", ss)
+    wait_for_running(core, 1, 0, ss)
+    # Resuming stateful pod at index 0.
+    resume_next_pod(core, ss)
+    # Waiting for stateful pod at index 1 to enter running.
+    wait_for_running(core, 2, 1, ss)
+    # Deleting healthy stateful pod at index 0.
+    old = core.read_namespaced_pod("ss-0", "default").metadata.uid
+    delete_stateful_pod_at_index(core, 0, ss)
+    # Confirming stateful pod at index 0 is recreated (ready: its claim keeps the file that resumed it).
+    wait_for_running(core, 2, 1, ss)
+    assert core.read_namespaced_pod("ss-0", "default").metadata.uid != old
+    # Resuming stateful pod at index 1.
+    resume_next_pod(core, ss)
+    # Confirming all stateful pods in statefulset are created.
+    wait_for_running_and_ready(core, 2, ss)
+
+
+def _rollback_test(apps, core, ss: dict) -> None:
+    """``rollbackTest``: a rolling update and a roll back, each held up by an unready pod until it is restored."""
+    ss = set_http_probe(ss)
+    name = ss["metadata"]["name"]
+    apps.create_namespaced_stateful_set("default", ss)
+    replicas = ss["spec"]["replicas"]
+    wait_for_running_and_ready(core, replicas, ss)
+    sts = wait_for_status(apps, core, ss)
+    current, update = sts.status.current_revision, sts.status.update_revision
+    assert current == update, f"StatefulSet default/{name} created with update revision {update} not equal to " \
+                              f"current revision {current}"
+    pods = sorted(pods_of(core, ss), key=ordinal)
+    for p in pods:
+        assert p.metadata.labels[REVISION] == current
+    break_pod_http_probe(core, pods[1].metadata.name)
+    wait_for_pod_not_ready(apps, core, ss, pods[1].metadata.name)
+    new_image, old_image = NEW_WEBSERVER_IMAGE, ss["spec"]["template"]["spec"]["containers"][0]["image"]
+    # Updating StatefulSet template: update image from old_image to new_image
+    assert old_image != new_image, "Incorrect test setup: should update to a different image"
+    update_statefulset_with_retries(apps, ss, lambda s: setattr(s.spec.template.spec.containers[0], "image",
+                                                                new_image))
+    # Creating a new revision
+    sts = wait_for_status(apps, core, ss)
+    current, update = sts.status.current_revision, sts.status.update_revision
+    assert current != update, "Current revision should not equal update revision during rolling update"
+    # Updating Pods in reverse ordinal order
+    pods = sorted(pods_of(core, ss), key=ordinal)
+    restore_pod_http_probe(core, pods[1].metadata.name)
+    wait_for_pod_ready(apps, core, ss, pods[1].metadata.name)
+    sts, pods = wait_for_rolling_update(apps, core, ss)
+    assert sts.status.current_revision == update
+    for p in pods:
+        assert p.spec.containers[0].image == new_image
+        assert p.metadata.labels[REVISION] == update
+    # Rolling back to a previous revision
+    break_pod_http_probe(core, pods[1].metadata.name)
+    wait_for_pod_not_ready(apps, core, ss, pods[1].metadata.name)
+    prior = current
+    update_statefulset_with_retries(apps, ss, lambda s: setattr(s.spec.template.spec.containers[0], "image",
+                                                                old_image))
+    sts = wait_for_status(apps, core, ss)
+    current, update = sts.status.current_revision, sts.status.update_revision
+    assert prior == update, "Prior revision should equal update revision during roll back"
+    assert current != update, "Current revision should not equal update revision during roll back"
+    # Rolling back update in reverse ordinal order
+    pods = sorted(pods_of(core, ss), key=ordinal)
+    restore_pod_http_probe(core, pods[1].metadata.name)
+    wait_for_pod_ready(apps, core, ss, pods[1].metadata.name)
+    sts, pods = wait_for_rolling_update(apps, core, ss)
+    assert sts.status.current_revision == prior
+    for p in pods:
+        assert p.spec.containers[0].image == old_image
+        assert p.metadata.labels[REVISION] == prior
+
+
+def test_should_perform_rolling_updates_and_roll_backs_of_template_modifications(apps, core, headless):
+    """[Conformance] should perform rolling updates and roll backs of template modifications."""
+    _rollback_test(apps, core, new_statefulset("ss2", 3, LABELS))
+
+
+def test_should_perform_rolling_updates_and_roll_backs_of_template_modifications_with_pvcs(apps, core, headless):
+    """should perform rolling updates and roll backs of template modifications with PVCs."""
+    _rollback_test(apps, core, new_statefulset("ss", 3, LABELS, stateful_pod_mounts=STATEFUL_POD_MOUNTS,
+                                               pod_mounts=POD_MOUNTS))

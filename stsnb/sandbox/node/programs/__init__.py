@@ -41,14 +41,16 @@ Programs (each only where its image has it):
   truncated to 63 characters), ``-f`` the FQDN ``<hostname>.<subdomain>.<ns>.svc.<zone>``
   when a subdomain is set. ``setHostnameAsFQDN`` makes the FQDN the kernel hostname.
 * ``cat``, ``ls [-la1]``, ``mkdir [-p]``, ``rm [-rf]``, ``rmdir``, ``touch``, ``cp``,
-  ``mv``, ``pwd``, ``head``/``tail [-n N]``, ``wc``, ``grep [-ivqcF]``, ``chmod``
+  ``mv`` (``-v`` says what they did), ``ln [-sf]`` (symbolic links, resolved inside the
+  container's filesystem; hard links), ``find [PATH] [-name P] [-type f|d|l] [-maxdepth N]``,
+  ``dd if= of= bs= count= conv=`` (``/dev/zero``, stdin, the record counts on stderr), ``pwd``, ``head``/``tail [-n N]``, ``wc``, ``grep [-ivqcF]``, ``chmod``
   (recorded, not enforced), ``env``/``printenv``, ``date``, ``test``/``[``, and ``tar
   c|x|t [vzm] f ARCHIVE [-C DIR]`` (Python's ``tarfile``; enough for ``kubectl cp``),
   over the container's filesystem, with busybox's or coreutils' messages.
 * ``wget [-q] [-O FILE|-] URL`` (busybox) and ``curl [-sSfiI] [-o FILE] URL`` (Debian):
   HTTP to cluster names and IPs through the pod network (:mod:`..network`): a pod
   IP, a Service's ClusterIP (ready endpoints, round-robin), ``localhost``.
-* ``echo``, ``true``, ``false``, ``sleep N|infinity`` (summed arguments, suffixes
+* ``echo``, ``printf FORMAT [ARG...]``, ``true``, ``false``, ``sleep N|infinity`` (summed arguments, suffixes
   s/m/h/d; PID 1 without a SIGTERM handler, so it waits out the grace period; a
   container's loop that sleeps for more than an hour in total counts as running for
   ever; in ``kubectl exec`` a sleep really waits, in sandbox time).

@@ -68,12 +68,12 @@ class Outcome:
     interactive: bool = False  # a shell reading its stdin (``stdin: true``): the kubelet keeps it running
 
 
-PROGRAMS = ("cat", "chmod", "cp", "curl", "date", "echo", "env", "false", "grep", "head", "hostname", "ls", "mkdir",
-            "mv", "nginx", "nslookup", "printenv", "pwd", "rm", "rmdir", "sh", "sleep", "tail", "tar", "test", "touch",
-            "true", "wc", "wget")
-_COMMON = frozenset({"cat", "chmod", "cp", "date", "echo", "env", "false", "grep", "head", "hostname", "ls", "mkdir",
-                     "mv", "printenv", "pwd", "rm", "rmdir", "sh", "sleep", "tail", "tar", "test", "[", "touch", "true",
-                     "wc"})
+PROGRAMS = ("cat", "chmod", "cp", "curl", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname", "ln",
+            "ls", "mkdir", "mv", "nginx", "nslookup", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail",
+            "tar", "test", "touch", "true", "wc", "wget")
+_COMMON = frozenset({"cat", "chmod", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname",
+                     "ln", "ls", "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail",
+                     "tar", "test", "[", "touch", "true", "wc"})
 USERLAND = {  # what each image family has of them
     "busybox": _COMMON | {"ash", "nslookup", "busybox", "wget"},
     "debian": _COMMON | {"bash", "curl"},
@@ -98,6 +98,7 @@ class Image:
     userland: str  # "busybox" or "debian"
     busybox: tuple[int, int]  # the busybox version, for nslookup
     nginx: bool = False  # serves files with nginx (nginx, registry.k8s.io/nginx-slim)
+    httpd: bool = False  # has httpd's files (httpd, upstream's e2e httpd images)
 
 
 def is_nginx(name: str) -> bool:
@@ -121,7 +122,7 @@ def parse_image(image: str) -> Image | None:
         return None
     return Image(entry.programs_name, ref.tag, entry.entrypoint, entry.cmd, entry.userland_for(ref.tag) or "none",
                  images.busybox_version(ref, LATEST_BUSYBOX),
-                 nginx=entry.programs_name == "nginx")
+                 nginx=entry.programs_name == "nginx", httpd=entry.programs_name == "httpd")
 
 
 def kubelet_expand(s: str, env: dict[str, str]) -> str:

@@ -11,6 +11,7 @@ import math
 import re
 from typing import TYPE_CHECKING
 
+from ..containers import FsError
 from .base import IO, USERLAND, Forever
 
 if TYPE_CHECKING:
@@ -77,7 +78,11 @@ def p_cat(c: Container, argv: list[str], io: IO) -> int:
             continue
         content = c.file(path)
         if content is None:
-            why = "Is a directory" if c.fs.is_dir(path, c.cwd) else "No such file or directory"
+            try:
+                c.fs.read(path, c.cwd)
+                why = "No such file or directory"
+            except FsError as e:  # ENOENT, EISDIR, ELOOP …
+                why = e.strerror
             if c.userland == "debian":
                 io.err(f"cat: {path}: {why}\n")
             else:
@@ -234,3 +239,51 @@ def p_busybox(c: Container, argv: list[str], io: IO) -> int:
     io.out(f"BusyBox v{c.bb[0]}.{c.bb[1]} multi-call binary.\n")
     return 0
 
+
+
+def p_printf(c: Container, argv: list[str], io: IO) -> int:
+    """``printf FORMAT [ARGUMENT...]``: ``%s %d %i %u %x %o %c %%`` (with flags and widths), the backslash
+    escapes of FORMAT and of ``%b`` arguments; the format is reused while arguments are left."""
+    if len(argv) < 2:
+        io.err("printf: usage: printf format [arg ...]\n" if c.userland == "debian" else
+               "BusyBox: printf: missing operand\n")
+        return 2 if c.userland == "debian" else 1
+    fmt, args = argv[1], argv[2:]
+    spec = re.compile(r"%([-+ #0]*)(\d*)(?:\.(\d+))?([sdiuxXocb%])")
+    status = 0
+    out: list[str] = []
+    while True:
+        used = 0
+        pos = 0
+        for m in spec.finditer(fmt):
+            out.append(_echo_escapes(fmt[pos:m.start()])[0])
+            pos = m.end()
+            flags, width, precision, conv = m.groups()
+            if conv == "%":
+                out.append("%")
+                continue
+            arg = args[used] if used < len(args) else ""
+            used += 1
+            if conv in "sb":
+                text = _echo_escapes(arg)[0] if conv == "b" else arg
+                if precision is not None:
+                    text = text[:int(precision)]
+                out.append(f"{text:{'<' if '-' in flags else '>'}{width or 0}}")
+                continue
+            if conv == "c":
+                out.append(arg[:1])
+                continue
+            try:
+                value = int(arg, 0) if arg.strip() else 0
+            except ValueError:
+                io.err(f"printf: invalid number '{arg}'\n" if c.userland != "debian" else
+                       f"sh: 1: printf: {arg}: expected numeric value\n")
+                status, value = 1, 0
+            pyconv = {"i": "d", "u": "d"}.get(conv, conv)
+            out.append(f"%{flags}{width}{pyconv}" % value)
+        out.append(_echo_escapes(fmt[pos:])[0])
+        if not args or used == 0 or used >= len(args):
+            break
+        args = args[used:]
+    io.out("".join(out))
+    return status

@@ -239,14 +239,16 @@ PROGRAM_FUNCS = {
     "cp": files.p_cp, "mv": files.p_mv, "pwd": files.p_pwd, "head": files.p_head, "tail": files.p_tail,
     "wc": files.p_wc, "grep": files.p_grep, "chmod": files.p_chmod, "tar": files.p_tar, "env": files.p_env,
     "printenv": files.p_printenv, "date": files.p_date, "test": files.p_test, "[": files.p_test,
-    "wget": net.p_wget, "curl": net.p_curl,
+    "wget": net.p_wget, "curl": net.p_curl, "ln": files.p_ln, "dd": files.p_dd, "find": files.p_find,
+    "printf": commands.p_printf,
 }
 
 
 def new_filesystem(c: Container) -> containers.FileSystem:
     """A filesystem for a container started without one: its image's files plus the kubelet-managed ones."""
     image = c.image
-    fs = containers.FileSystem(containers.image_root(c.userland, bool(image and image.nginx)))
+    fs = containers.FileSystem(containers.image_root(c.userland, bool(image and image.nginx),
+                                                     httpd=bool(image and image.httpd)))
     write_managed_files(fs, c)
     return fs
 

@@ -1,4 +1,4 @@
-"""The file programs: ``ls``, ``mkdir``, ``rm``, ``touch``, ``cp``, ``mv``, ``head``, ``tail``, ``grep``, ``tar`` …
+"""The file programs: ``ls``, ``mkdir``, ``rm``, ``touch``, ``cp``, ``mv``, ``ln``, ``dd``, ``find``, ``grep``, ``tar`` …
 
 They work on the container's in-memory filesystem (:mod:`..containers`), never
 the host's. Messages follow the image's userland: busybox (``can't remove
@@ -70,9 +70,11 @@ def p_ls(c: Container, argv: list[str], io: IO) -> int:
         for n in names:
             if "l" in flags:
                 full = n if base is None else f"{base.rstrip('/')}/{n}"
-                s = c.fs.stat(full, c.cwd) if n not in (".", "..") else st
+                s = c.fs.lstat(full, c.cwd) if n not in (".", "..") else st
                 when = time.strftime("%b %e %H:%M", time.gmtime(s.mtime))
-                lines.append(f"{_mode_string(s.is_dir, s.mode)}    1 root     root     {s.size:>9} {when} {n}")
+                mode = "l" + _mode_string(False, s.mode)[1:] if s.is_link else _mode_string(s.is_dir, s.mode)
+                shown = f"{n} -> {s.target}" if s.is_link else n
+                lines.append(f"{mode}    1 root     root     {s.size:>9} {when} {shown}")
             else:
                 lines.append(n)
         blocks.append((path, lines))
@@ -149,11 +151,14 @@ def p_touch(c: Container, argv: list[str], io: IO) -> int:
     return status
 
 
-def _copy_tree(c: Container, src: str, dst: str) -> None:
-    if c.fs.is_dir(src, c.cwd):
+def _copy_tree(c: Container, src: str, dst: str, links: bool = False) -> None:
+    """Copy ``src`` to ``dst``; with ``links`` (mv, cp -r) a symbolic link is copied as a link, not followed."""
+    if links and c.fs.is_link(src, c.cwd):
+        c.fs.symlink(c.fs.lstat(src, c.cwd).target, dst, c.cwd)
+    elif c.fs.is_dir(src, c.cwd):
         c.fs.makedirs(dst, c.cwd)
         for name in c.fs.listdir(src, c.cwd):
-            _copy_tree(c, f"{src.rstrip('/')}/{name}", f"{dst.rstrip('/')}/{name}")
+            _copy_tree(c, f"{src.rstrip('/')}/{name}", f"{dst.rstrip('/')}/{name}", links=True)
     else:
         c.fs.write(dst, c.fs.read(src, c.cwd), c.cwd)
 
@@ -175,9 +180,11 @@ def _cp_or_mv(c: Container, argv: list[str], io: IO, move: bool) -> int:
                 io.err(f"cp: omitting directory '{src}'\n")
                 status = 1
                 continue
-            _copy_tree(c, src, target)
+            _copy_tree(c, src, target, links=move or "r" in flags.lower() or "a" in flags)
             if move:
                 c.fs.remove(src, c.cwd, recursive=True)
+            if "v" in flags:  # coreutils' and busybox's verbose lines
+                io.out(f"renamed '{src}' -> '{target}'\n" if move and not _bb(c) else f"'{src}' -> '{target}'\n")
         except FsError as e:
             io.err(f"{name}: can't stat '{src}': {e.strerror}\n" if _bb(c)
                    else f"{name}: cannot stat '{src}': {e.strerror}\n")
@@ -482,7 +489,7 @@ def _tar_create(c: Container, paths: list[str], base: str, archive: str | None, 
                 else:
                     try:
                         data = c.fs.read(full)
-                    except FsError as e:  # a link planted in a PV's directory on the host, a file gone meanwhile
+                    except FsError as e:  # a hard link planted in a PV's directory, a dangling link, a file gone meanwhile
                         io.err(f"tar: {name}: Cannot open: {e.strerror}\n" if not _bb(c)
                                else f"tar: can't open '{full}': {e.strerror}\n")
                         status = 2
@@ -500,4 +507,175 @@ def _tar_create(c: Container, paths: list[str], base: str, archive: str | None, 
         except FsError as e:
             io.err(f"tar: {archive}: Cannot open: {e.strerror}\n")
             return 2
+    return status
+
+
+def p_ln(c: Container, argv: list[str], io: IO) -> int:
+    """``ln [-sf] TARGET LINK_NAME`` (or ``… TARGET... DIRECTORY``): symbolic links with ``-s``, else hard ones."""
+    flags, paths = _flags(argv)
+    if len(paths) < 2:
+        io.err("BusyBox: ln: missing operand\n" if _bb(c) else
+               f"ln: missing {'destination file operand after' if paths else 'file operand'}"
+               f"{' ' + repr(paths[0]) if paths else ''}\n")
+        return 1
+    *targets, dest = paths
+    status = 0
+    for target in targets:
+        name = dest
+        if c.fs.is_dir(dest, c.cwd) and not c.fs.is_link(dest, c.cwd):
+            name = f"{dest.rstrip('/')}/{target.rstrip('/').rsplit('/', 1)[-1]}"
+        try:
+            if "f" in flags and (c.fs.exists(name, c.cwd) or c.fs.is_link(name, c.cwd)):
+                c.fs.remove(name, c.cwd)
+            if "s" in flags:
+                c.fs.symlink(target, name, c.cwd)
+            else:
+                c.fs.link(target, name, c.cwd)
+        except FsError as e:
+            what = "symbolic link" if "s" in flags else "hard link"
+            if e.strerror == ENOENT and "s" not in flags and not c.fs.exists(target, c.cwd):
+                io.err(f"ln: {target}: {e.strerror}\n" if _bb(c) else f"ln: failed to access '{target}': {e.strerror}\n")
+            else:
+                io.err(f"ln: {name}: {e.strerror}\n" if _bb(c) else
+                       f"ln: failed to create {what} '{name}': {e.strerror}\n")
+            status = 1
+    return status
+
+
+def _dd_size(text: str) -> int:
+    """A dd size: a number with an optional multiplier (``c``, ``w``, ``b``, ``k``/``K``, ``M``, ``G``, ``kB``…)."""
+    m = re.fullmatch(r"(\d+)(c|w|b|kB|K|k|KiB|MB|M|MiB|GB|G|GiB)?", text)
+    if not m:
+        raise ValueError(text)
+    mult = {None: 1, "c": 1, "w": 2, "b": 512, "kB": 1000, "K": 1024, "k": 1024, "KiB": 1024, "MB": 10**6,
+            "M": 2**20, "MiB": 2**20, "GB": 10**9, "G": 2**30, "GiB": 2**30}[m.group(2)]
+    return int(m.group(1)) * mult
+
+
+def p_dd(c: Container, argv: list[str], io: IO) -> int:
+    """``dd [if=FILE] [of=FILE] [bs=N] [count=N] [conv=…]``: one block after another, then the record counts.
+
+    ``if=/dev/zero`` reads zeros (``count`` of them, else until the output is full); ``conv`` is
+    accepted (``fsync``, ``notrunc`` …: the sandbox's writes are durable at once).
+    """
+    ops: dict[str, str] = {}
+    for a in argv[1:]:
+        key, eq, value = a.partition("=")
+        if not eq or key not in ("if", "of", "bs", "ibs", "obs", "count", "conv", "status", "skip", "seek"):
+            io.err(f"dd: unknown operand {a}\n" if _bb(c) else f"dd: unrecognized operand '{a}'\n")
+            return 1
+        ops[key] = value
+    try:
+        bs = _dd_size(ops.get("bs") or ops.get("ibs") or "512")
+        count = _dd_size(ops["count"]) if "count" in ops else None
+    except ValueError as e:
+        io.err(f"dd: invalid number '{e}'\n")
+        return 1
+    source = ops.get("if")
+    if source == "/dev/zero":
+        data = b"\0" * (bs * count) if count is not None else None
+    elif source:
+        try:
+            data = c.fs.read(source, c.cwd)
+        except FsError as e:
+            io.err(f"dd: can't open '{source}': {e.strerror}\n" if _bb(c)
+                   else f"dd: failed to open '{source}': {e.strerror}\n")
+            return 1
+    else:
+        data = io.stdin.read().encode("utf-8", "surrogateescape")
+    if data is not None and count is not None:
+        data = data[:bs * count]
+    status = 0
+    dest = ops.get("of")
+    if data is None:  # zeros until the output is full
+        data, chunk = b"", b"\0" * max(bs, 1 << 20)
+        try:
+            while True:
+                if dest:
+                    c.fs.write(dest, chunk, c.cwd, append=bool(data))
+                data += chunk
+                if not dest and len(data) > 1 << 24:
+                    break
+        except FsError as e:
+            io.err(f"dd: error writing '{dest}': {e.strerror}\n")
+            status = 1
+    elif dest:
+        try:
+            c.fs.write(dest, data, c.cwd)
+        except FsError as e:
+            io.err(f"dd: can't open '{dest}': {e.strerror}\n" if _bb(c)
+                   else f"dd: failed to open '{dest}': {e.strerror}\n")
+            return 1
+    else:
+        io.out(_text(data))
+    if ops.get("status") == "none":
+        return status
+    full, partial = divmod(len(data), bs) if bs else (0, 0)
+    records = f"{full}+{1 if partial else 0}"
+    n = len(data)
+    if _bb(c):
+        io.err(f"{records} records in\n{records} records out\n{n} bytes ({_human(n)}) copied, 0.000071 seconds, "
+               f"{_human(int(n / 0.000071))}/s\n")
+    else:
+        io.err(f"{records} records in\n{records} records out\n{n} byte{'' if n == 1 else 's'} copied, "
+               f"7.1e-05 s, {_si(n / 0.000071)}B/s\n")
+    return status
+
+
+def _human(n: int) -> str:
+    """busybox's sizes: ``1B``, ``9.5KB``, ``16.0MB``."""
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return f"{n}B"
+
+
+def _si(rate: float) -> str:
+    """coreutils' rates: ``14.1 k``, ``1.2 M`` (powers of 1000)."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if rate >= size:
+            return f"{rate / size:.1f} {unit}"
+    return f"{rate:.0f} "
+
+
+def p_find(c: Container, argv: list[str], io: IO) -> int:
+    """``find [PATH...] [-name PATTERN] [-type f|d|l] [-maxdepth N]``: each path and what is below it."""
+    import fnmatch
+    paths, args = [], argv[1:]
+    while args and not args[0].startswith("-"):
+        paths.append(args.pop(0))
+    name, kind, maxdepth = None, None, None
+    while args:
+        opt = args.pop(0)
+        if opt in ("-name", "-type", "-maxdepth") and args:
+            value = args.pop(0)
+            if opt == "-name":
+                name = value
+            elif opt == "-type":
+                kind = value
+            else:
+                maxdepth = int(value)
+        elif opt == "-print":
+            continue
+        else:
+            io.err(f"find: unrecognized: {opt}\n" if _bb(c) else f"find: unknown predicate `{opt}'\n")
+            return 1
+    status = 0
+
+    def visit(path: str, depth: int) -> None:
+        st = c.fs.lstat(path, c.cwd)
+        t = "l" if st.is_link else "d" if st.is_dir else "f"
+        base = path.rstrip("/").rsplit("/", 1)[-1] or "/"
+        if (name is None or fnmatch.fnmatchcase(base, name)) and (kind is None or kind == t):
+            io.out(path + "\n")
+        if st.is_dir and (maxdepth is None or depth < maxdepth):
+            for child in c.fs.listdir(path, c.cwd):
+                visit(f"{path.rstrip('/')}/{child}" if path != "/" else f"/{child}", depth + 1)
+
+    for path in paths or ["."]:
+        try:
+            visit(path, 0)
+        except FsError as e:
+            io.err(f"find: {path}: {e.strerror}\n" if _bb(c) else f"find: '{path}': {e.strerror}\n")
+            status = 1
     return status
