@@ -39,6 +39,12 @@ def add_arguments(serve: argparse.ArgumentParser) -> argparse.ArgumentParser:
                        help="Kubernetes version to imitate, 1.25 to 1.37 (default: 1.27, the guide's)")
     serve.add_argument("--seed", type=int, default=None,
                        help="make pod IPs, name suffixes and uids reproducible (default: random)")
+    serve.add_argument("--data-dir", metavar="PATH", default=None,
+                       help="keep each PersistentVolume's files on disk in PATH/<pv-uid>/ (PATH is created if "
+                            "missing), so what a pod wrote to its claim can be looked at from the host; a PV "
+                            "deleted with reclaim policy Delete takes its directory with it, Retain leaves it; "
+                            "no path in a container reaches outside it (default: memory, the data ends with the "
+                            "sandbox)")
     return serve
 
 
@@ -46,7 +52,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from ..sandbox import Sandbox
     try:
         sb = Sandbox(port=args.port, dns_port=args.dns_port, k8s_version=args.k8s_version, clock=args.clock,
-                     speed=args.speed, lag=args.lag, seed=args.seed)
+                     speed=args.speed, lag=args.lag, seed=args.seed, data_dir=args.data_dir)
     except ValueError as e:
         print(f"stsnb: {e}", file=sys.stderr)
         return 2
@@ -73,6 +79,8 @@ def serve_command(args: argparse.Namespace) -> int:
     print(f"  API:        {sb.https_url}   (TLS; plain HTTP on the same port: {sb.url})")
     if sb.dns_port:
         print(f"  DNS:        127.0.0.1:{sb.dns_port} (udp+tcp)   e.g. dig @127.0.0.1 -p {sb.dns_port} -x <pod IP>")
+    if sb.data_dir is not None:
+        print(f"  PV data:    {sb.data_dir}/<pv-uid>/")
     print(f"  kubeconfig: {path}   (context stsnb-sandbox{'' if current else ', not the current one'})")
     print(f"  try:        KUBECONFIG={path} kubectl {'' if current else '--context stsnb-sandbox '}get nodes")
     print("Press Ctrl-C to stop.", flush=True)

@@ -18,7 +18,8 @@ What it simulates, faithfully to upstream (see ``reference/kubernetes-semantics.
   ``hostname``, ``sleep``, ``sh`` with files, pipes and loops, ``wget``/``curl`` …)
   in sandbox time, with pull failures and back-off; each container has an
   in-memory filesystem from its image plus its volumes, and a claim's data
-  lives with its PersistentVolume (``node/containers.py``, ``node/runtime.py``);
+  lives with its PersistentVolume, in memory or under ``data_dir``
+  (``node/containers.py``, ``node/disk.py``, ``node/runtime.py``);
 * ``pods/exec``, ``attach`` and ``portforward`` over WebSocket as kubectl 1.30+
   and the official client speak them (``apiserver/streaming.py``);
 * CoreDNS's kubernetes plugin on a real UDP/TCP DNS port.
@@ -92,13 +93,18 @@ class Sandbox:
         zone: the cluster DNS domain.
         defaults: what a fresh cluster holds besides the essentials (:class:`~.bootstrap.ClusterDefaults`:
             the default StorageClass, CoreDNS pods, each namespace's ServiceAccount and CA ConfigMap).
+        data_dir: keep each PersistentVolume's files on disk in ``data_dir/<pv uid>/`` (created if
+            missing) rather than in memory: a PV reclaimed with ``Delete`` takes its directory with it,
+            ``Retain`` leaves it; no container path reaches outside it (``node/disk.py``).
     """
 
     def __init__(self, *, port: int = 0, dns_port: int | None = 0, k8s_version: str = "1.27",
                  clock: "str | Clock" = "discrete", speed: float = 1.0, lag: float = DEFAULT_LAG,
                  seed: int | None = None, nodes: tuple[NodeSpec, ...] = DEFAULT_NODES,
-                 zone: str = "cluster.local", defaults: ClusterDefaults = ClusterDefaults()) -> None:
+                 zone: str = "cluster.local", defaults: ClusterDefaults = ClusterDefaults(),
+                 data_dir: str | os.PathLike | None = None) -> None:
         self.profile = Profile(str(k8s_version))
+        self.data_dir = _data_dir(data_dir)
         self.clock = _make_clock(clock, speed, lag)
         self.rng = random.Random(seed)
         self.nodes = tuple(nodes)
@@ -308,6 +314,23 @@ class Sandbox:
         """
         with self.engine.waiting():
             return self.engine.idle.wait(timeout)
+
+
+def _data_dir(path: str | os.PathLike | None) -> Path | None:
+    """The data directory, made if missing; ``ValueError`` when it cannot be one."""
+    if path is None:
+        return None
+    from .node.disk import supported
+    if not supported():
+        raise ValueError("data_dir needs a system whose file calls can refuse to follow links (Linux, macOS)")
+    d = Path(path).expanduser().absolute()
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"data_dir {str(d)!r} cannot be a directory: {e.strerror}") from None
+    if not d.is_dir():
+        raise ValueError(f"data_dir {str(d)!r} is not a directory")
+    return d
 
 
 def _make_clock(clock: "str | Clock", speed: float, lag: float) -> Clock:

@@ -48,6 +48,16 @@ def test_sandbox_serve_help_shows_what_it_does_and_the_defaults():
     assert "realtime (default)" in text and "(default: 1.27, the guide's)" in text
 
 
+def test_sandbox_serve_help_documents_the_data_directory_and_its_memory_default():
+    done = run_stsnb("sandbox", "serve", "--help")
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    assert "--data-dir PATH" in text
+    assert "keep each PersistentVolume's files on disk in PATH/<pv-uid>/" in text
+    assert "Delete takes its directory with it, Retain leaves it" in text
+    assert "(default: memory, the data ends with the sandbox)" in text
+
+
 def test_a_misspelt_parameter_fails_before_any_kernel_starts_naming_the_known_ones(tmp_path):
     started = time.perf_counter()
     done = run_stsnb("run", "-p", "sped", "50", "--out", str(tmp_path / "out"), cwd=tmp_path)

@@ -38,6 +38,35 @@ def test_serve_writes_a_kubeconfig_serves_the_api_and_stops_cleanly_on_sigterm(t
     assert "stsnb sandbox stopped." in out
 
 
+def test_serve_with_a_data_dir_makes_it_and_names_where_pv_files_go(tmp_path):
+    data = tmp_path / "pv-data"
+    proc = subprocess.Popen([sys.executable, "-m", "stsnb", "sandbox", "serve", "--dns-port", "0",
+                             "--kubeconfig", str(tmp_path / "kubeconfig"), "--data-dir", str(data)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if line.startswith("Press Ctrl-C") or not line:
+                break
+        assert f"  PV data:    {data}/<pv-uid>/\n" in lines, "".join(lines)
+        assert data.is_dir()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+
+
+def test_serve_refuses_a_data_dir_that_is_a_file(tmp_path):
+    (tmp_path / "file").write_text("")
+    proc = subprocess.run([sys.executable, "-m", "stsnb", "sandbox", "serve", "--data-dir", str(tmp_path / "file")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "is not a directory" in proc.stderr or "cannot be a directory" in proc.stderr
+
+
 def test_serve_rejects_an_unsupported_version_with_the_supported_range():
     proc = subprocess.run([sys.executable, "-m", "stsnb", "sandbox", "serve", "--k8s-version", "2.0"],
                           capture_output=True, text=True, timeout=60)

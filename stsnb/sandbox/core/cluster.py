@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -127,6 +128,11 @@ class Cluster(Protocol):
     @property
     def zone(self) -> str:
         """The cluster DNS domain (``cluster.local``)."""
+        ...
+
+    @property
+    def data_dir(self) -> Path | None:
+        """The directory PersistentVolumes keep their files in, one subdirectory per PV uid (None: in memory)."""
         ...
 
     @property

@@ -9,22 +9,37 @@ from :class:`VolumeData`, which the kubelet keeps for the whole sandbox:
   "When a Pod is removed from a node for any reason, the data in the emptyDir
   is deleted permanently");
 * ``persistentVolumeClaim``: the bound PersistentVolume's storage, one tree per
-  PV uid, kept for as long as the PV object exists. A successor pod that mounts
+  PV uid (in memory, or a directory of its own under ``Sandbox(data_dir=...)``,
+  :mod:`.disk`), kept for as long as the PV object exists. A successor pod that mounts
   the same claim sees what its predecessor wrote; when the PV is deleted (its
   reclaim policy is ``Delete``, or someone deletes it) the data goes with it.
   ``Retain`` keeps the PV ``Released`` and so keeps the data;
 * ``hostPath``: a tree per node and path, held in memory (never the host's files);
 * ``configMap`` / ``secret``: read-only files from the object's keys at start.
 
-Nothing here touches the host: the trees are Python objects, paths are resolved
-lexically (``..`` stops at ``/`` as in the kernel), and a symbolic link
-(:class:`Link`, ``ln -s``) holds a path that is resolved again inside the same
-container filesystem (at most 40 links on the way: ``Too many levels of symbolic
-links``), so no path can lead outside. Each volume has a byte quota (the claim's size,
-capped by :data:`MAX_VOLUME_BYTES`); writing past it fails with ``No space left
-on device``, as a full disk does. Differences from a real cluster: file
-ownership and permissions are recorded but never enforced, and a PV's data
-lives in this process's memory, so it ends with the sandbox.
+A volume's tree is a :class:`VolumeStorage`: the in-memory :class:`Volume`, or
+a PV's :class:`~.disk.DirectoryVolume`. The :class:`FileSystem` does all path
+handling itself and hands each volume only normalised components inside it:
+paths are resolved lexically (``..`` stops at ``/`` as in the kernel), and a
+symbolic link (``ln -s``; a :class:`Link` in memory, a real link in a PV's
+directory) holds a path that the volume only stores and reports
+(:meth:`VolumeStorage.readlink`); the :class:`FileSystem` resolves it again
+inside the same container filesystem (at most :data:`MAX_SYMLINKS` links on the
+way: ``Too many levels of symbolic links``), whatever it says: ``/etc/passwd``
+is the container's, ``../../..`` stops at the container's root. Hard links
+(``ln``) join two names of one in-memory volume; across volumes they fail with
+``Invalid cross-device link``, and a PV directory refuses them (``Operation not
+permitted``).
+
+Nothing here touches the host but a PV's directory, and :mod:`.disk` confines
+every call to it (relative to directory descriptors, links never followed by
+the host, a host-planted hard link neither read nor written), so no container
+path, and no link's target, leads outside. Each volume has a byte quota (the
+claim's size, capped by :data:`MAX_VOLUME_BYTES`); writing past it fails with
+``No space left on device``, as a full disk does. Differences from a real
+cluster: file ownership and permissions are recorded but never enforced, and a
+PV's data lives in this process's memory, so it ends with the sandbox (unless
+it has a data directory).
 """
 
 from __future__ import annotations
@@ -32,6 +47,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 #: The most a sandbox volume may hold, whatever its claim asks for (memory is the real disk here).
@@ -60,6 +76,8 @@ EROFS = "Read-only file system"
 EBUSY = "Resource busy"
 ELOOP = "Too many levels of symbolic links"
 EXDEV = "Invalid cross-device link"
+EPERM = "Operation not permitted"
+EINVAL = "Invalid argument"
 #: How many symbolic links one path may go through (the kernel's MAXSYMLINKS).
 MAX_SYMLINKS = 40
 
@@ -85,24 +103,6 @@ class Dir:
     entries: dict[str, "File | Dir | Link"] = field(default_factory=dict)
     mode: int = 0o755
     mtime: float = field(default_factory=time.time)
-
-
-class Volume:
-    """A directory tree with a byte quota: a container's root layer or a mounted volume."""
-
-    def __init__(self, quota: int = MAX_VOLUME_BYTES, read_only: bool = False, label: str = "") -> None:
-        self.root = Dir()
-        self.quota = quota
-        self.used = 0
-        self.read_only = read_only
-        self.label = label
-        self.lock = threading.RLock()
-        self.has_links = False  # paths in it resolve the quick way until a symbolic link is made
-
-    def charge(self, delta: int, path: str) -> None:
-        if delta > 0 and self.used + delta > self.quota:
-            raise FsError(ENOSPC, path)
-        self.used = max(0, self.used + delta)
 
 
 def split_path(path: str, cwd: str = "/") -> list[str]:
@@ -134,249 +134,204 @@ class Stat:
     target: str = ""
 
 
-class FileSystem:
-    """A container's view: the root volume with volumes mounted over directories.
+class VolumeStorage:
+    """What a :class:`FileSystem` needs of a mounted volume: a directory tree with a byte quota.
 
-    All methods take a path and the working directory; they raise :class:`FsError`.
+    A path inside the volume is a list of components (``rest``) that :func:`split_path`
+    has already normalised: no ``""``, ``.``, ``..`` or ``/`` in any of them; ``[]`` is the
+    volume's root. ``path`` is the container's own spelling, for error messages. Every
+    method raises :class:`FsError`. Implementations: :class:`Volume` (in memory) and
+    :class:`~.disk.DirectoryVolume` (a directory on the host, ``Sandbox(data_dir=...)``).
+    Mount points and read-only mounts are the :class:`FileSystem`'s business, not the volume's.
+
+    Symbolic links are too: a volume stores a link (:meth:`symlink`) and reports it
+    (:meth:`readlink`, :meth:`stat` with ``is_link``) but never follows one. The
+    :class:`FileSystem` resolves every link on a path before it hands the path over,
+    so the components of ``rest`` but the last are directories; a link where one is
+    expected fails (``Not a directory``, or ``Too many levels of symbolic links`` as
+    ``O_NOFOLLOW`` does). :meth:`read` and :meth:`write` on a link fail the same way;
+    :meth:`stat`, :meth:`remove`, :meth:`touch` and :meth:`chmod` act on the link itself.
     """
 
-    def __init__(self, root: Volume) -> None:
-        self.root = root
-        self.mounts: dict[tuple[str, ...], tuple[Volume, list[str], bool]] = {}
+    #: False while the tree cannot hold a symbolic link: paths through it then resolve without
+    #: asking about each component (:meth:`FileSystem._resolve`).
+    has_links = False
 
-    # ------------------------------------------------------------------ mounts
-    def mount(self, path: str, volume: Volume, sub_path: str = "", read_only: bool = False) -> None:
-        """Graft ``volume`` (or its directory ``sub_path``, created if missing) on at ``path``."""
-        parts = split_path(path)
-        self.makedirs(join(parts))
-        prefix = split_path(sub_path)
-        if prefix:
-            FileSystem(volume).makedirs(join(prefix))
-        self.mounts[tuple(parts)] = (volume, prefix, read_only)
+    def __init__(self, quota: int = MAX_VOLUME_BYTES, read_only: bool = False, label: str = "") -> None:
+        self.quota = quota
+        self.used = 0
+        self.read_only = read_only
+        self.label = label
+        self.lock = threading.RLock()
 
-    def _locate(self, parts: list[str]) -> tuple[Volume, list[str], bool]:
-        best: tuple[str, ...] = ()
-        for point in self.mounts:
-            if len(point) > len(best) and tuple(parts[:len(point)]) == point:
-                best = point
-        if best:
-            vol, prefix, ro = self.mounts[best]
-            return vol, prefix + parts[len(best):], ro or vol.read_only
-        return self.root, parts, self.root.read_only
+    def charge(self, delta: int, path: str) -> None:
+        if delta > 0 and self.used + delta > self.quota:
+            raise FsError(ENOSPC, path)
+        self.used = max(0, self.used + delta)
 
-    def _peek(self, parts: list[str]) -> File | Dir | Link | None:
-        """The node at ``parts`` (no link followed), or None."""
-        vol, rest, _ = self._locate(parts)
-        node: File | Dir | Link = vol.root
+    def stat(self, rest: list[str], path: str = "") -> Stat:
+        """What is at ``rest``, a link described itself (``is_link``, ``target``), as ``lstat`` does."""
+        raise NotImplementedError
+
+    def readlink(self, rest: list[str], path: str = "") -> str:
+        """The target of the symbolic link ``rest``, as it was written (``Invalid argument`` when no link)."""
+        raise NotImplementedError
+
+    def read(self, rest: list[str], path: str = "") -> bytes:
+        raise NotImplementedError
+
+    def listdir(self, rest: list[str], path: str = "") -> list[str]:
+        """The names in directory ``rest``, sorted."""
+        raise NotImplementedError
+
+    def write(self, rest: list[str], data: bytes, path: str = "", append: bool = False, mode: int = 0o644) -> None:
+        """Create or replace (``append``: extend) the file ``rest``; its directory must exist."""
+        raise NotImplementedError
+
+    def mkdir(self, rest: list[str], path: str = "", mode: int = 0o755) -> None:
+        raise NotImplementedError
+
+    def symlink(self, rest: list[str], target: str, path: str = "") -> None:
+        """Make ``rest`` a symbolic link holding ``target`` (stored as written, never resolved here)."""
+        raise NotImplementedError
+
+    def link(self, existing: list[str], rest: list[str], path: str = "") -> None:
+        """Make ``rest`` a second name of the file ``existing`` (a hard link, both in this volume)."""
+        raise FsError(EPERM, path)
+
+    def remove(self, rest: list[str], path: str = "", recursive: bool = False, directory_ok: bool = False) -> None:
+        """Remove a file or link; a directory only when ``recursive``, or when empty and ``directory_ok``."""
+        raise NotImplementedError
+
+    def touch(self, rest: list[str], path: str = "") -> None:
+        """Set the modification time of what is at ``rest`` to now (``ENOENT`` when nothing is)."""
+        raise NotImplementedError
+
+    def chmod(self, rest: list[str], mode: int, path: str = "") -> None:
+        raise NotImplementedError
+
+    def discard(self) -> None:
+        """The volume's owner is gone for good (a PV reclaimed with ``Delete``): free what holds the data."""
+
+
+class Volume(VolumeStorage):
+    """A volume in memory: a container's root layer, an emptyDir, a PV's data (by default), a projection."""
+
+    def __init__(self, quota: int = MAX_VOLUME_BYTES, read_only: bool = False, label: str = "") -> None:
+        super().__init__(quota, read_only, label)
+        self.root = Dir()
+        self.has_links = False  # paths in it resolve the quick way until a symbolic link is made
+
+    def _node(self, rest: list[str], path: str) -> File | Dir | Link:
+        node: File | Dir | Link = self.root
         for name in rest:
             if not isinstance(node, Dir):
-                return None
+                raise FsError(ENOTDIR, path)
             nxt = node.entries.get(name)
             if nxt is None:
-                return None
+                raise FsError(ENOENT, path)
             node = nxt
         return node
 
-    def _resolve(self, path: str, cwd: str, follow_last: bool = True) -> list[str]:
-        """The components of ``path`` with each symbolic link on the way replaced by its target (the last
-        component's only with ``follow_last``); targets resolve in this filesystem, never outside it."""
-        parts = split_path(path, cwd)
-        if not self.root.has_links and not any(v.has_links for v, _, _ in self.mounts.values()):
-            return parts
-        done: list[str] = []
-        hops, i = 0, 0
-        while i < len(parts):
-            node = self._peek(done + [parts[i]])
-            if isinstance(node, Link) and (i < len(parts) - 1 or follow_last):
-                hops += 1
-                if hops > MAX_SYMLINKS:
-                    raise FsError(ELOOP, path)
-                parts = split_path(node.target, join(done)) + parts[i + 1:]
-                done, i = [], 0
-                continue
-            done.append(parts[i])
-            i += 1
-        return done
-
-    def _node(self, path: str, cwd: str, follow: bool = True) -> tuple[Volume, File | Dir | Link]:
-        parts = self._resolve(path, cwd, follow)
-        vol, rest, _ = self._locate(parts)
-        node: File | Dir | Link = vol.root
-        for name in rest:
-            if not isinstance(node, Dir):
-                raise FsError(ENOTDIR, path)
-            nxt = node.entries.get(name)
-            if nxt is None:
-                raise FsError(ENOENT, path)
-            node = nxt
-        return vol, node
-
-    def _parent(self, path: str, cwd: str) -> tuple[Volume, Dir, str, bool]:
-        parts = self._resolve(path, cwd, follow_last=False)
-        if not parts or tuple(parts) in self.mounts:
-            raise FsError(EBUSY if parts else EISDIR, path)
-        vol, rest, ro = self._locate(parts)
-        node: File | Dir | Link = vol.root
-        for name in rest[:-1]:
-            if not isinstance(node, Dir):
-                raise FsError(ENOTDIR, path)
-            nxt = node.entries.get(name)
-            if nxt is None:
-                raise FsError(ENOENT, path)
-            node = nxt
+    def _parent(self, rest: list[str], path: str) -> tuple[Dir, str]:
+        if not rest:
+            raise FsError(EISDIR, path)
+        node = self._node(rest[:-1], path)
         if not isinstance(node, Dir):
             raise FsError(ENOTDIR, path)
-        return vol, node, rest[-1], ro
+        return node, rest[-1]
 
-    # ------------------------------------------------------------------ queries
-    def stat(self, path: str, cwd: str = "/") -> Stat:
-        _, node = self._node(path, cwd)
-        return _stat(node)
+    def stat(self, rest: list[str], path: str = "") -> Stat:
+        return _stat(self._node(rest, path))
 
-    def lstat(self, path: str, cwd: str = "/") -> Stat:
-        """As :meth:`stat`, but a symbolic link is described itself (``is_link``, ``target``)."""
-        _, node = self._node(path, cwd, follow=False)
-        return _stat(node)
+    def readlink(self, rest: list[str], path: str = "") -> str:
+        node = self._node(rest, path)
+        if not isinstance(node, Link):
+            raise FsError(EINVAL, path)
+        return node.target
 
-    def is_link(self, path: str, cwd: str = "/") -> bool:
-        try:
-            return isinstance(self._node(path, cwd, follow=False)[1], Link)
-        except FsError:
-            return False
-
-    def exists(self, path: str, cwd: str = "/") -> bool:
-        try:
-            self._node(path, cwd)
-            return True
-        except FsError:
-            return False
-
-    def is_dir(self, path: str, cwd: str = "/") -> bool:
-        try:
-            return isinstance(self._node(path, cwd)[1], Dir)
-        except FsError:
-            return False
-
-    def read(self, path: str, cwd: str = "/") -> bytes:
-        _, node = self._node(path, cwd)
+    def read(self, rest: list[str], path: str = "") -> bytes:
+        node = self._node(rest, path)
         if isinstance(node, Dir):
             raise FsError(EISDIR, path)
+        if isinstance(node, Link):
+            raise FsError(ELOOP, path)
         return node.data
 
-    def listdir(self, path: str, cwd: str = "/") -> list[str]:
-        _, node = self._node(path, cwd)
+    def listdir(self, rest: list[str], path: str = "") -> list[str]:
+        node = self._node(rest, path)
         if not isinstance(node, Dir):
             raise FsError(ENOTDIR, path)
         return sorted(node.entries)
 
-    # ------------------------------------------------------------------ changes
-    def write(self, path: str, data: bytes, cwd: str = "/", append: bool = False, mode: int = 0o644) -> None:
-        vol, parent, name, ro = self._parent(path, cwd)
-        if isinstance(parent.entries.get(name), Link):  # writing through a link writes its target
-            self.write(join(self._resolve(path, cwd)), data, "/", append, mode)
-            return
-        with vol.lock:
-            if ro:
-                raise FsError(EROFS, path)
+    def write(self, rest: list[str], data: bytes, path: str = "", append: bool = False, mode: int = 0o644) -> None:
+        with self.lock:
+            parent, name = self._parent(rest, path)
             old = parent.entries.get(name)
             if isinstance(old, Dir):
                 raise FsError(EISDIR, path)
+            if isinstance(old, Link):
+                raise FsError(ELOOP, path)
             new = (old.data if (old is not None and append) else b"") + bytes(data)
-            vol.charge(len(new) - (len(old.data) if old else -ENTRY_BYTES), path)
+            self.charge(len(new) - (len(old.data) if old else -ENTRY_BYTES), path)
             if old is None:
                 parent.entries[name] = File(new, mode)
                 parent.mtime = time.time()
             else:
                 old.data, old.mtime = new, time.time()
 
-    def mkdir(self, path: str, cwd: str = "/", mode: int = 0o755) -> None:
-        vol, parent, name, ro = self._parent(path, cwd)
-        with vol.lock:
-            if ro:
-                raise FsError(EROFS, path)
+    def mkdir(self, rest: list[str], path: str = "", mode: int = 0o755) -> None:
+        with self.lock:
+            parent, name = self._parent(rest, path)
             if name in parent.entries:
                 raise FsError(EEXIST, path)
-            vol.charge(ENTRY_BYTES, path)
+            self.charge(ENTRY_BYTES, path)
             parent.entries[name] = Dir(mode=mode)
             parent.mtime = time.time()
 
-    def symlink(self, target: str, path: str, cwd: str = "/") -> None:
-        """``ln -s target path``: a link holding ``target`` as written (resolved when looked up)."""
-        vol, parent, name, ro = self._parent(path, cwd)
-        with vol.lock:
-            if ro:
-                raise FsError(EROFS, path)
+    def symlink(self, rest: list[str], target: str, path: str = "") -> None:
+        with self.lock:
+            parent, name = self._parent(rest, path)
             if name in parent.entries:
                 raise FsError(EEXIST, path)
-            vol.charge(ENTRY_BYTES + len(target), path)
+            self.charge(ENTRY_BYTES + len(target), path)
             parent.entries[name] = Link(target)
             parent.mtime = time.time()
-            vol.has_links = True
+            self.has_links = True
 
-    def link(self, existing: str, path: str, cwd: str = "/") -> None:
-        """``ln existing path``: a hard link, one file under two names (on the same volume)."""
-        src_vol, node = self._node(existing, cwd, follow=False)
-        if isinstance(node, Dir):
-            raise FsError("Operation not permitted", existing)
-        vol, parent, name, ro = self._parent(path, cwd)
-        if vol is not src_vol:
-            raise FsError(EXDEV, path)
-        with vol.lock:
-            if ro:
-                raise FsError(EROFS, path)
+    def link(self, existing: list[str], rest: list[str], path: str = "") -> None:
+        with self.lock:
+            node = self._node(existing, path)
+            if isinstance(node, Dir):
+                raise FsError(EPERM, path)
+            parent, name = self._parent(rest, path)
             if name in parent.entries:
                 raise FsError(EEXIST, path)
-            vol.charge(ENTRY_BYTES, path)
+            self.charge(ENTRY_BYTES, path)
             parent.entries[name] = node
             parent.mtime = time.time()
-            vol.has_links = vol.has_links or isinstance(node, Link)
+            self.has_links = self.has_links or isinstance(node, Link)
 
-    def makedirs(self, path: str, cwd: str = "/") -> None:
-        parts = split_path(path, cwd)
-        for k in range(1, len(parts) + 1):
-            sub = join(parts[:k])
-            if self.is_dir(sub):
-                continue
-            self.mkdir(sub)
-
-    def remove(self, path: str, cwd: str = "/", recursive: bool = False, directory_ok: bool = False) -> None:
-        vol, parent, name, ro = self._parent(path, cwd)
-        with vol.lock:
+    def remove(self, rest: list[str], path: str = "", recursive: bool = False, directory_ok: bool = False) -> None:
+        with self.lock:
+            parent, name = self._parent(rest, path)
             node = parent.entries.get(name)
             if node is None:
                 raise FsError(ENOENT, path)
-            if ro:
-                raise FsError(EROFS, path)
             if isinstance(node, Dir):
-                prefix = tuple(split_path(path, cwd))
-                if any(p[:len(prefix)] == prefix for p in self.mounts):
-                    raise FsError(EBUSY, path)
                 if not recursive and not directory_ok:
                     raise FsError(EISDIR, path)
                 if node.entries and not recursive:
                     raise FsError(ENOTEMPTY, path)
-            vol.charge(-_size(node), path)
+            self.charge(-_size(node), path)
             del parent.entries[name]
             parent.mtime = time.time()
 
-    def touch(self, path: str, cwd: str = "/") -> None:
-        try:
-            _, node = self._node(path, cwd)
-            node.mtime = time.time()
-        except FsError as e:
-            if e.strerror != ENOENT:
-                raise
-            self.write(path, b"", cwd)
+    def touch(self, rest: list[str], path: str = "") -> None:
+        self._node(rest, path).mtime = time.time()
 
-    def walk(self, path: str, cwd: str = "/") -> list[tuple[str, Stat]]:
-        """``path`` and everything below it (mounts followed, symbolic links below it not), parents first."""
-        base = join(split_path(path, cwd))
-        out = [(base, self.stat(base))]
-        if out[0][1].is_dir:
-            for name in self.listdir(base):
-                sub = f"{base.rstrip('/')}/{name}"
-                out += [(sub, self.lstat(sub))] if self.is_link(sub) else self.walk(sub)
-        return out
+    def chmod(self, rest: list[str], mode: int, path: str = "") -> None:
+        self._node(rest, path).mode = mode
 
 
 def _stat(node: File | Dir | Link) -> Stat:
@@ -393,6 +348,203 @@ def _size(node: File | Dir | Link) -> int:
     if isinstance(node, Link):
         return len(node.target) + ENTRY_BYTES
     return ENTRY_BYTES + sum(_size(n) for n in node.entries.values())
+
+
+class FileSystem:
+    """A container's view: the root volume with volumes mounted over directories.
+
+    All methods take a path and the working directory; they raise :class:`FsError`.
+    The path is normalised here (:func:`split_path`), every symbolic link on it resolved
+    here (:meth:`_resolve`, asking each volume what its links hold), the mount it falls in
+    found, and the rest of it handed to that mount's :class:`VolumeStorage`.
+    """
+
+    def __init__(self, root: VolumeStorage) -> None:
+        self.root = root
+        self.mounts: dict[tuple[str, ...], tuple[VolumeStorage, list[str], bool]] = {}
+
+    # ------------------------------------------------------------------ mounts
+    def mount(self, path: str, volume: VolumeStorage, sub_path: str = "", read_only: bool = False) -> None:
+        """Graft ``volume`` (or its directory ``sub_path``, created if missing) on at ``path``."""
+        parts = split_path(path)
+        self.makedirs(join(parts))
+        prefix = split_path(sub_path)
+        if prefix:
+            FileSystem(volume).makedirs(join(prefix))
+        self.mounts[tuple(parts)] = (volume, prefix, read_only)
+
+    def _locate(self, parts: list[str]) -> tuple[VolumeStorage, list[str], bool]:
+        best: tuple[str, ...] = ()
+        for point in self.mounts:
+            if len(point) > len(best) and tuple(parts[:len(point)]) == point:
+                best = point
+        if best:
+            vol, prefix, ro = self.mounts[best]
+            return vol, prefix + parts[len(best):], ro or vol.read_only
+        return self.root, parts, self.root.read_only
+
+    def _link_target(self, parts: list[str]) -> str | None:
+        """What the symbolic link at ``parts`` holds, or None (not a link, not there; a mount point never is)."""
+        if tuple(parts) in self.mounts:
+            return None
+        vol, rest, _ = self._locate(parts)
+        if not vol.has_links:
+            return None
+        try:
+            return vol.readlink(rest)
+        except FsError:
+            return None
+
+    def _resolve(self, path: str, cwd: str, follow_last: bool = True) -> list[str]:
+        """The components of ``path`` with each symbolic link on the way replaced by its target (the last
+        component's only with ``follow_last``); targets resolve in this filesystem, never outside it."""
+        parts = split_path(path, cwd)
+        if not self.root.has_links and not any(v.has_links for v, _, _ in self.mounts.values()):
+            return parts
+        done: list[str] = []
+        hops, i = 0, 0
+        while i < len(parts):
+            target = self._link_target(done + [parts[i]]) if i < len(parts) - 1 or follow_last else None
+            if target is not None:
+                hops += 1
+                if hops > MAX_SYMLINKS:
+                    raise FsError(ELOOP, path)
+                parts = split_path(target, join(done)) + parts[i + 1:]
+                done, i = [], 0
+                continue
+            done.append(parts[i])
+            i += 1
+        return done
+
+    def _at(self, path: str, cwd: str, follow: bool = True) -> tuple[VolumeStorage, list[str]]:
+        """The volume ``path`` falls in (links resolved; the last one only with ``follow``) and its path there."""
+        vol, rest, _ = self._locate(self._resolve(path, cwd, follow))
+        return vol, rest
+
+    def _writable(self, path: str, cwd: str, existing: bool = False,
+                  follow: bool = False) -> tuple[VolumeStorage, list[str], list[str]]:
+        """The volume, its path and the resolved components for a change to ``path``: not ``/``, not a mount
+        point, not read-only. The last component is itself (a link is made, removed) unless ``follow``
+        (a link is written through).
+
+        As the kernel looks a path up before it asks whether the filesystem is writable, a
+        read-only mount answers ``ENOENT`` for a missing directory (or, with ``existing``, file).
+        """
+        parts = self._resolve(path, cwd, follow)
+        if not parts or tuple(parts) in self.mounts:
+            raise FsError(EBUSY if parts else EISDIR, path)
+        vol, rest, ro = self._locate(parts)
+        if ro:
+            looked_up = vol.stat(rest if existing else rest[:-1], path)
+            if not existing and not looked_up.is_dir:
+                raise FsError(ENOTDIR, path)
+            raise FsError(EROFS, path)
+        return vol, rest, parts
+
+    # ------------------------------------------------------------------ queries
+    def stat(self, path: str, cwd: str = "/") -> Stat:
+        vol, rest = self._at(path, cwd)
+        return vol.stat(rest, path)
+
+    def lstat(self, path: str, cwd: str = "/") -> Stat:
+        """As :meth:`stat`, but a symbolic link is described itself (``is_link``, ``target``)."""
+        vol, rest = self._at(path, cwd, follow=False)
+        return vol.stat(rest, path)
+
+    def is_link(self, path: str, cwd: str = "/") -> bool:
+        try:
+            return self.lstat(path, cwd).is_link
+        except FsError:
+            return False
+
+    def exists(self, path: str, cwd: str = "/") -> bool:
+        try:
+            self.stat(path, cwd)
+            return True
+        except FsError:
+            return False
+
+    def is_dir(self, path: str, cwd: str = "/") -> bool:
+        try:
+            return self.stat(path, cwd).is_dir
+        except FsError:
+            return False
+
+    def read(self, path: str, cwd: str = "/") -> bytes:
+        vol, rest = self._at(path, cwd)
+        return vol.read(rest, path)
+
+    def listdir(self, path: str, cwd: str = "/") -> list[str]:
+        vol, rest = self._at(path, cwd)
+        return vol.listdir(rest, path)
+
+    # ------------------------------------------------------------------ changes
+    def write(self, path: str, data: bytes, cwd: str = "/", append: bool = False, mode: int = 0o644) -> None:
+        """Create or replace (``append``: extend) a file; writing through a link writes its target."""
+        vol, rest, _ = self._writable(path, cwd, follow=True)
+        vol.write(rest, data, path, append=append, mode=mode)
+
+    def mkdir(self, path: str, cwd: str = "/", mode: int = 0o755) -> None:
+        vol, rest, _ = self._writable(path, cwd)
+        vol.mkdir(rest, path, mode=mode)
+
+    def symlink(self, target: str, path: str, cwd: str = "/") -> None:
+        """``ln -s target path``: a link holding ``target`` as written (resolved when looked up)."""
+        vol, rest, _ = self._writable(path, cwd)
+        vol.symlink(rest, target, path)
+
+    def link(self, existing: str, path: str, cwd: str = "/") -> None:
+        """``ln existing path``: a hard link, one file under two names (on the same volume)."""
+        src_vol, src_rest = self._at(existing, cwd, follow=False)
+        if src_vol.stat(src_rest, existing).is_dir:
+            raise FsError(EPERM, existing)
+        vol, _ = self._at(path, cwd, follow=False)
+        if vol is not src_vol:
+            raise FsError(EXDEV, path)
+        vol, rest, _ = self._writable(path, cwd)
+        vol.link(src_rest, rest, path)
+
+    def makedirs(self, path: str, cwd: str = "/") -> None:
+        parts = split_path(path, cwd)
+        for k in range(1, len(parts) + 1):
+            sub = join(parts[:k])
+            if self.is_dir(sub):
+                continue
+            self.mkdir(sub)
+
+    def remove(self, path: str, cwd: str = "/", recursive: bool = False, directory_ok: bool = False) -> None:
+        """Remove a file, a link (never what it points at) or a directory (``recursive``, ``directory_ok``)."""
+        vol, rest, parts = self._writable(path, cwd, existing=True)
+        if vol.stat(rest, path).is_dir:
+            prefix = tuple(parts)
+            if any(p[:len(prefix)] == prefix for p in self.mounts):
+                raise FsError(EBUSY, path)
+        vol.remove(rest, path, recursive=recursive, directory_ok=directory_ok)
+
+    def touch(self, path: str, cwd: str = "/") -> None:
+        vol, rest = self._at(path, cwd)
+        try:
+            vol.touch(rest, path)
+        except FsError as e:
+            if e.strerror != ENOENT:
+                raise
+            self.write(path, b"", cwd)
+
+    def chmod(self, path: str, mode: int, cwd: str = "/") -> None:
+        """Record ``mode`` (permissions are never enforced in the sandbox)."""
+        vol, rest = self._at(path, cwd)
+        vol.chmod(rest, mode, path)
+
+    def walk(self, path: str, cwd: str = "/") -> list[tuple[str, Stat]]:
+        """``path`` and everything below it (mounts followed, symbolic links below it not), parents first."""
+        base = join(split_path(path, cwd))
+        out = [(base, self.stat(base))]
+        if out[0][1].is_dir:
+            for name in self.listdir(base):
+                sub = f"{base.rstrip('/')}/{name}"
+                st = self.lstat(sub)
+                out += [(sub, st)] if st.is_link else self.walk(sub)
+        return out
 
 
 # ---------------------------------------------------------------------- images
@@ -577,28 +729,30 @@ class VolumeData:
 
     Keys: ``("pv", pv uid)`` for PersistentVolumes, ``("emptydir", pod uid, name)``,
     ``("hostpath", node, path)``. :meth:`release` drops what belongs to a deleted PV or pod.
+    A volume is in memory unless :meth:`get` is told how to ``make`` it (a PV's directory).
     """
 
     def __init__(self) -> None:
-        self._volumes: dict[tuple, Volume] = {}
+        self._volumes: dict[tuple, VolumeStorage] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple, quota: int = MAX_VOLUME_BYTES, label: str = "") -> Volume:
+    def get(self, key: tuple, quota: int = MAX_VOLUME_BYTES, label: str = "",
+            make: Callable[[int], VolumeStorage] | None = None) -> VolumeStorage:
         with self._lock:
             vol = self._volumes.get(key)
             if vol is None:
-                vol = self._volumes[key] = Volume(quota=min(max(quota, ENTRY_BYTES), MAX_VOLUME_BYTES), label=label)
+                quota = min(max(quota, ENTRY_BYTES), MAX_VOLUME_BYTES)
+                vol = self._volumes[key] = make(quota) if make else Volume(quota=quota, label=label)
             return vol
 
     def has(self, key: tuple) -> bool:
         with self._lock:
             return key in self._volumes
 
-    def release(self, kind: str, uid: str) -> None:
-        """Forget the volumes of a deleted PersistentVolume (``"pv"``) or pod (``"emptydir"``)."""
+    def release(self, kind: str, uid: str) -> list[VolumeStorage]:
+        """Forget the volumes of a deleted PersistentVolume (``"pv"``) or pod (``"emptydir"``); they are returned."""
         with self._lock:
-            for key in [k for k in self._volumes if k[0] == kind and k[1] == uid]:
-                del self._volumes[key]
+            return [self._volumes.pop(key) for key in [k for k in self._volumes if k[0] == kind and k[1] == uid]]
 
 
 def projected_volume(items: dict[str, bytes], label: str) -> Volume:

@@ -150,7 +150,8 @@ class Kubelet:
 
     def keys_for(self, ev: Event) -> list:
         if ev.plural == "persistentvolumes" and ev.type == "DELETED":
-            self.runtime.pv_deleted(ev.obj["metadata"]["uid"])  # the volume's data goes with it
+            retain = (ev.obj.get("spec") or {}).get("persistentVolumeReclaimPolicy") == "Retain"
+            self.runtime.pv_deleted(ev.obj["metadata"]["uid"], retain=retain)  # the volume's data goes with it
         if ev.plural == "pods":
             meta = ev.obj["metadata"]
             return [(meta["uid"], meta["namespace"], meta["name"])]

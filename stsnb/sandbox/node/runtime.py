@@ -4,7 +4,8 @@ What containerd does for a real kubelet, the sandbox way:
 
 * each container start gets a fresh root filesystem from its image with the
   pod's volumes mounted (:mod:`.containers`); the volume data outlives the
-  container (emptyDir: the pod; a claim: its PersistentVolume);
+  container (emptyDir: the pod; a claim: its PersistentVolume, in memory or,
+  with ``Sandbox(data_dir=...)``, in a directory of its own, :mod:`.disk`);
 * a container whose shell reads its stdin (``stdin: true``) runs as a live
   :class:`~.programs.Process`, so ``kubectl attach`` and ``kubectl run -it``
   talk to it;
@@ -29,7 +30,8 @@ from typing import TYPE_CHECKING
 
 from ..core import errors
 from ..core.resources import BY_PLURAL
-from .containers import (MAX_VOLUME_BYTES, FileSystem, Volume, VolumeData, config_items, projected_volume)
+from .containers import (MAX_VOLUME_BYTES, FileSystem, VolumeData, VolumeStorage, config_items, projected_volume)
+from .disk import PvDirectories
 from .network import NGINX_VERSIONS, HttpConnection, PodNetwork, Server, nginx_server
 
 if TYPE_CHECKING:
@@ -73,6 +75,8 @@ class ContainerRuntime:
     def __init__(self, sb: Cluster) -> None:
         self.sb = sb
         self.volumes = VolumeData()
+        #: Where PersistentVolumes keep their files (``Sandbox(data_dir=...)``); None: in memory.
+        self.disk = PvDirectories(sb.data_dir) if sb.data_dir is not None else None
         self.pods: dict[str, _PodState] = {}
         self.network = PodNetwork(sb.store, self.servers)
         self.lock = threading.RLock()
@@ -122,7 +126,7 @@ class ContainerRuntime:
             st = self.pods.get(uid)
         return st.fs.get(container) if st is not None else None
 
-    def _volume(self, pod: dict, source: dict) -> Volume:
+    def _volume(self, pod: dict, source: dict) -> VolumeStorage:
         meta = pod["metadata"]
         ns, uid, name = meta.get("namespace", "default"), meta["uid"], source.get("name", "")
         if "persistentVolumeClaim" in source:
@@ -131,8 +135,11 @@ class ContainerRuntime:
             pv = self.sb.store.get("persistentvolumes", "", pv_name) if pv_name else None
             if pv is not None:
                 size = ((pv.get("spec") or {}).get("capacity") or {}).get("storage")
-                return self.volumes.get(("pv", pv["metadata"]["uid"]), _quantity(size, MIN_PV_BYTES),
-                                        label=f"pv/{pv_name}")
+                pv_uid, label = pv["metadata"]["uid"], f"pv/{pv_name}"
+                disk = self.disk
+                make = (lambda quota: disk.volume(pv_uid, quota, label)) \
+                    if disk is not None and disk.usable(pv_uid) else None
+                return self.volumes.get(("pv", pv_uid), _quantity(size, MIN_PV_BYTES), label=label, make=make)
             return self.volumes.get(("emptydir", uid, name), label=f"unbound claim {name}")
         if "hostPath" in source:
             node = (pod.get("spec") or {}).get("nodeName", "")
@@ -149,9 +156,15 @@ class ContainerRuntime:
             return self.volumes.get(("emptydir", uid, name), _quantity(limit), label="emptyDir")
         return projected_volume({}, label="unsupported volume type")
 
-    def pv_deleted(self, pv_uid: str) -> None:
-        """The PersistentVolume is gone (reclaimed with ``Delete``, or deleted by hand): so is its data."""
-        self.volumes.release("pv", pv_uid)
+    def pv_deleted(self, pv_uid: str, retain: bool = False) -> None:
+        """The PersistentVolume is gone (reclaimed with ``Delete``, or deleted by hand): so is its data.
+
+        Unless its reclaim policy was ``Retain`` and it was kept on disk: then its directory
+        stays, as a retained volume's storage outlives the PV object.
+        """
+        for vol in self.volumes.release("pv", pv_uid):
+            if not retain:
+                vol.discard()
 
     # ------------------------------------------------------------------ lifecycle
     def started(self, uid: str, container: str, ip: str | None, listens: tuple[int, ...]) -> None:

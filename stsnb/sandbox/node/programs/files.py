@@ -301,9 +301,7 @@ def p_chmod(c: Container, argv: list[str], io: IO) -> int:
     status = 0
     for path in rest[1:]:
         try:
-            st = c.fs.stat(path, c.cwd)
-            c.fs._node(path, c.cwd)[1].mode = int(rest[0], 8) & 0o7777
-            del st
+            c.fs.chmod(path, int(rest[0], 8) & 0o7777, c.cwd)
         except FsError as e:
             io.err(f"chmod: {path}: {e.strerror}\n" if _bb(c)
                    else f"chmod: cannot access '{path}': {e.strerror}\n")
@@ -489,7 +487,13 @@ def _tar_create(c: Container, paths: list[str], base: str, archive: str | None, 
                     info.type = tarfile.DIRTYPE
                     tf.addfile(info)
                 else:
-                    data = c.fs.read(full)
+                    try:
+                        data = c.fs.read(full)
+                    except FsError as e:  # a hard link planted in a PV's directory, a dangling link, a file gone meanwhile
+                        io.err(f"tar: {name}: Cannot open: {e.strerror}\n" if not _bb(c)
+                               else f"tar: can't open '{full}': {e.strerror}\n")
+                        status = 2
+                        continue
                     info.size = len(data)
                     tf.addfile(info, _io.BytesIO(data))
                 if verbose:
