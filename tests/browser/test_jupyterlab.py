@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 #: The notebook on screen: JupyterLab keeps other open notebooks in the DOM, hidden.
 ACTIVE = ".jp-NotebookPanel:not(.lm-mod-hidden)"
-IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
-BUSY = ".jp-Notebook-ExecutionIndicator[data-status='busy']"
+IDLE = f"{ACTIVE} .jp-Notebook-ExecutionIndicator[data-status='idle']"
+BUSY = f"{ACTIVE} .jp-Notebook-ExecutionIndicator[data-status='busy']"
 
 
 # -- driving JupyterLab ---------------------------------------------------------------------
