@@ -73,6 +73,11 @@ def transition_time(obj: dict) -> float | None:
     return max(known) if known else None
 
 
+def _same_time(a: float | None, b: float | None) -> bool:
+    """Equal times, a time not known yet (NaN) being equal to another not known yet."""
+    return a == b or (a is not None and b is not None and a != a and b != b)
+
+
 @dataclass
 class _PodState:
     key: tuple
@@ -104,6 +109,8 @@ class Recording:
     def __post_init__(self) -> None:
         self._mw: Multiwatch | None = None
         self._latest: float | None = None  # the cluster time of the last row, in POSIX seconds
+        self._stamps: dict[str, float] = {}  # each object's latest stamp seen so far, by uid
+        self._seq = 0  # the order rows and reasons were made in, across both lists
         self._view = View()
         self._last: dict[str, _PodState] = {}
         self._last_reason: dict[str, str] = {}
@@ -179,21 +186,57 @@ class Recording:
 
     # ---- events → rows
     def _when(self, objs: list[dict]) -> float:
-        """Cluster time of a change (POSIX seconds): the objects' latest stamp, never before the last row."""
-        stamps = [t for t in (transition_time(o) for o in objs) if t is not None]
-        when = max(stamps) if stamps else (self._latest or 0.0)
+        """Cluster time of a change (POSIX seconds): the newest stamp the change brought, never before the last row.
+
+        A change that brought no stamp of its own (a StatefulSet's spec or status: the API server stamps
+        neither) happened when the change it answers did, the last row's time; before any stamped change of
+        the recording, it is a change someone made (``set image``, a patch), and its time is not known
+        yet: NaN, filled in by :meth:`_from_first_change` with the time of the next stamped change (the
+        controller answers it within milliseconds), never with the object's creation long before.
+        """
+        fresh = []
+        for o in objs:
+            uid, t = (o.get("metadata") or {}).get("uid", ""), transition_time(o)
+            if t is not None and t > self._stamps.get(uid, float("-inf")):
+                fresh.append(t)
+                self._stamps[uid] = t
+        if not fresh:
+            return self._latest if self._latest is not None else float("nan")
+        when = max(fresh)
         if self._latest is not None:
             when = max(when, self._latest)
         self._latest = when
         return when
 
+    def _remember(self, objs: list[dict]) -> None:
+        """The stamps of what exists when the recording starts: a later change is known by a newer one."""
+        for o in objs:
+            t = transition_time(o)
+            if t is not None:
+                self._stamps[(o.get("metadata") or {}).get("uid", "")] = t
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
     def _from_first_change(self) -> None:
-        """Make times relative: 0 is the first change recorded (pods there at the start are at 0 too)."""
-        changes = [r["time"] for r in self.rows if r["event"] != "EXISTING"] + \
+        """Make times relative: 0 is the first change recorded (pods there at the start are at 0 too).
+
+        A change whose time was not known (NaN, see :meth:`_when`) takes the time of the next change that
+        was; with none after it, of the last one before it.
+        """
+        entries = sorted((r for r in self.rows + self.reasons if r["time"] is not None), key=lambda r: r["_seq"])
+        following = None
+        for r in reversed(entries):
+            if r["time"] != r["time"]:  # NaN
+                r["time"] = following if following is not None else self._latest
+            else:
+                following = r["time"]
+        changes = [r["time"] for r in self.rows if r["event"] != "EXISTING" and r["time"] is not None] + \
                   [r["time"] for r in self.reasons if r["time"] is not None]
         t0 = min(changes) if changes else 0.0
         for r in self.rows:
-            r["time"] = 0.0 if r["event"] == "EXISTING" else float(round(r["time"] - t0))
+            r["time"] = 0.0 if r["event"] == "EXISTING" or r["time"] is None else float(round(r["time"] - t0))
         for r in self.reasons:
             r["time"] = 0.0 if r["time"] is None else float(round(r["time"] - t0))
 
@@ -207,6 +250,8 @@ class Recording:
         self._view.apply(kind, type_, payload)
         if type_ == "SYNC":
             self._synced.add(i)
+        if first_sync:
+            self._remember(payload)
         t = None if first_sync else self._when(payload if type_ == "SYNC" else [payload])
         if kind == "pods":
             if type_ == "SYNC":
@@ -233,9 +278,9 @@ class Recording:
             reason = statefulset_reason(sts, owned_pods(pods, "StatefulSet", name, sts["metadata"].get("uid")))
             if self._last_reason.get(name) != reason:
                 self._last_reason[name] = reason
-                self.reasons.append({"time": t, "statefulset": name, "reason": reason})
+                self.reasons.append({"time": t, "statefulset": name, "reason": reason, "_seq": self._next_seq()})
                 for row in reversed(self.rows):
-                    if row["time"] != t:
+                    if not _same_time(row["time"], t):
                         break
                     if row["_owner"] == name:
                         row["reason"] = reason
@@ -256,7 +301,8 @@ class Recording:
         self.rows.append({"time": t, "event": event, "pod": meta.get("name"), "ordinal": pod_ordinal(pod),
                           "phase": (pod.get("status") or {}).get("phase"), "status": status, "ready": ready,
                           "revision": pod_revision(pod), "reason": self._reason_for(pod), "uid": uid,
-                          "_owner": ref.get("name") if ref.get("kind") == "StatefulSet" else None})
+                          "_owner": ref.get("name") if ref.get("kind") == "StatefulSet" else None,
+                          "_seq": self._next_seq()})
 
     # ---- results
     @property

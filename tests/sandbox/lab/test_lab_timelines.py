@@ -111,3 +111,17 @@ def test_recorded_start_to_ready_durations_are_the_kubelets_configured_delays(la
     assert all(abs(d - configured) < 1 for d in durations), (durations, configured)
     assert abs(ready[2] - created[0] - 3 * configured) < 1.5
     assert lab.sandbox.engine.jumps >= 3, "the delays were skipped, not waited through"
+
+
+def test_a_change_made_long_after_creation_starts_the_timeline_when_it_was_made(lab):
+    """A StatefulSet's spec change carries no timestamp; its time is its controller's first answer, not the
+    set's creation (a reader who waits two minutes before pressing "Update image" sees the rollout, not
+    two minutes of "spec change not observed yet")."""
+    lab.apply("nginx-stateful", wait=True)
+    clock = lab.sandbox.clock
+    clock.advance(clock.now() + 120)
+    rec = lab.set_image("nginx-stateful", nginx="nginx:1.21.1", record=True).recording
+    times = [r["time"] for r in rec.reasons] + rec.frame["time"].tolist()
+    assert min(times) == 0 and max(times) < 60, (rec.reasons, rec.frame)
+    first_change = rec.frame[rec.frame["event"] != "EXISTING"].iloc[0]
+    assert first_change["pod"] == "nginx-stateful-2" and first_change["time"] == 0
