@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import traceback
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
@@ -39,6 +38,7 @@ from . import _labels
 from . import tables as _tables
 from .errors import NotFound, StsnbError
 from .k8s.pods import pod_owner, pod_ready, pod_revision
+from .plots import png
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,10 +71,8 @@ def show_text(output: widgets.Output, text: str) -> None:
 
 def show_figure(output: widgets.Output, fig: Any) -> None:
     """Put a matplotlib figure into an ``Output`` widget's state as a PNG."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     output.outputs = ({"output_type": "display_data", "metadata": {},
-                       "data": {"image/png": base64.b64encode(buf.getvalue()).decode("ascii"),
+                       "data": {"image/png": base64.b64encode(png(fig, dpi=90)).decode("ascii"),
                                 "text/plain": "<timeline figure>"}},)
 
 

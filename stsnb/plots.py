@@ -7,14 +7,20 @@ as a staircase and "updated 2 → 1 → 0" as the colour changing from the botto
 lane up. Under the lanes, the controller's reasons ("pod 1 not Ready yet",
 "below partition 2: …") are written where they began.
 
-Figures are built with the object-oriented API and closed in pyplot before
-they are returned, so a notebook shows each one exactly once (as the cell's
-value) and nothing accumulates in pyplot's global state.
+Figures are built with the object-oriented API on an Agg canvas, without
+pyplot: nothing accumulates in pyplot's global state, and a notebook shows each
+figure exactly once, as the cell's value, through :meth:`TimelineFigure._repr_png_`
+(one draw at the figure's own layout and 100 dpi; matplotlib's inline backend
+would draw it twice to find a tight bounding box, which the fixed margins here
+make unnecessary). If a reader has imported pyplot, its inline backend shows
+the figure its own way, as any matplotlib figure.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import io
 import threading
 from pathlib import Path
 from typing import Any
@@ -22,7 +28,7 @@ from typing import Any
 from . import _labels
 from .tables import RevisionColors
 
-__all__ = ["timeline", "REVISION_COLORS", "korean_font", "hangul_font", "HANGUL_FONT_FAMILY"]
+__all__ = ["timeline", "png", "REVISION_COLORS", "korean_font", "hangul_font", "HANGUL_FONT_FAMILY"]
 
 #: Strong colours for revisions, in order of first appearance (the table tints share their hues).
 REVISION_COLORS = ["#2563eb", "#d97706", "#16a34a", "#db2777", "#7c3aed", "#ea580c", "#0891b2", "#65a30d"]
@@ -113,7 +119,6 @@ def timeline(rows: list[dict], reasons: list[dict], *, lang: str = "en", title: 
     empty boxes. Returns the figure (not shown).
     """
     import matplotlib
-    import matplotlib.pyplot as plt
 
     rows = list(rows)
     colors = colors or RevisionColors()
@@ -127,13 +132,17 @@ def timeline(rows: list[dict], reasons: list[dict], *, lang: str = "en", title: 
         n = max(1, len(lanes))
         end = max([r["time"] for r in rows] + [r["time"] for r in reasons] + [0.0])
         end = end * 1.04 + 0.5
-        plot_width = FIGURE_WIDTH - _LEFT_IN - _RIGHT_IN
+        # the lane labels (pod names) decide the left margin: the figure is drawn at its own layout, never cropped
+        left_in = max([_LEFT_IN] + [_text_inches(pod, 9) + 0.25 for (_, _, pod) in lanes])
+        right_in = max([_RIGHT_IN] + [_text_inches(r["revision"], 8) + 0.7 for r in rows if r.get("revision")])
+        plot_width = FIGURE_WIDTH - left_in - right_in
         spans = _reason_rows(reason_steps(reasons, end), end, plot_width, lang)
         levels = max([s[3] for s in spans] + [0]) + 1
         if ax is None:
             lanes_h, reasons_h = max(1.2, 0.42 * n + 0.3), 0.32 * levels + 0.25
-            fig, (ax, ax_r) = plt.subplots(2, 1, figsize=(FIGURE_WIDTH, lanes_h + reasons_h + 0.95), sharex=True,
-                                           gridspec_kw={"height_ratios": [lanes_h, reasons_h], "hspace": 0.08})
+            fig = _new_figure(figsize=(FIGURE_WIDTH, lanes_h + reasons_h + 0.95))
+            ax, ax_r = fig.subplots(2, 1, sharex=True,
+                                    gridspec_kw={"height_ratios": [lanes_h, reasons_h], "hspace": 0.08})
         else:
             fig, ax_r = ax.figure, None
         seen = _draw_bars(ax, rows, lanes, end, colors)
@@ -147,10 +156,39 @@ def timeline(rows: list[dict], reasons: list[dict], *, lang: str = "en", title: 
             ax.set_xlabel(_labels.text("time_axis", lang))
         if ax_r is not None:
             height = fig.get_size_inches()[1]
-            fig.subplots_adjust(left=_LEFT_IN / FIGURE_WIDTH, right=1 - _RIGHT_IN / FIGURE_WIDTH,
+            fig.subplots_adjust(left=left_in / FIGURE_WIDTH, right=1 - right_in / FIGURE_WIDTH,
                                 bottom=0.55 / height, top=1 - 0.4 / height)
-    plt.close(fig)
     return fig
+
+
+@functools.cache
+def _figure_class() -> type:
+    """:class:`TimelineFigure`, made once matplotlib is imported (``import stsnb`` does not import it)."""
+    from matplotlib.figure import Figure
+
+    class TimelineFigure(Figure):
+        """A timeline's figure; in a notebook its value is a PNG of one draw (see the module docstring)."""
+
+        def _repr_png_(self) -> bytes:
+            return png(self)
+
+    TimelineFigure.__module__ = __name__
+    return TimelineFigure
+
+
+def _new_figure(**kw: Any) -> Any:
+    """A ``TimelineFigure`` on an Agg canvas (pyplot never involved)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    fig = _figure_class()(**kw)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def png(fig: Any, dpi: float = 100) -> bytes:
+    """The figure as PNG bytes, drawn once at its own size and layout (``dpi`` dots per inch)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches=None)
+    return buf.getvalue()
 
 
 def _draw_bars(ax: Any, rows: list[dict], lanes: list, end: float, colors: RevisionColors) -> list[str]:

@@ -24,9 +24,10 @@ Fork safety, reviewed:
 * **No pyplot, no backend.** ``matplotlib`` reads ``MPLBACKEND`` when it is imported, and
   ipykernel sets it (to the inline backend, unless the environment already names one) before
   running any cell. The zygote makes the same choice before importing ``matplotlib``, its
-  ``figure`` and ``font_manager`` (the font cache), so a forked kernel's rcParams name the same
-  backend a new interpreter's would; ``pyplot`` and the backend module are imported by the kernel
-  when a cell first draws. (One difference: a ``matplotlibrc`` in the notebook's folder is not
+  ``figure``, ``font_manager`` (the font cache) and the Agg canvas the timelines draw on
+  (``backend_agg`` is a module, not a backend choice), so a forked kernel's rcParams name the
+  same backend a new interpreter's would; ``pyplot`` and the selected backend are imported only
+  by a cell that asks for them (stsnb's figures never do). (One difference: a ``matplotlibrc`` in the notebook's folder is not
   read, because the zygote imported matplotlib elsewhere.)
 * **Random state.** :mod:`random` reseeds itself after fork (``os.register_at_fork``); the
   child reseeds numpy's global generator too.
@@ -63,7 +64,7 @@ ZYGOTE_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 #: matplotlib's parts a timeline needs, imported after ``MPLBACKEND`` is settled; never pyplot.
 PRELOAD_MATPLOTLIB: tuple[str, ...] = ("matplotlib", "matplotlib.figure", "matplotlib.font_manager",
-                                      "matplotlib.patches", "matplotlib.colors")
+                                      "matplotlib.patches", "matplotlib.colors", "matplotlib.backends.backend_agg")
 
 _children: dict[int, str] = {}  # pid -> exit file
 _START_CWD = os.getcwd()
