@@ -99,7 +99,7 @@ def host_ports_conflict(pod: dict, others: Iterable[dict]) -> bool:
     wanted = _host_ports(pod)
     if not wanted:
         return False
-    used = set().union(*(_host_ports(o) for o in others)) if others else set()
+    used = set().union(*(_host_ports(o) for o in others))
     for ip, proto, port in wanted:
         for uip, uproto, uport in used:
             if uport == port and uproto == proto and (ip == uip or "0.0.0.0" in (ip, uip)):

@@ -239,9 +239,9 @@ class Kubelet:
         """``canAdmitPod`` (``lifecycle/predicate.go``): the general predicates against the pods this node is
         running, as ``(reason, message)`` if one fails. The scheduler checks them too, but a pod created with its
         ``nodeName`` set never passes the scheduler; of them the sandbox checks ``NodePorts``."""
-        active = [p for r in self.runs.values() if r is not run and r.node == run.node
-                  and r.stage in ("running", "terminating") for p in [self._current(r)] if p is not None]
-        if host_ports_conflict(pod, active):
+        active = (p for r in list(self.runs.values()) if r is not run and r.node == run.node
+                  and r.stage in ("running", "terminating") for p in [self._current(r)] if p is not None)
+        if host_ports_conflict(pod, active):  # looks at the others only when the pod wants a host port
             return "NodePorts", "Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports"
         return None
 

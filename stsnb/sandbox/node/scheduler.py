@@ -106,6 +106,8 @@ class Scheduler:
         self._bound: dict[str, str] = {}  # pod uid -> node, kept from watch events
         self._counts: dict[str, int] = {n.name: 0 for n in sb.nodes}
         self._on_node: dict[str, dict[str, dict]] = {n.name: {} for n in sb.nodes}  # node -> uid -> pod (its cache)
+        #: pods tried and not bound (upstream's unschedulable queue): what a freed port, node or bound claim retries
+        self._waiting: set[tuple[str, str]] = set()
 
     def _track(self, ev: Event) -> None:
         """Keep, from watch events, which pods hold each node (what the filters count), as the scheduler's cache."""
@@ -143,17 +145,20 @@ class Scheduler:
         return []
 
     def _pending(self, namespace: str | None = None) -> list:
-        return [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in self.sb.store.list("pods", namespace)
-                if not p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp")]
+        """The pods to try again (``MoveAllToActiveOrBackoffQueue``): those tried and not bound; a pod not tried yet
+        has its own key queued already."""
+        return sorted(k for k in self._waiting if namespace is None or k[0] == namespace)
 
     # ------------------------------------------------------------------ one pod
     def sync(self, key) -> None:
         ns, name = key
         pod = self.sb.store.get("pods", ns, name)
+        self._waiting.discard(key)
         if pod is None or pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp"):
             return
         if pod["spec"].get("schedulerName", "default-scheduler") != "default-scheduler":
             return
+        self._waiting.add((ns, name))  # until it is bound
         claims, why = self._claims(pod)
         if why:
             self._unschedulable(pod, f"0/{len(self.sb.nodes)} nodes are available: {why}. "
@@ -272,4 +277,5 @@ class Scheduler:
              "lastTransitionTime": self.sb.clock.timestamp()}]
         reg.replace("pods", new)
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        self._waiting.discard((ns, name))
         reg.record_event(pod, "Normal", "Scheduled", f"Successfully assigned {ns}/{name} to {node}", "default-scheduler")
