@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import lzma
 import re
 import threading
 from collections.abc import Callable
@@ -49,6 +50,7 @@ __all__ = [
     "SchemaError",
     "Schemas",
     "Shape",
+    "VendoredSchemas",
     "internal_error",
 ]
 
@@ -172,6 +174,97 @@ def _schema_root() -> Path:
             "the kubernetes-validate package is missing; install it with: pip install 'kubernetes-validate>=1.37'"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
+
+
+#: The vendored schemas (see ``VendoredSchemas``).
+SCHEMA_DIR = Path(__file__).resolve().with_name("api-schemas")
+
+
+class VendoredSchemas:
+    """A folder of vendored schemas: ``SOURCE.json``, a full oldest version and deltas.
+
+    One instance per folder (:meth:`at`); it rebuilds the versions asked for and keeps
+    them. :class:`Schemas` reads :data:`SCHEMA_DIR` through it, ``tools/vendor_schemas.py``
+    checks a folder it has just written.
+    """
+
+    _folders: ClassVar[dict[Path, VendoredSchemas]] = {}
+    _folders_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, folder: Path) -> None:
+        """Prefer :meth:`at`, which shares one instance per folder."""
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._index: dict[str, dict[str, Any]] | None = None
+        self._built: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def at(cls, folder: Path) -> VendoredSchemas:
+        """The (shared) reader of ``folder``."""
+        with cls._folders_lock:
+            found = cls._folders.get(folder)
+            if found is None:
+                found = cls._folders[folder] = cls(folder)
+            return found
+
+    @property
+    def source(self) -> dict[str, Any]:
+        """``SOURCE.json``: provenance, and per minor version its file, base and sha256."""
+        with (self.folder / "SOURCE.json").open("rb") as fh:
+            return json.load(fh)
+
+    @property
+    def index(self) -> dict[str, dict[str, Any]]:
+        """``SOURCE.json``'s ``versions``: minor → ``{"file", "base", "sha256", ...}``."""
+        if self._index is None:
+            self._index = self.source["versions"]
+        return self._index
+
+    def versions(self) -> list[str]:
+        """The minor versions held, oldest first."""
+        return sorted(self.index, key=lambda v: tuple(map(int, v.split("."))))
+
+    def path(self, minor: str) -> Path:
+        """The file holding ``minor``: the full definitions, or a delta against its base."""
+        return self.folder / self.index[minor]["file"]
+
+    def read(self, minor: str) -> dict[str, Any]:
+        """The decompressed content of ``minor``'s file (a full file or a delta), uncached."""
+        with lzma.open(self.path(minor), "rb") as fh:
+            return json.load(fh)
+
+    def definitions(self, minor: str) -> dict[str, Any]:
+        """Every definition of ``minor`` by name (cached; read-only: do not modify it).
+
+        Raises:
+            KeyError: if the folder has no such version.
+        """
+        with self._lock:
+            found = self._built.get(minor)
+            if found is not None:
+                return found
+            steps = []  # the files to apply, newest first
+            version: str | None = minor
+            while version is not None and version not in self._built:
+                steps.append(version)
+                version = self.index[version]["base"]
+            defs = self._built[version] if version is not None else None
+            for step in reversed(steps):
+                doc = self.read(step)
+                if "$defs" in doc:
+                    defs = doc["$defs"]
+                    continue
+                if defs is None:
+                    raise ValueError(f"{self.path(step)} is a delta but no version before it is a full file")
+                # A new top-level dict; definitions are replaced whole, never modified in place.
+                merged = dict(defs)
+                merged.update(doc["defs"])
+                for name in doc["removed"]:
+                    del merged[name]
+                defs = {name: merged[name] for name in sorted(merged)}  # upstream lists them by name
+            assert defs is not None
+            self._built[minor] = defs
+            return defs
 
 
 def _normalise_version(version: str) -> str:
