@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -66,19 +65,19 @@ def containers(obj: dict) -> list[dict]:
 # --- loading and lookups -----------------------------------------------------
 
 
-def test_schemas_are_cached_per_minor_version_and_load_quickly():
-    before = time.perf_counter()
+def test_schemas_are_cached_per_minor_version():
     schemas = Schemas.for_version("v1.30.2")
-    schemas.type_for("v1", "Pod")
-    elapsed = time.perf_counter() - before
+    assert schemas.type_for("v1", "Pod") == "io.k8s.api.core.v1.Pod"
     assert Schemas.for_version("1.30") is schemas
+    assert Schemas.for_version("1.30.0") is schemas
     assert schemas.version == "1.30"
-    assert elapsed < 1.0  # about 20 ms on the 2-core CI machine
+    assert schemas.definitions is schemas.definitions
 
 
 def test_an_unknown_version_is_refused_with_the_available_ones():
-    with pytest.raises(ValueError, match=r"available: 1\.25, .*1\.37"):
+    with pytest.raises(ValueError, match=r"available: 1\.25, .*1\.37$") as e:
         Schemas.for_version("1.20")
+    assert "kubernetes-validate" not in str(e.value)
 
 
 @pytest.mark.parametrize(("api_version", "kind"), SERVED_KINDS)

@@ -1,4 +1,8 @@
-"""tools/vendor_schemas.py: the API schemas stored as one full version and deltas, rebuilt exactly."""
+"""The API schemas ship inside stsnb (``api-schemas/``), written by tools/vendor_schemas.py.
+
+They are kubernetes-validate's, stored as one full version and deltas; every version must rebuild
+to exactly upstream's definitions, and stsnb must not need kubernetes-validate at run time.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,99 @@ from pathlib import Path
 
 import pytest
 
-from stsnb.sandbox.apiserver.schemas import VendoredSchemas
+from stsnb.sandbox.apiserver.schemas import SCHEMA_DIR, Schemas, VendoredSchemas
+from stsnb.sandbox.profile import SUPPORTED
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("vendor_schemas", ROOT / "tools" / "vendor_schemas.py")
 vendor_schemas = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(vendor_schemas)
 
+CONTAINER = "io.k8s.api.core.v1.Container"
+SOURCE = json.loads((SCHEMA_DIR / "SOURCE.json").read_text())
+
 
 def canonical_sha256(defs: dict) -> str:
     return hashlib.sha256(json.dumps(defs, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def ordered_sha256(defs: dict) -> str:
+    return hashlib.sha256(json.dumps(defs, separators=(",", ":")).encode()).hexdigest()
+
+
+@pytest.mark.parametrize("version", sorted(SOURCE["versions"]))
+def test_every_shipped_version_rebuilds_to_the_definitions_recorded_in_source_json(version):
+    defs = VendoredSchemas(SCHEMA_DIR).definitions(version)  # a fresh reader: rebuilt from the full file
+    assert canonical_sha256(defs) == SOURCE["versions"][version]["sha256"]
+    assert ordered_sha256(defs) == SOURCE["versions"][version]["sha256_ordered"]  # upstream's key order too
+    assert len(defs) == SOURCE["versions"][version]["definitions"]
+    assert Schemas.for_version(version).definitions == defs
+
+
+def test_the_shipped_versions_are_the_ones_the_sandbox_supports():
+    assert Schemas.available_versions() == [f"1.{m}" for m in range(25, 38)]
+    assert tuple(Schemas.available_versions()) == SUPPORTED
+
+
+def test_the_source_names_the_release_and_its_licence():
+    assert SOURCE["package"] == "kubernetes-validate"
+    assert SOURCE["license"] == "Apache-2.0"
+    assert SOURCE["url"] == "https://github.com/willthames/kubernetes-validate"
+    assert (SCHEMA_DIR / "LICENSE").read_text().startswith("kubernetes-validate")
+    assert "tools/vendor_schemas.py" in (SCHEMA_DIR / "README.md").read_text()  # how to regenerate
+
+
+def test_the_oldest_version_is_stored_whole_and_each_later_one_as_a_delta_against_the_one_before():
+    versions = Schemas.available_versions()
+    with lzma.open(SCHEMA_DIR / "v1.25.json.xz") as fh:
+        assert set(json.load(fh)) == {"$defs"}
+    for before, version in zip(versions, versions[1:]):
+        assert SOURCE["versions"][version]["base"] == before
+        with lzma.open(SCHEMA_DIR / f"v{version}.json.xz") as fh:
+            assert set(json.load(fh)) == {"base", "defs", "removed"}
+
+
+def test_a_later_version_built_on_an_earlier_one_leaves_the_earlier_one_as_it_was():
+    files = VendoredSchemas(SCHEMA_DIR)
+    v27 = files.definitions("1.27")
+    v30 = files.definitions("1.30")
+    # Container.restartPolicy (sidecars) appeared in 1.28.
+    assert "restartPolicy" not in v27[CONTAINER]["properties"]
+    assert "restartPolicy" in v30[CONTAINER]["properties"]
+    assert v27[CONTAINER] is not v30[CONTAINER]
+    assert "io.k8s.api.flowcontrol.v1beta2.FlowSchema" in v27  # removed in 1.29
+    assert "io.k8s.api.flowcontrol.v1beta2.FlowSchema" not in v30
+    assert v27 is not v30
+    v30["io.example.v1.Added"] = {}  # the top-level dicts are separate
+    assert "io.example.v1.Added" not in v27
+    del v30["io.example.v1.Added"]
+    assert canonical_sha256(v27) == SOURCE["versions"]["1.27"]["sha256"]
+    assert canonical_sha256(files.definitions("1.28")) == SOURCE["versions"]["1.28"]["sha256"]
+
+
+def test_a_version_is_built_from_the_nearest_older_one_already_built(monkeypatch):
+    files = VendoredSchemas(SCHEMA_DIR)
+    read = []
+    original = files.read
+    monkeypatch.setattr(files, "read", lambda minor: read.append(minor) or original(minor))
+    v27 = files.definitions("1.27")
+    assert read == ["1.25", "1.26", "1.27"]
+    read.clear()
+    v30 = files.definitions("1.30")
+    assert read == ["1.28", "1.29", "1.30"]
+    read.clear()
+    assert files.definitions("1.27") is v27
+    assert files.definitions("1.30") is v30
+    assert read == []
+    # Definitions no release in between changed are the same objects, not copies.
+    unchanged = "io.k8s.api.apps.v1.StatefulSetUpdateStrategy"
+    assert v30[unchanged] is v27[unchanged]
+
+
+def test_schemas_point_at_the_vendored_file_of_their_version():
+    schemas = Schemas.for_version("1.30")
+    assert schemas.path == SCHEMA_DIR / "v1.30.json.xz"
+    assert schemas.path.is_file()
 
 
 # --- tools/vendor_schemas.py ------------------------------------------------------

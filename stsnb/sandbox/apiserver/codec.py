@@ -2,8 +2,9 @@
 
 A thin seam between the registry and the schema modules (:mod:`.schemas`,
 :mod:`.decoding`, :mod:`.strategic`, :mod:`.patches`, :mod:`.openapi`), which
-read the real per-version schemas shipped in ``kubernetes-validate`` and word
-their errors as the API server does; here they become ``Status`` errors.
+read the real per-version schemas (vendored from ``kubernetes-validate``, see
+:mod:`.schemas`) and word their errors as the API server does; here they become
+``Status`` errors.
 """
 
 from __future__ import annotations

@@ -3,11 +3,12 @@
 Why this module exists
 ----------------------
 A real kube-apiserver knows every field of every kind through Go structs. The
-sandbox has no Go structs, but the ``kubernetes-validate`` package ships the
-OpenAPI-derived JSON schemas of every Kubernetes minor version from 1.25 on
-(``kubernetes_validate/kubernetes-json-schema/v1.XX.0-local/_definitions.json``).
-Everything in the API server that needs field knowledge reads those files
-through :class:`Schemas`, so nothing keeps a hand-written list of fields:
+sandbox has no Go structs, but it ships the OpenAPI-derived JSON schemas of
+every Kubernetes minor version from 1.25 on, taken from the ``kubernetes-validate``
+package (Apache-2.0; its ``kubernetes-json-schema/v1.XX.0-local/_definitions.json``)
+by ``tools/vendor_schemas.py`` into ``api-schemas/`` beside this module.
+Everything in the API server that needs field knowledge reads them through
+:class:`Schemas`, so nothing keeps a hand-written list of fields:
 
 * :mod:`.decoding` turns a request body into a cleaned object the way the API
   server's JSON decoder does, with the server's exact error texts;
@@ -23,8 +24,23 @@ kinds and fields, the :class:`Shape` (the Go type a schema node stands for, as
 apimachinery's messages name it) and :class:`SchemaError`, the error all of them
 raise with the server's words, status code and reason.
 
-The files are loaded lazily, once per minor version, and only the non-strict
-variant is read: the ``-strict`` variant differs only by
+How the schemas are stored
+--------------------------
+``api-schemas/`` holds the oldest minor version in full (``v1.25.json.xz``,
+``{"$defs": {...}}``) and every later one as a delta against the minor before it
+(``v1.26.json.xz``: ``{"base": "1.25", "defs": {...}, "removed": [...]}``, the
+definitions added or changed and the names removed), lzma-compressed: 0.6 MB for
+thirteen versions that take 17 MB as plain files. ``SOURCE.json`` indexes them and
+records where they came from and the sha256 of each version's definitions; its
+README says how to regenerate them. The definitions keep upstream's key order, so
+the OpenAPI documents list fields as before.
+
+A version is rebuilt lazily, on first use, by applying the deltas to the nearest
+older version already rebuilt (or to the full file): each step copies the previous
+version's top-level dict and replaces whole definitions, so versions share the
+definitions that did not change and no step modifies another version's objects.
+
+Only the non-strict variant is vendored: the ``-strict`` variant differs only by
 ``additionalProperties: false`` on every object with properties, which the
 decoder applies itself (checked for 1.27 and 1.35 when this code was written).
 
@@ -35,7 +51,6 @@ shapes name them ``string`` and ``map[string]resource.Quantity`` instead.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import lzma
 import re
@@ -166,17 +181,7 @@ def _short_go_name(definition: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _schema_root() -> Path:
-    """Where kubernetes-validate keeps its schemas (found without importing the package)."""
-    spec = importlib.util.find_spec("kubernetes_validate")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(
-            "the kubernetes-validate package is missing; install it with: pip install 'kubernetes-validate>=1.37'"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
-
-
-#: The vendored schemas (see ``VendoredSchemas``).
+#: The vendored schemas (see "How the schemas are stored" above).
 SCHEMA_DIR = Path(__file__).resolve().with_name("api-schemas")
 
 
@@ -287,12 +292,17 @@ class Schemas:
     """
 
     # One instance per minor version for the whole process: the schemas are
-    # immutable, so sharing them is safe and saves reloading a 1 MB file.
+    # immutable, so sharing them is safe and saves rebuilding ~1 MB of definitions.
     _instances: ClassVar[dict[str, Schemas]] = {}
     _instances_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, minor: str, path: Path) -> None:
-        """Prefer :meth:`for_version`; this takes a normalised minor and the definitions file."""
+        """Prefer :meth:`for_version`; this takes a normalised minor and its vendored file.
+
+        ``path`` is the file in a folder of vendored schemas (:data:`SCHEMA_DIR`) that holds
+        this version, in full or as a delta against the minor before it; the definitions are
+        rebuilt from that folder (:class:`VendoredSchemas`).
+        """
         self.version = minor
         self.path = path
         self._lock = threading.RLock()
@@ -313,40 +323,37 @@ class Schemas:
             version: ``"1.27"``, ``"v1.27"`` or ``"1.27.3"``.
 
         Raises:
-            ValueError: if kubernetes-validate has no schemas for that version.
+            ValueError: if no schemas are shipped for that version.
         """
         minor = _normalise_version(version)
         with cls._instances_lock:
             found = cls._instances.get(minor)
             if found is None:
-                path = _schema_root() / f"v{minor}.0-local" / "_definitions.json"
-                if not path.is_file():
+                files = VendoredSchemas.at(SCHEMA_DIR)
+                if minor not in files.index:
                     raise ValueError(
-                        f"no API schemas for Kubernetes {minor}; available: "
-                        f"{', '.join(cls.available_versions())} (from the kubernetes-validate package)"
+                        f"no API schemas for Kubernetes {minor}; available: {', '.join(files.versions())}"
                     )
-                found = cls._instances[minor] = cls(minor, path)
+                found = cls._instances[minor] = cls(minor, files.path(minor))
             return found
 
     @staticmethod
     def available_versions() -> list[str]:
-        """The minor versions kubernetes-validate ships schemas for, oldest first."""
-        found = []
-        for entry in _schema_root().iterdir():
-            match = re.fullmatch(r"v(\d+)\.(\d+)\.0-local", entry.name)
-            if match:
-                found.append((int(match.group(1)), int(match.group(2))))
-        return [f"{a}.{b}" for a, b in sorted(found)]
+        """The minor versions whose schemas are shipped, oldest first."""
+        return VendoredSchemas.at(SCHEMA_DIR).versions()
 
     @property
     def definitions(self) -> dict[str, Any]:
-        """Every definition by name, as in the file's ``$defs`` (read-only: do not modify it)."""
+        """Every definition by name, as upstream's ``$defs`` (read-only: do not modify it).
+
+        Versions share the definitions that did not change between them, so a change
+        made here would show in other versions too.
+        """
         defs = self._definitions
         if defs is None:
             with self._lock:
                 if self._definitions is None:
-                    with self.path.open("rb") as fh:
-                        self._definitions = json.load(fh)["$defs"]
+                    self._definitions = VendoredSchemas.at(self.path.parent).definitions(self.version)
                 defs = self._definitions
         return defs
 
