@@ -10,8 +10,9 @@ such files and writes, for every message, its fields by number: JSON name, type
 sandbox's decoder (``stsnb/sandbox/apiserver/protobuf.py``) reads only that table,
 so no field number is typed by hand.
 
-One more fact comes from the API schemas (``--schemas``, the
-``_definitions.json`` of a kubernetes-validate version): which message fields
+One more fact comes from the API schemas (``--schemas``: a Kubernetes minor
+version, read from the schemas stsnb ships, or the path of a ``_definitions.json``
+such as kubernetes-validate's): which message fields
 are Go *embedded* structs whose fields JSON shows inline (``Volume.volumeSource``,
 ``Probe.handler``, ``ConfigMapKeySelector.localObjectReference`` …). A
 message-typed field whose name is not a property of its message's schema is
@@ -19,7 +20,7 @@ marked ``inline``.
 
 Usage::
 
-    python tools/proto_fields.py --schemas .../v1.37.0-local/_definitions.json \\
+    python tools/proto_fields.py --schemas 1.37 \\
         --out stsnb/sandbox/apiserver/proto_fields.json  path/to/*.proto
 
 The parser covers the subset of proto2 that go-to-protobuf emits: ``syntax``,
@@ -156,13 +157,32 @@ def dumps(table: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def load_schemas(source: str) -> dict:
+    """The definitions named by ``--schemas``: a ``_definitions.json`` file, or a minor version stsnb ships."""
+    path = Path(source)
+    if path.is_file():
+        return json.loads(path.read_text())["$defs"]
+    if not re.fullmatch(r"v?\d+\.\d+(\.\d+)?", source):
+        raise SystemExit(f"proto_fields: --schemas {source!r} is neither a file nor a Kubernetes version such as 1.37")
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)  # this checkout's stsnb
+    from stsnb.sandbox.apiserver.schemas import Schemas
+
+    try:
+        return Schemas.for_version(source).definitions
+    except ValueError as e:
+        raise SystemExit(f"proto_fields: {e}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("protos", nargs="+", type=Path, help="generated.proto files")
-    parser.add_argument("--schemas", type=Path, help="a kubernetes-validate _definitions.json (marks inline fields)")
+    parser.add_argument("--schemas", metavar="VERSION|FILE",
+                        help="a minor version of the schemas stsnb ships, or a _definitions.json (marks inline fields)")
     parser.add_argument("--out", type=Path, help="write the table here (default: standard output)")
     args = parser.parse_args(argv)
-    schemas = json.loads(args.schemas.read_text())["$defs"] if args.schemas else None
+    schemas = load_schemas(args.schemas) if args.schemas else None
     try:
         table = build(args.protos, schemas)
     except (ProtoSyntaxError, OSError) as e:

@@ -76,3 +76,13 @@ def test_the_committed_table_is_in_the_scripts_own_format():
         "k8s.io.api.autoscaling.v2", "k8s.io.api.authorization.v1", "k8s.io.apimachinery.pkg.apis.meta.v1",
         "k8s.io.apimachinery.pkg.runtime", "k8s.io.apimachinery.pkg.util.intstr",
         "k8s.io.apimachinery.pkg.api.resource"}
+
+
+def test_inline_fields_can_be_marked_from_the_schemas_stsnb_ships_or_from_a_file(tmp_path):
+    shipped = proto_fields.load_schemas("1.37")
+    assert "volumeSource" not in shipped["io.k8s.api.core.v1.Volume"]["properties"]  # so it is marked inline
+    path = tmp_path / "_definitions.json"
+    path.write_text(json.dumps({"$defs": {"io.k8s.api.example.v1.Widget": {"properties": {}}}}))
+    assert proto_fields.load_schemas(str(path)) == {"io.k8s.api.example.v1.Widget": {"properties": {}}}
+    with pytest.raises(SystemExit, match="available: 1.25"):
+        proto_fields.load_schemas("1.20")
