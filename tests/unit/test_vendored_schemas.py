@@ -10,6 +10,8 @@ import hashlib
 import importlib.util
 import json
 import lzma
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,15 @@ def test_the_oldest_version_is_stored_whole_and_each_later_one_as_a_delta_agains
         assert SOURCE["versions"][version]["base"] == before
         with lzma.open(SCHEMA_DIR / f"v{version}.json.xz") as fh:
             assert set(json.load(fh)) == {"base", "defs", "removed"}
+
+
+def test_import_kubernetes_imports_neither_kubernetes_validate_nor_jsonschema():
+    # kubernetes/dynamic/client.py imports kubernetes_validate whenever it is installed, and with it
+    # jsonschema (1.6 CPU-s with JupyterLab's extras): the package must stay out of the environment.
+    code = ("import sys, kubernetes, kubernetes.dynamic\n"
+            "print(sorted(m for m in ('jsonschema', 'kubernetes_validate') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_a_later_version_built_on_an_earlier_one_leaves_the_earlier_one_as_it_was():
