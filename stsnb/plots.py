@@ -225,8 +225,20 @@ def _draw_bars(ax: Any, rows: list[dict], lanes: list, end: float, colors: Revis
                 style = {"facecolor": c, "alpha": 0.95, "edgecolor": c}
             else:
                 style = {"facecolor": c, "alpha": 0.3, "hatch": "..", "edgecolor": c}
-            ax.barh(y, width, left=r["time"], height=0.62, linewidth=0.6, **style)
+            _bar(ax, y, r["time"], width, 0.62, linewidth=0.6, **style)
     return seen
+
+
+def _bar(ax: Any, y: float, left: float, width: float, height: float, **style: Any) -> None:
+    """A horizontal bar, as ``ax.barh`` draws it, without its per-bar bookkeeping.
+
+    ``barh`` makes a container and widens the data limits for every bar (about 2.5 ms each, a
+    third of building a figure); the timelines set their limits themselves, so a bare
+    ``Rectangle`` added as an artist draws the same bar.
+    """
+    from matplotlib.patches import Rectangle
+
+    ax.add_artist(Rectangle((left, y - height / 2), width, height, **style))
 
 
 def _label_lanes(ax: Any, lanes: list, end: float, title: str | None, legend: list[tuple[str, str]],
@@ -241,8 +253,10 @@ def _label_lanes(ax: Any, lanes: list, end: float, title: str | None, legend: li
     ax.set_ylim(-0.6, n - 0.4)
     ax.set_xlim(0, end)
     ax.grid(axis="x", alpha=0.25)
+    # y given: the title sits where matplotlib would put it anyway (no ticks above the lanes), without the
+    # search through every tick label's box that placing it automatically costs at each draw (a fifth of it)
     ax.set_title(_labels.text("timeline_title", lang, name=title) if title else _labels.text("timeline", lang),
-                 fontsize=11)
+                 fontsize=11, y=1.0)
     handles = [Patch(facecolor=c, edgecolor=c, label=rev) for rev, c in legend]
     handles += [Patch(facecolor="#9ca3af", alpha=0.3, hatch="..", label=_labels.text("not_ready", lang)),
                 Patch(facecolor="#9ca3af", alpha=0.45, hatch="////", label=_labels.text("terminating", lang))]
@@ -300,7 +314,7 @@ def _draw_reasons(ax_r: Any, spans: list[tuple[float, float, str, int, bool]], l
     end = ax_r.get_xlim()[1]
     for start, stop, text, row, right in spans:
         y = levels - 1 - row
-        ax_r.barh(y, stop - start, left=start, height=0.72, color="#e5e7eb", edgecolor="#9ca3af", linewidth=0.5)
+        _bar(ax_r, y, start, stop - start, 0.72, facecolor="#e5e7eb", edgecolor="#9ca3af", linewidth=0.5)
         if right:
             ax_r.text(end, y, text + " ", fontsize=_REASON_FONTSIZE, va="center", ha="right", clip_on=True)
         else:

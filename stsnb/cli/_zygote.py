@@ -29,6 +29,12 @@ Fork safety, reviewed:
   same backend a new interpreter's would; ``pyplot`` and the selected backend are imported only
   by a cell that asks for them (stsnb's figures never do). (One difference: a ``matplotlibrc`` in the notebook's folder is not
   read, because the zygote imported matplotlib elsewhere.)
+* **OpenSSL and debugpy.** cryptography's OpenSSL backend is loaded here (the sandbox makes
+  a certificate authority at every start); OpenSSL 3 notices a fork and reseeds its random
+  generator in the child, and each kernel makes its own keys. debugpy (``ipykernel.debugger``)
+  only defines its classes at import; the kernel starts its debugger threads itself, after
+  fork. The zygote runs with ``-Xfrozen_modules=off``, as the kernelspec ``ipykernel install``
+  writes does, since a forked kernel keeps its parent's interpreter options.
 * **Random state.** :mod:`random` reseeds itself after fork (``os.register_at_fork``); the
   child reseeds numpy's global generator too.
 * **Lifetime.** The child starts its own session (``setsid``: Ctrl-C in the terminal goes to
@@ -51,11 +57,21 @@ import time
 #: What a lesson imports, imported once here instead of in every kernel.
 PRELOAD: tuple[str, ...] = (
     "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.comm", "comm",
+    "ipykernel.debugger",  # debugpy: every kernel imports it at start (0.3 CPU-s); it starts no thread
     "IPython.core.interactiveshell", "IPython.core.completer", "jupyter_client.session",
     "pandas", "pandas.io.formats.style", "jinja2", "ipywidgets",
     "kubernetes.client.api_client", "kubernetes.config", "kubernetes.watch",
     "yaml", "dns.message", "jsonpatch",
     "stsnb", "stsnb.lab", "stsnb.panels", "stsnb.tables", "stsnb.timeline", "stsnb.sandbox",
+    # what Sandbox.start, exec and DNS import on first use: the API server and its TLS (cryptography's x509),
+    # the DNS server and its record types, the container programs and the WebSocket streams
+    "cryptography.x509", "cryptography.x509.oid", "cryptography.hazmat.primitives.asymmetric.ec",
+    "cryptography.hazmat.primitives.serialization", "cryptography.hazmat.backends.openssl",
+    "stsnb.sandbox.apiserver.tls", "stsnb.sandbox.apiserver.auth", "stsnb.sandbox.apiserver.handler",
+    "stsnb.sandbox.apiserver.server", "stsnb.sandbox.apiserver.streaming", "stsnb.sandbox.dns",
+    "stsnb.sandbox.dns_server", "stsnb.sandbox.node.programs",
+    "dns.rdtypes.IN.A", "dns.rdtypes.IN.AAAA", "dns.rdtypes.IN.SRV", "dns.rdtypes.ANY.PTR",
+    "dns.rdtypes.ANY.CNAME", "dns.rdtypes.ANY.NS", "dns.rdtypes.ANY.TXT", "dns.reversename",
 )
 
 #: Environment of the zygote (not of its kernels): single-threaded BLAS, see the module docstring.

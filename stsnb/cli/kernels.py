@@ -85,7 +85,10 @@ class Zygote:
         env = {**os.environ, **_zygote_env()}
         self.log_path = Path(cwd or tempfile.gettempdir()) / f"zygote-{os.getpid()}.log"
         with open(self.log_path, "ab") as log:  # why it died, if it does
-            self.proc = subprocess.Popen([sys.executable, "-m", "stsnb.cli._zygote"], stdin=subprocess.PIPE,
+            # -Xfrozen_modules=off as `ipykernel install` writes into the kernelspec: the kernels forked from here
+            # inherit the interpreter's options, and debugpy (preloaded) warns at import without it
+            self.proc = subprocess.Popen([sys.executable, "-Xfrozen_modules=off", "-m", "stsnb.cli._zygote"],
+                                         stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=log, env=env, close_fds=True, cwd=cwd)
         if wait:
             with self._lock:

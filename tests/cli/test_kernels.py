@@ -137,3 +137,30 @@ def test_a_backend_named_in_the_environment_wins_in_warm_and_cold_kernels_alike(
     warm = _introspect(tmp_path / "warm", warm=None)
     cold = _introspect(tmp_path / "cold", warm=False)
     assert {k["backend"] for k in warm} == {k["backend"] for k in cold} == {"agg"}
+
+
+CONNECT_AND_EXEC = "\n".join([
+    "import json, sys",
+    "before = set(sys.modules)",
+    "import stsnb",
+    "lab = stsnb.connect(backend='sandbox')",
+    "lab.apply('nginx-stateful', wait=True)",
+    "lab.exec_each('statefulset/nginx-stateful', 'hostname')",
+    "lab.nslookup('nginx-stateful-0.nginx-stateful', image='busybox')",
+    "lab.close()",
+    "new = sorted(m for m in set(sys.modules) - before if m.split('.')[0] in",
+    "             ('stsnb', 'cryptography', 'dns', 'wsproto', 'debugpy', 'kubernetes'))",
+    "print(json.dumps({'new': new, 'xoptions': sys._xoptions, 'debugger': 'ipykernel.debugger' in before}))",
+])
+
+
+def test_a_warm_kernel_starts_a_sandbox_execs_and_resolves_without_importing_anything(tmp_path):
+    """The zygote imported the API server, its TLS, DNS, the container programs and debugpy once, for every kernel."""
+    src = write_lessons(tmp_path / "src", {"01-a.ipynb": CONNECT_AND_EXEC}, langs=("en",))
+    (result,) = run_notebooks(["en"], source_dir=src, out_dir=tmp_path / "out", jobs=1, timeout=120, warm=None)
+    assert result.ok and result.warm, result.describe_failure()
+    nb = nbformat.read(str(result.output), as_version=4)
+    seen = json.loads("".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs))
+    assert seen["new"] == []
+    assert seen["debugger"] is True
+    assert seen["xoptions"].get("frozen_modules") == "off"  # as the kernelspec `ipykernel install` writes
