@@ -38,6 +38,11 @@ from nbformat import v4
 from stsnb.cli.run import LANGS, find_notebooks, format_summary, run_notebooks
 
 try:
+    from stsnb.cli.runner import DEFAULT_JOBS
+except ImportError:  # an older stsnb
+    DEFAULT_JOBS = 2
+
+try:
     from stsnb.cli.lessons import lessons_root as default_source
 except ImportError:  # an older stsnb
     from stsnb.cli.run import default_source_dir as default_source
@@ -87,7 +92,8 @@ def _spread(values: list[float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--lang", choices=[*LANGS, "all"], default="all", help="which lessons (default: all)")
-    p.add_argument("--jobs", type=int, default=2, help="notebooks at a time (default: 2)")
+    p.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
+                   help=f"notebooks at a time (default: the runner's, {DEFAULT_JOBS} here)")
     p.add_argument("--timeout", type=float, default=180.0, help="cell timeout in seconds (default: 180)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default: 3)")
     p.add_argument("--connect-only", action="store_true", help="also time notebooks that only connect and clean up")

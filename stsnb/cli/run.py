@@ -60,7 +60,7 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help=f"where executed copies go, one folder per language (default: {DEFAULT_OUT})")
     p.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
                    help=f"notebooks at a time on the sandbox; a real cluster runs one at a time "
-                        f"(default: {DEFAULT_JOBS})")
+                        f"(default: {DEFAULT_JOBS}, one per CPU plus one)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                    help=f"execution timeout of each cell in seconds (default: {DEFAULT_TIMEOUT:g})")
     p.add_argument("--source", default=None,

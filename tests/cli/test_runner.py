@@ -203,3 +203,18 @@ def test_minus_r_passes_a_version_as_text(tmp_path):
 def test_lang_cannot_be_passed_as_a_parameter(capsys):
     assert main_run(["-p", "lang", "ko"]) == 2
     assert "use --lang" in capsys.readouterr().err
+
+
+def test_by_default_as_many_notebooks_run_at_once_as_the_process_has_cpus_plus_one():
+    import os
+    import subprocess
+
+    code = "from stsnb.cli.runner import DEFAULT_JOBS; print(DEFAULT_JOBS)"
+    one_cpu = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             preexec_fn=lambda: os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]}))
+    assert one_cpu.stdout.strip() == "2"
+    every_cpu = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert every_cpu.stdout.strip() == str(len(os.sched_getaffinity(0)) + 1)
+    help_text = subprocess.run([sys.executable, "-m", "stsnb", "run", "--help"], capture_output=True, text=True,
+                               check=True).stdout
+    assert f"(default: {len(os.sched_getaffinity(0)) + 1}, one per CPU plus one)" in " ".join(help_text.split())
