@@ -104,6 +104,9 @@ class Kube:
         self.context = context
         self.request_timeout = request_timeout
         self.last_warnings: list[str] = []
+        #: The sandbox serving this lab from the same process, if it is one (``None`` on a real cluster):
+        #: the lab's watches then acknowledge what they acted on (:class:`stsnb.watching.Multiwatch`).
+        self.waiter: Any = None
 
     @property
     def host(self) -> str:
@@ -112,10 +115,10 @@ class Kube:
     # ---- plumbing
     def request(self, method: str, path: str, *, query: dict[str, Any] | None = None, body: Any = None,
                 content_type: str | None = None, accept: str = "application/json", timeout: Any = None,
-                action: str, target: str = "") -> Any:
+                action: str, target: str = "", headers: dict[str, str] | None = None) -> Any:
         """Send one request; return the raw urllib3 response (2xx) or raise a :class:`StsnbError`."""
         from kubernetes.client.exceptions import ApiException
-        headers = {"Accept": accept}
+        headers = {**(headers or {}), "Accept": accept}
         if body is not None:
             headers["Content-Type"] = content_type or "application/json"
         params = [(k, _query_value(v)) for k, v in (query or {}).items() if v is not None]
@@ -193,9 +196,14 @@ class Kube:
 
     def stream(self, kind: KindInfo | str, namespace: str | None, *, watcher: Any, label_selector: str | None = None,
                field_selector: str | None = None, resource_version: str | None = None,
-               timeout_seconds: int = 60) -> Iterator[tuple[str, dict]]:
-        """Watch events ``(type, object)`` from ``resource_version``, through the client's ``watch.Watch``."""
+               timeout_seconds: int = 60, waiter_token: str | None = None) -> Iterator[tuple[str, dict]]:
+        """Watch events ``(type, object)`` from ``resource_version``, through the client's ``watch.Watch``.
+
+        One request (``timeoutSeconds`` is always given, so the client never re-requests by itself).
+        ``waiter_token`` names it as one of the lab's acknowledging streams (see :attr:`waiter`).
+        """
         from kubernetes.client.exceptions import ApiException
+        extra = {self.waiter.WAITER_HEADER: waiter_token} if waiter_token and self.waiter is not None else None
         k = resolve_kind(kind) if isinstance(kind, str) else kind
         path = self._path(k, None, namespace)
 
@@ -205,7 +213,7 @@ class Kube:
                      "allowWatchBookmarks": "true" if kw.get("resource_version") else None,
                      "timeoutSeconds": int(timeout_seconds)}
             return self.request("GET", path, query=query, timeout=(10, int(timeout_seconds) + 15),
-                                action=f"watch {k.plural}")
+                                action=f"watch {k.plural}", headers=extra)
 
         kw: dict[str, Any] = {"timeout_seconds": int(timeout_seconds)}
         if resource_version:

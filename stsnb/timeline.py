@@ -122,7 +122,7 @@ class Recording:
 
     # ---- lifecycle
     def start(self) -> "Recording":
-        self._mw = Multiwatch(self.kube, self._specs).start()
+        self._mw = Multiwatch(self.kube, self._specs, passive=True).start()  # it keeps events; it acts on none
         self.running = True
         deadline = time.monotonic() + 10
         while len(self._synced) < len(self._specs) and time.monotonic() < deadline:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
@@ -98,21 +99,33 @@ class View:
 
 
 class Multiwatch:
-    """Follow several watch streams at once; events arrive on one queue as ``(type, spec_index, payload, t)``.
+    """Follow several watch streams at once; :meth:`get` returns their events as ``(type, spec_index, payload, t)``.
 
     ``type`` is ``"SYNC"`` (payload: the listed items; after the first list and after a 410),
     ``ADDED``/``MODIFIED``/``DELETED`` (payload: the object) or ``"ERROR"`` (payload: the exception);
     ``t`` is the ``time.monotonic()`` at which the reader thread received it.
+
+    On a sandbox in this process (``kube.waiter``), every watch request is an acknowledging stream
+    (:attr:`stsnb.sandbox.Sandbox.WAITER_HEADER`): a discrete clock moves on as soon as the lab has
+    acted on what it saw, instead of after a fixed pause. A consumer that acts on events calls
+    :meth:`ack` when it has dealt with all it got and waits for more; a ``passive`` one (a recording,
+    which only keeps events) acknowledges each as it arrives. :meth:`stop` releases the streams
+    before closing them, so the clock does not move on for a waiter that has left.
     """
 
-    def __init__(self, kube: "Kube", specs: Sequence[WatchSpec], *, segment_s: int = SEGMENT_S) -> None:
+    def __init__(self, kube: "Kube", specs: Sequence[WatchSpec], *, segment_s: int = SEGMENT_S,
+                 passive: bool = False) -> None:
         self.kube = kube
         self.specs = list(specs)
         self.segment_s = segment_s
-        self.queue: queue.Queue = queue.Queue()
+        self.passive = passive
+        self.queue: queue.Queue = queue.Queue()  # (type, index, payload, t, (token, n) or None)
         self._stop = threading.Event()
         self._watches: dict[int, RawWatch] = {}
         self._threads: list[threading.Thread] = []
+        self._waiter = getattr(kube, "waiter", None)
+        self._tokens: dict[int, str] = {}  # each spec's current watch request
+        self._acted: dict[str, int] = {}  # events handed to the consumer, by watch request
 
     def start(self) -> "Multiwatch":
         for i, spec in enumerate(self.specs):
@@ -135,6 +148,9 @@ class Multiwatch:
         at once), instead of waiting for the stream's next event.
         """
         self._stop.set()
+        if self._waiter is not None:
+            for token in list(self._tokens.values()):
+                self._waiter.release(token)
         deadline = time.monotonic() + 2.0
         while True:
             for w in list(self._watches.values()):
@@ -146,15 +162,28 @@ class Multiwatch:
 
     def get(self, timeout: float) -> tuple[str, int, Any, float] | None:
         """The next event, or None after ``timeout`` seconds without one."""
-        try:
-            return self.queue.get(timeout=max(0.0, timeout))
-        except queue.Empty:
-            return None
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            try:
+                type_, i, payload, t, seen = self.queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return None
+            if seen is not None:
+                self._acted[seen[0]] = seen[1]
+            if type_ != "BOOKMARK":
+                return type_, i, payload, t
+
+    def ack(self) -> None:
+        """The consumer acted on every event :meth:`get` returned and waits for more (if nothing is queued)."""
+        if self._waiter is None or not self.queue.empty():
+            return
+        for token in list(self._tokens.values()):
+            self._waiter.acknowledge(token, self._acted.get(token, 0))
 
     def _list(self, i: int, spec: WatchSpec) -> str:
         items, rv = self.kube.list_raw(spec.kind, spec.namespace, label_selector=spec.label_selector,
                                        field_selector=spec.field_selector)
-        self.queue.put(("SYNC", i, items, time.monotonic()))
+        self.queue.put(("SYNC", i, items, time.monotonic(), None))
         return rv
 
     def _run(self, i: int, spec: WatchSpec) -> None:
@@ -162,23 +191,29 @@ class Multiwatch:
             rv = self._list(i, spec)
         except Exception as e:  # noqa: BLE001 - handed to the waiting thread, which raises it
             if not self._stop.is_set():
-                self.queue.put(("ERROR", i, e, time.monotonic()))
+                self.queue.put(("ERROR", i, e, time.monotonic(), None))
             return
         while not self._stop.is_set():
             w = RawWatch()
             self._watches[i] = w
+            token = uuid.uuid4().hex if self._waiter is not None else None
+            if token is not None:
+                self._tokens[i] = token
             if self._stop.is_set():
                 return
             try:
+                n = 0  # events of this request: the server counts the ones it queued for it the same way
                 for type_, obj in self.kube.stream(spec.kind, spec.namespace, watcher=w,
                                                    label_selector=spec.label_selector,
                                                    field_selector=spec.field_selector, resource_version=rv,
-                                                   timeout_seconds=self.segment_s):
+                                                   timeout_seconds=self.segment_s, waiter_token=token):
                     if self._stop.is_set():
                         break
+                    n += 1
                     rv = (obj.get("metadata") or {}).get("resourceVersion") or rv
-                    if type_ != "BOOKMARK":
-                        self.queue.put((type_, i, obj, time.monotonic()))
+                    self.queue.put((type_, i, obj, time.monotonic(), (token, n) if token else None))
+                    if self.passive and token is not None:
+                        self._waiter.acknowledge(token, n)
             except Exception as e:  # noqa: BLE001
                 if self._stop.is_set():
                     return
@@ -190,7 +225,7 @@ class Multiwatch:
                         e = e2
                 if _is_read_timeout(e):
                     continue
-                self.queue.put(("ERROR", i, e, time.monotonic()))
+                self.queue.put(("ERROR", i, e, time.monotonic(), None))
                 return
 
 
@@ -284,6 +319,7 @@ def wait_for(kube: "Kube", specs: Sequence[WatchSpec], check: Callable[[View], P
             if prog.done:
                 return view, prog
             last = prog
+            mw.ack()  # acted on all of it; still waiting
 
 
 # ---------------------------------------------------------------------------- StatefulSet logic

@@ -85,6 +85,7 @@ def _connect_sandbox(settings: Settings, existing: "Sandbox | None") -> "Lab":
     else:
         sb = existing if existing.started else existing.start()
     kube = Kube(sb.api_client(), settings.namespace, context="stsnb-sandbox")
+    kube.waiter = sb  # in this process: the lab's watches acknowledge what they acted on
     created = _ensure_namespace(kube, settings.namespace)
     why = (f"the embedded sandbox cluster at {sb.url} (imitating Kubernetes v{sb.profile.version}, "
            f"{sb.clock_description}), namespace {settings.namespace!r}"

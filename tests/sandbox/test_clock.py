@@ -197,3 +197,103 @@ def test_the_discrete_sandbox_skips_delays_only_while_somebody_watches():
             if ev["object"].status.phase == "Running":
                 w.stop()
         assert sb.engine.jumps >= 1
+
+
+def test_work_off_the_engine_thread_holds_the_jump_until_it_comes_back():
+    e = _engine(Clock.discrete(lag=1000))
+    try:
+        fired = threading.Event()
+        with e.waiting():
+            done = e.holding()  # e.g. a container's programs starting on the runtime's workers
+            e.call_later(300, fired.set)
+            assert not fired.wait(0.2) and e.jumps == 0, "the start is under way: no jump"
+            assert not e.idle.is_set()
+            done()
+            done()  # idempotent
+            assert fired.wait(5)
+    finally:
+        e.stop()
+
+
+# ---------------------------------------------------------------------- acknowledging streams
+def _pod(name: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+
+
+def _phases(sb: Sandbox, *, token: str | None, ack: bool, until: str = "Running", seconds: int = 3) -> list[str]:
+    """Watch pod ``p`` as the lab does (``token``: an acknowledging stream) until ``until`` or the
+    server ends the watch after ``seconds``; the phases seen."""
+    from stsnb.kube import Kube
+    from stsnb.watching import RawWatch
+
+    kube = Kube(sb.api_client(), "default")
+    kube.waiter = sb if token else None
+    seen, n = [], 0
+    w = RawWatch()
+    try:
+        for _type, obj in kube.stream("pods", "default", watcher=w, field_selector="metadata.name=p",
+                                      timeout_seconds=seconds, waiter_token=token):
+            n += 1
+            seen.append((obj.get("status") or {}).get("phase"))
+            if seen[-1] == until:
+                break
+            if ack:
+                sb.acknowledge(token, n)
+    finally:
+        w.stop()
+    return seen
+
+
+def test_a_stream_that_acknowledges_what_it_acted_on_lets_the_clock_jump_at_once():
+    with Sandbox(dns_port=None, seed=2) as sb:
+        sb.engine.react = 3600.0  # the time window alone would never let the clock move on
+        client.CoreV1Api(sb.api_client()).create_namespaced_pod("default", _pod("p"))
+        bootstrap = sb.engine.jumps  # CoreDNS's start
+        seen = _phases(sb, token="lab-1", ack=True)
+        assert seen[-1] == "Running" and sb.engine.jumps > bootstrap
+
+
+def test_a_stream_that_does_not_acknowledge_keeps_the_time_window():
+    with Sandbox(dns_port=None, seed=2) as sb:
+        sb.engine.react = 3600.0
+        client.CoreV1Api(sb.api_client()).create_namespaced_pod("default", _pod("p"))
+        bootstrap = sb.engine.jumps
+        silent = _phases(sb, token="lab-1", ack=False, seconds=1)
+        plain = _phases(sb, token=None, ack=False, seconds=1)
+        assert "Running" not in silent + plain and sb.engine.jumps == bootstrap
+
+
+def test_a_released_stream_no_longer_counts_as_a_waiter():
+    with Sandbox(dns_port=None, seed=2) as sb:
+        core = client.CoreV1Api(sb.api_client())
+        core.create_namespaced_pod("default", _pod("p"))
+        released = threading.Event()
+
+        def release_soon() -> None:
+            while not sb.engine._acking:  # the stream is registered once the server started it
+                time.sleep(0.01)
+            sb.release("lab-1")
+            released.set()
+        threading.Thread(target=release_soon, daemon=True).start()
+        seen = _phases(sb, token="lab-1", ack=True, seconds=1)
+        assert released.is_set()
+        assert "Running" not in seen, "released before any jump: nobody waits, nothing jumps"
+        assert core.read_namespaced_pod("p", "default").status.phase == "Pending"
+
+
+def test_the_lab_on_the_sandbox_acknowledges_its_watches_and_releases_them_when_done():
+    import stsnb
+
+    with Sandbox(dns_port=None, seed=2) as sb:
+        sb.engine.react = 3600.0  # only the lab's acknowledgements can move the clock on
+        lab = stsnb.connect(sandbox=sb, env={}, timeout_s=60)
+        before = sb.engine.jumps
+        with lab.record("nginx-stateful") as rec:
+            lab.apply("nginx-stateful", wait=True)
+        assert lab.pods(selector="app=nginx-stateful")["ready"].tolist() == [True, True, True]
+        assert rec.order("created") == [0, 1, 2]
+        assert sb.engine.jumps > before, "the pods' delays were skipped, not waited through in real time"
+        jumps = sb.engine.jumps
+        time.sleep(0.3)
+        assert sb.engine.jumps == jumps and sb.engine._waiters == 0, "the watches were released and closed"

@@ -54,6 +54,8 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     #: A protocol switch (WebSocket for exec, attach, port-forward): the server hands it the connection.
     upgrade: Callable[[Any], None] | None = None
+    #: A watch's count of the events queued for it so far, one chunk each (see ``Engine.waiting_through``).
+    queued: Callable[[], int] | None = None
 
     @property
     def streaming(self) -> bool:
@@ -486,7 +488,7 @@ class Api:
             finally:
                 w.stop()
 
-        return Response(200, stream())
+        return Response(200, stream(), queued=None if table or initial_end is not None else (lambda: w.queued))
 
     # ------------------------------------------------------------------ misc
     def _openapi(self, path: str, req: Request) -> Response:

@@ -18,7 +18,9 @@ nothing idles through a simulated delay. That takes all of:
   Nobody watching, nothing jumps: a ``kubectl get pods`` right after an apply
   shows ``ContainerCreating``, as on a real cluster, and a crash-looping pod
   nobody looks at does not race through the clock's budget;
-* no controller work queued and no timer due;
+* no controller work queued and no timer due, and no work in flight off the
+  engine's thread that will schedule some (:meth:`Engine.holding`: a
+  container's programs starting on the runtime's workers);
 * no API request being handled (:meth:`Engine.client_request` brackets each
   one; a watch only while it is set up, not while it streams, so a client
   waiting on a watch sees the events of each jump promptly);
@@ -28,7 +30,17 @@ nothing idles through a simulated delay. That takes all of:
 * the last change (a store commit) happened, and the last event streamed to a
   waiter went out, at least :attr:`Engine.react` wall seconds ago, so a client
   that waited for a state sees it and has time to act on it (close its watch,
-  send its next request) before the clock moves on.
+  send its next request) before the clock moves on. A client in the sandbox's
+  own process can say so instead of being given time (SimPy's processes
+  yield the same way): a watch request with the header ``X-Stsnb-Waiter:
+  <token>`` is an *acknowledging* stream, and :meth:`Engine.acknowledge`
+  reports how many of its events the client has acted on. While every open
+  stream acknowledges and has acted on every event the store queued for it,
+  the react window is over at once. :meth:`Engine.release` says the client
+  no longer waits on that stream (it is about to close it): the stream stops
+  counting as a waiter at once, so the clock does not move on while it closes.
+  The lab's watches do this (:class:`stsnb.watching.Multiwatch`); kubectl's
+  and every other client's streams keep the time window.
 
 **Background** timers (lease renewals, periodic probes: ``background=True``)
 fire when sandbox time reaches them but are never jumped to: otherwise a
@@ -81,6 +93,15 @@ class Timer:
         self.cancelled = True
 
 
+class _AckingStream:
+    """An acknowledging stream (see the module docstring): how many events its client has acted on."""
+
+    __slots__ = ("queued", "acted", "released")
+
+    def __init__(self, queued: Callable[[], int]) -> None:
+        self.queued, self.acted, self.released = queued, 0, False
+
+
 class Engine:
     """Runs controllers on one thread, in sandbox time, jumping over idle time when the clock allows."""
 
@@ -102,7 +123,10 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._requests = 0
+        self._holds = 0  # work in flight elsewhere that will come back to the engine (holding())
         self._waiters = 0
+        self._acking: dict[str, _AckingStream] = {}  # acknowledging streams, by token
+        self._streams = 0  # open streaming responses (acknowledging or not)
         self._last_request = 0.0
         self._last_streamed = 0.0
         self.jumps = 0
@@ -160,6 +184,23 @@ class Engine:
                 self._last_request = time.monotonic()
                 self._cv.notify()
 
+    def holding(self) -> Callable[[], None]:
+        """Work has left the engine's thread and will come back (it schedules a timer): until the returned
+        ``done()`` is called, the cluster is not quiescent and a discrete clock does not jump."""
+        with self._cv:
+            self._holds += 1
+            self.idle.clear()
+        released = threading.Event()
+
+        def done() -> None:
+            if released.is_set():
+                return
+            released.set()
+            with self._cv:
+                self._holds -= 1
+                self._cv.notify()
+        return done
+
     @contextlib.contextmanager
     def waiting(self) -> Iterator[None]:
         """Mark an in-process waiter: while inside, a discrete clock may jump (see the module docstring)."""
@@ -172,16 +213,56 @@ class Engine:
             with self._cv:
                 self._waiters -= 1
 
-    def waiting_through(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    def waiting_through(self, chunks: Iterable[bytes], *, token: str | None = None,
+                        queued: Callable[[], int] | None = None) -> Iterator[bytes]:
         """A streaming response's body (a watch, a followed log) that counts as a waiter while it is open.
 
-        Each chunk that carries something (not an idle tick) gives the client :attr:`react` seconds.
+        Each chunk that carries something (not an idle tick) gives the client :attr:`react` seconds,
+        unless the stream acknowledges: ``token`` names it for :meth:`acknowledge` and :meth:`release`,
+        and ``queued()`` counts the events the store has queued for it so far (every one a chunk).
         """
-        with self.waiting():
+        stream = _AckingStream(queued) if token and queued is not None else None
+        with self._cv:
+            self._streams += 1
+            self._waiters += 1
+            if stream is not None:
+                self._acking[token] = stream  # type: ignore[index]
+            self._cv.notify()
+        try:
             for chunk in chunks:
                 if chunk:
                     self._last_streamed = time.monotonic()
                 yield chunk
+        finally:
+            with self._cv:
+                self._streams -= 1
+                if stream is not None and self._acking.get(token) is stream:  # type: ignore[arg-type]
+                    del self._acking[token]  # type: ignore[arg-type]
+                if stream is None or not stream.released:  # a released stream stopped waiting already
+                    self._waiters -= 1
+
+    def acknowledge(self, token: str, events: int) -> None:
+        """The client of stream ``token`` has acted on its first ``events`` events and waits for more."""
+        with self._cv:
+            stream = self._acking.get(token)
+            if stream is not None and events > stream.acted:
+                stream.acted = events
+                self._cv.notify()
+
+    def release(self, token: str) -> None:
+        """The client of stream ``token`` no longer waits on it (it closes it next): it stops counting as a waiter."""
+        with self._cv:
+            stream = self._acking.get(token)
+            if stream is not None and not stream.released:
+                stream.released = True
+                self._waiters -= 1
+                self._cv.notify()
+
+    def _streams_caught_up(self) -> bool:
+        """Every open stream acknowledges, and its client has acted on all the store queued for it."""
+        if self._streams == 0 or len(self._acking) < self._streams:
+            return False
+        return all(s.released or s.acted >= s.queued() for s in self._acking.values())
 
     # ----- the loop
     def start(self) -> None:
@@ -212,7 +293,7 @@ class Engine:
                 work = list(self._queue)
                 self._queue.clear()
                 if not due and not work:
-                    if not self._foreground:
+                    if not self._foreground and not self._holds:
                         self.idle.set()
                     wait = self._jump_or_wait(now)
                     if wait is not None and wait <= 0:
@@ -231,10 +312,11 @@ class Engine:
         for a wake-up (no timers at all).
         """
         wait = self.clock.wall_delay(self._timers[0].due - now) if self._timers else None
-        if not (self.clock.jumps and self._foreground and self._waiters and self._requests == 0):
+        if not (self.clock.jumps and self._foreground and self._waiters and self._requests == 0 and not self._holds):
             return wait
         now_wall = time.monotonic()
-        quiet_left = max(self._last_request + self.quiet, self._last_streamed + self.react) - now_wall
+        reacted = 0.0 if self._streams_caught_up() else self._last_streamed + self.react
+        quiet_left = max(self._last_request + self.quiet, reacted) - now_wall
         if quiet_left > 0:
             return quiet_left if wait is None else min(wait, quiet_left)
         target = self._foreground[0].due

@@ -72,6 +72,13 @@ class Watch:
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.closed = False
         self.initial = 0  # synthetic ADDED events queued for the objects that existed at the start
+        #: Every event ever queued (initial ones included): an acknowledging client compares its count with it.
+        self.queued = 0
+
+    def put(self, type_: str, ev: Event) -> None:
+        """Queue one event for the stream (called under the store lock)."""
+        self.queued += 1
+        self.queue.put((type_, ev))
 
     def offer(self, ev: Event) -> None:
         if self.namespace is not None and ev.obj["metadata"].get("namespace", "") != self.namespace:
@@ -80,13 +87,13 @@ class Watch:
         if ev.type == "MODIFIED" and ev.old is not None:
             before = self.filter(ev.old)
             if before and not now:
-                self.queue.put(("DELETED", ev))
+                self.put("DELETED", ev)
             elif now and not before:
-                self.queue.put(("ADDED", ev))
+                self.put("ADDED", ev)
             elif now:
-                self.queue.put(("MODIFIED", ev))
+                self.put("MODIFIED", ev)
         elif now:
-            self.queue.put((ev.type, ev))
+            self.put(ev.type, ev)
 
     def stop(self) -> None:
         if not self.closed:
@@ -238,8 +245,8 @@ class Store:
             if not since or since == "0":
                 for obj in self.list(plural, namespace):
                     if flt(obj):
-                        w.queue.put(("ADDED", Event(int(obj["metadata"]["resourceVersion"]), plural, "ADDED", obj,
-                                                data=self.encoded(obj))))
+                        w.put("ADDED", Event(int(obj["metadata"]["resourceVersion"]), plural, "ADDED", obj,
+                                             data=self.encoded(obj)))
                         w.initial += 1
             else:
                 try:

@@ -83,11 +83,26 @@ class ContainerRuntime:
         self._pool: ThreadPoolExecutor | None = None
 
     def submit(self, fn: Callable[[], None]) -> None:
-        """Run ``fn`` (a container start's programs) on the runtime's workers, off the controller thread."""
+        """Run ``fn`` (a container start's programs) on the runtime's workers, off the controller thread.
+
+        Until it has run (and scheduled what follows on the engine), a discrete clock does not jump
+        (``Engine.holding``): the start is still under way.
+        """
+        done = self.sb.engine.holding()
+
+        def run() -> None:
+            try:
+                fn()
+            finally:
+                done()
         with self.lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="stsnb-sandbox-programs")
-        self._pool.submit(fn)
+        try:
+            self._pool.submit(run)
+        except RuntimeError:  # shut down: nothing will come back
+            done()
+            raise
 
     def shutdown(self) -> None:
         if self._pool is not None:
