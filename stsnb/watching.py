@@ -33,7 +33,7 @@ from .errors import ConditionFailed, StsnbError, WaitTimeout
 if TYPE_CHECKING:
     from .kube import Kube
 
-__all__ = ["WatchSpec", "Progress", "View", "Multiwatch", "wait_for", "statefulset_rollout",
+__all__ = ["WatchSpec", "Progress", "View", "Multiwatch", "wait_for", "generation_observed", "statefulset_rollout",
            "deployment_rollout", "pod_replaced", "pod_finished", "all_gone", "statefulset_reason", "RawWatch"]
 
 #: Longest single watch request; a longer wait simply resumes from the last resourceVersion.
@@ -557,6 +557,21 @@ def pod_finished(name: str) -> Callable[[View], Progress]:
         if failure:
             return Progress(False, failure.message, failure)
         return Progress(False, f"pod {name} is {pod_status(p)}")
+    return check
+
+
+def generation_observed(kind: str, name: str) -> Callable[[View], Progress]:
+    """Check: the object's controller has acted on its latest spec (``status.observedGeneration``
+    reached ``metadata.generation``), or the object is gone."""
+    def check(view: View) -> Progress:
+        obj = next((o for o in view.items(kind) if o["metadata"]["name"] == name), None)
+        if obj is None:
+            return Progress(True, "gone")
+        seen = (obj.get("status") or {}).get("observedGeneration") or 0
+        want = obj["metadata"].get("generation") or 0
+        if seen < want:
+            return Progress(False, f"its controller has acted on generation {seen} of {want}")
+        return Progress(True, f"generation {want} observed")
     return check
 
 

@@ -11,10 +11,14 @@ from ..errors import AlreadyExists, CannotExpose, ConfigError, Conflict, NotFoun
 from ..k8s.pods import pod_owner, pod_ready, pod_status
 from ..k8s.selectors import label_selector_string, map_selector_string
 from ..kube import parse_target, ref as _ref, resolve_kind
-from ..watching import Progress, View, WatchSpec, all_gone, pod_finished, pod_replaced, wait_for
+from ..watching import (Progress, View, WatchSpec, all_gone, generation_observed, pod_finished, pod_replaced,
+                        wait_for)
 from .base import same_object
 from .ownership import Ownership
 from .results import ActionResult, DnsLookup, PodReplacement, parse_nslookup, replacement_frame
+
+#: Kinds whose controller reports ``status.observedGeneration`` and owns what is deleted with them.
+_CONTROLLED = frozenset({"statefulsets", "deployments", "replicasets"})
 
 __all__ = ["Actions"]
 
@@ -302,6 +306,8 @@ class Actions(Ownership):
             sel = label_selector_string((obj.get("spec") or {}).get("selector")) or None
             return self._maybe_record(True, None, lambda: self.delete(target, cascade=cascade, wait=wait,
                                                                      timeout=timeout), selector=sel)
+        if kind.plural in _CONTROLLED and cascade != "orphan":
+            obj = self._observed(kind, name, obj, timeout)
         dependents = self._dependents([(kind.plural, obj)]) if cascade != "orphan" and kind.namespaced else []
         self.kube.delete(kind, name, propagation=policies[cascade])
         if wait:
@@ -313,6 +319,22 @@ class Actions(Ownership):
                      condition=f"{_ref(kind, name)} to be deleted"
                                f"{' with its ' + ', '.join(sorted(p for p in uids if p != kind.plural)) if len(uids) > 1 else ''}")
         return ActionResult([f'{kind.ref} "{name}" deleted'], [obj])
+
+    def _observed(self, kind: Any, name: str, obj: dict, timeout: float | None) -> dict:
+        """``obj`` once its controller has acted on its latest spec (at once if it has already).
+
+        What the cluster deletes with a StatefulSet depends on what its controller last did: with
+        ``persistentVolumeClaimRetentionPolicy.whenDeleted: Delete`` it makes the set the claims' owner,
+        and only then does the garbage collector take them along. Deleting the set before its controller
+        has seen that policy (a patch a moment before) would keep the claims, on any cluster.
+        """
+        status = obj.get("status") or {}
+        if (status.get("observedGeneration") or 0) >= (obj["metadata"].get("generation") or 0):
+            return obj
+        view, _ = wait_for(self.kube, [WatchSpec(kind.plural, self.namespace, field_selector=f"metadata.name={name}")],
+                           generation_observed(kind.plural, name), timeout=self._timeout(timeout),
+                           condition=f"the controller of {_ref(kind, name)} to act on its latest change")
+        return next((o for o in view.items(kind.plural) if o["metadata"]["name"] == name), obj)
 
     def nslookup(self, query: str, *, image: str = "busybox", timeout: float | None = None) -> DnsLookup:
         """Run ``nslookup QUERY`` in a busybox pod, as the guide's ``kubectl run dnsquery …`` does.

@@ -348,3 +348,31 @@ def test_scale_and_delete_wait_for_the_claims_the_retention_policy_deletes(lab):
     lab.patch("statefulset/nginx-stateful2", {"spec": {"persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete"}}})
     lab.delete("statefulset/nginx-stateful2")
     assert lab.pvcs("app=nginx-stateful2").empty
+
+
+def test_delete_right_after_a_retention_patch_waits_for_the_controller_to_own_the_claims(lab, sandbox):
+    """The controller makes the set its claims' owner only when it acts on the patch; deleting the set
+    before that would keep them (on any cluster). Here the controller is held back until delete waits."""
+    import threading
+
+    lab.apply("sc-nfs")
+    lab.apply("nginx-stateful2", wait=True)
+    controller = next(c for c in sandbox.engine.controllers if c.name == "statefulset")
+    gate, held = threading.Event(), threading.Event()
+    sync = controller.sync
+
+    def gated(key):
+        if key == (lab.namespace, "nginx-stateful2") and not gate.is_set():
+            held.set()
+            gate.wait(30)
+        return sync(key)
+    controller.sync = gated
+    try:
+        lab.patch("statefulset/nginx-stateful2", {"spec": {"persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete"}}})
+        assert held.wait(10), "the controller took up the patch"
+        threading.Timer(0.3, gate.set).start()
+        lab.delete("statefulset/nginx-stateful2")
+    finally:
+        gate.set()
+        controller.sync = sync
+    assert lab.pvcs("app=nginx-stateful2").empty
