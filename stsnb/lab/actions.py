@@ -32,7 +32,10 @@ class Actions(Ownership):
 
         Prints ``…/NAME patched`` or ``…/NAME patched (no change)``. With ``wait`` a StatefulSet or
         Deployment is awaited like :meth:`wait_ready` (a partitioned rollout is done once the pods at
-        or above the partition are updated, as ``kubectl rollout status`` says).
+        or above the partition are updated, as ``kubectl rollout status`` says). Without it, a
+        StatefulSet, Deployment or ReplicaSet is patched once its controller has acted on the change
+        (``status.observedGeneration``), so the next table already shows the new ``updateRevision``;
+        so do :meth:`scale`, :meth:`set_image`, :meth:`rollback` and :meth:`restart` with ``wait=False``.
 
         Args:
             type: ``"strategic"``, ``"merge"`` (RFC 7386) or ``"json"`` (RFC 6902, a list of operations).
@@ -60,6 +63,8 @@ class Actions(Ownership):
             result = ActionResult([f"{_ref(kind, name)} patched{' (no change)' if same else ''}"], [out])
             if wait and kind.kind in ("StatefulSet", "Deployment"):
                 self.wait_ready(_ref(kind, name), timeout=timeout, on_change=on_change)
+            elif kind.plural in _CONTROLLED:
+                self._observed(kind, name, out, timeout)
             return result
         return self._maybe_record(record, _ref(kind, name) if kind.kind in ("StatefulSet", "Deployment") else None,
                                   run)
@@ -78,8 +83,7 @@ class Actions(Ownership):
             self.kube.patch(kind, name, {"spec": {"replicas": replicas}},
                             content_type="application/merge-patch+json", sub="scale")
             result = ActionResult([f"{_ref(kind, name)} scaled"])
-            if wait:
-                self.wait_ready(_ref(kind, name), timeout=timeout, on_change=on_change)
+            self._settle(kind, name, None, wait, timeout, on_change)
             return result
         return self._maybe_record(record, _ref(kind, name), run)
 
@@ -111,10 +115,9 @@ class Actions(Ownership):
             return ActionResult([])
 
         def run() -> ActionResult:
-            self.kube.patch(kind, name, {"spec": {"template": {"spec": patch_spec}}})
+            out = self.kube.patch(kind, name, {"spec": {"template": {"spec": patch_spec}}})
             result = ActionResult([f"{_ref(kind, name)} image updated"])
-            if wait:
-                self.wait_ready(_ref(kind, name), timeout=timeout, on_change=on_change)
+            self._settle(kind, name, out, wait, timeout, on_change)
             return result
         return self._maybe_record(record, _ref(kind, name), run)
 
@@ -173,10 +176,9 @@ class Actions(Ownership):
             raise ConfigError(f"rollback works on a StatefulSet or a Deployment, got {target!r}")
 
         def run() -> ActionResult:
-            self.kube.patch(kind, name, body)
+            out = self.kube.patch(kind, name, body)
             result = ActionResult([f"{_ref(kind, name)} rolled back"])
-            if wait:
-                self.wait_ready(_ref(kind, name), timeout=timeout, on_change=on_change)
+            self._settle(kind, name, out, wait, timeout, on_change)
             return result
         return self._maybe_record(record, _ref(kind, name), run)
 
@@ -195,11 +197,10 @@ class Actions(Ownership):
                            hint="run the step again in a second")
 
         def run() -> ActionResult:
-            self.kube.patch(kind, name, {"spec": {"template": {"metadata": {"annotations": {
+            out = self.kube.patch(kind, name, {"spec": {"template": {"metadata": {"annotations": {
                 "kubectl.kubernetes.io/restartedAt": stamp}}}}})
             result = ActionResult([f"{_ref(kind, name)} restarted"])
-            if wait:
-                self.wait_ready(_ref(kind, name), timeout=timeout, on_change=on_change)
+            self._settle(kind, name, out, wait, timeout, on_change)
             return result
         return self._maybe_record(record, _ref(kind, name), run)
 
@@ -320,16 +321,27 @@ class Actions(Ownership):
                                f"{' with its ' + ', '.join(sorted(p for p in uids if p != kind.plural)) if len(uids) > 1 else ''}")
         return ActionResult([f'{kind.ref} "{name}" deleted'], [obj])
 
-    def _observed(self, kind: Any, name: str, obj: dict, timeout: float | None) -> dict:
-        """``obj`` once its controller has acted on its latest spec (at once if it has already).
+    def _settle(self, kind: Any, name: str, out: dict | None, wait: bool, timeout: float | None,
+                on_change: Callable | None) -> None:
+        """After a change: with ``wait``, until it has rolled out (:meth:`wait_ready`); without, until the
+        controller has acted on it (its ``updateRevision``, its claims' owners), so the next table shows that."""
+        if wait:
+            self.wait_ready(_ref(kind, name), timeout=timeout, on_change=on_change)
+        elif kind.plural in _CONTROLLED:
+            self._observed(kind, name, out, timeout)
+
+    def _observed(self, kind: Any, name: str, obj: dict | None, timeout: float | None) -> dict | None:
+        """``obj`` once its controller has acted on its latest spec (at once if it has already; ``obj``
+        None: look). With ``wait=False``, a change returns only then, so what a learner looks at next (the
+        set's ``updateRevision``, its claims) already follows from it.
 
         What the cluster deletes with a StatefulSet depends on what its controller last did: with
         ``persistentVolumeClaimRetentionPolicy.whenDeleted: Delete`` it makes the set the claims' owner,
         and only then does the garbage collector take them along. Deleting the set before its controller
         has seen that policy (a patch a moment before) would keep the claims, on any cluster.
         """
-        status = obj.get("status") or {}
-        if (status.get("observedGeneration") or 0) >= (obj["metadata"].get("generation") or 0):
+        if obj is not None and ((obj.get("status") or {}).get("observedGeneration") or 0) >= \
+                (obj["metadata"].get("generation") or 0):
             return obj
         view, _ = wait_for(self.kube, [WatchSpec(kind.plural, self.namespace, field_selector=f"metadata.name={name}")],
                            generation_observed(kind.plural, name), timeout=self._timeout(timeout),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import pytest
 
 from stsnb import manifests
@@ -350,29 +353,50 @@ def test_scale_and_delete_wait_for_the_claims_the_retention_policy_deletes(lab):
     assert lab.pvcs("app=nginx-stateful2").empty
 
 
-def test_delete_right_after_a_retention_patch_waits_for_the_controller_to_own_the_claims(lab, sandbox):
-    """The controller makes the set its claims' owner only when it acts on the patch; deleting the set
-    before that would keep them (on any cluster). Here the controller is held back until delete waits."""
-    import threading
-
-    lab.apply("sc-nfs")
-    lab.apply("nginx-stateful2", wait=True)
+@contextlib.contextmanager
+def _controller_held_back(sandbox, namespace: str, name: str, *, after: float = 0.3):
+    """The StatefulSet controller takes up ``name``'s next change, then waits: ``after`` seconds once
+    the test says go (``go()``), so what the lab does meanwhile meets a controller that has not acted."""
     controller = next(c for c in sandbox.engine.controllers if c.name == "statefulset")
     gate, held = threading.Event(), threading.Event()
     sync = controller.sync
 
     def gated(key):
-        if key == (lab.namespace, "nginx-stateful2") and not gate.is_set():
+        if key == (namespace, name) and not gate.is_set():
             held.set()
             gate.wait(30)
         return sync(key)
+
+    def go() -> None:
+        assert held.wait(10), "the controller took up the change"
+        threading.Timer(after, gate.set).start()
     controller.sync = gated
     try:
-        lab.patch("statefulset/nginx-stateful2", {"spec": {"persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete"}}})
-        assert held.wait(10), "the controller took up the patch"
-        threading.Timer(0.3, gate.set).start()
-        lab.delete("statefulset/nginx-stateful2")
+        yield go
     finally:
         gate.set()
         controller.sync = sync
+
+
+def test_delete_right_after_a_retention_patch_waits_for_the_controller_to_own_the_claims(lab, sandbox):
+    """The controller makes the set its claims' owner only when it acts on the patch; deleting the set
+    before that would keep them (on any cluster). The patch comes from elsewhere (kubectl in a terminal),
+    so nothing of the lab's has waited for the controller yet."""
+    lab.apply("sc-nfs")
+    lab.apply("nginx-stateful2", wait=True)
+    with _controller_held_back(sandbox, lab.namespace, "nginx-stateful2") as go:
+        lab.kube.patch("statefulsets", "nginx-stateful2",
+                       {"spec": {"persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete"}}})
+        go()
+        lab.delete("statefulset/nginx-stateful2")
     assert lab.pvcs("app=nginx-stateful2").empty
+
+
+def test_a_change_without_wait_returns_once_the_controller_has_acted_on_it(lab, sandbox):
+    lab.apply("nginx-stateful", wait=True)
+    lab.patch("statefulset/nginx-stateful", {"spec": {"updateStrategy": {"type": "OnDelete", "rollingUpdate": None}}})
+    with _controller_held_back(sandbox, lab.namespace, "nginx-stateful") as go:
+        threading.Thread(target=go, daemon=True).start()
+        lab.set_image("nginx-stateful", nginx="nginx:1.21.1", wait=False)
+        sts = lab.statefulsets().set_index("name").loc["nginx-stateful"]
+    assert sts["update_revision"] == REV2 and sts["current_revision"] == REV1
