@@ -20,14 +20,18 @@ from stsnb.cli.run import run_notebooks
 from .conftest import write_lessons
 
 INTROSPECT = "\n".join([
-    "import json, os, random, sys",
+    "import gc, json, os, random, sys",
     "import numpy",
+    "class Cycle: pass",
+    "a, b = Cycle(), Cycle(); a.b, b.a = b, a; del a, b",
+    "collected = gc.collect()",
     "from ipykernel.connect import get_connection_info",
     "parent = open(f'/proc/{os.getppid()}/cmdline', 'rb').read().replace(b'\\0', b' ').decode()",
     "import matplotlib",
     "print(json.dumps({'parent': parent, 'pid': os.getpid(), 'cwd': os.getcwd(), 'path0': sys.path[0],",
     "    'transport': json.loads(get_connection_info())['transport'], 'backend': matplotlib.get_backend(),",
-    "    'random': random.random(), 'numpy': float(numpy.random.rand()), 'argv0': sys.argv[0]}))",
+    "    'random': random.random(), 'numpy': float(numpy.random.rand()), 'argv0': sys.argv[0],",
+    "    'frozen': gc.get_freeze_count(), 'gc': gc.isenabled(), 'collected': collected}))",
 ])
 
 
@@ -59,6 +63,12 @@ def test_a_warm_kernel_has_the_inline_matplotlib_backend(tmp_path):
     assert {k["backend"] for k in _introspect(tmp_path, warm=None)} == {"module://matplotlib_inline.backend_inline"}
 
 
+def test_a_warm_kernel_inherits_the_zygotes_imports_frozen_and_collects_its_own_cycles(tmp_path):
+    for kernel in _introspect(tmp_path, warm=None):
+        assert kernel["frozen"] > 10_000, "pandas, matplotlib, IPython … sit in the permanent generation"
+        assert kernel["gc"] is True and kernel["collected"] >= 2, "the kernel's own garbage is still collected"
+
+
 def test_two_warm_kernels_draw_different_random_numbers(tmp_path):
     a, b = _introspect(tmp_path, warm=None)
     assert a["pid"] != b["pid"]
@@ -73,6 +83,7 @@ def test_without_warm_kernels_each_kernel_is_a_new_interpreter(tmp_path):
     for kernel in _introspect(tmp_path, warm=False):
         assert kernel["warm"] is False
         assert "stsnb.cli._zygote" not in kernel["parent"]
+        assert kernel["frozen"] == 0 and kernel["collected"] >= 2
         assert kernel["transport"] == "ipc"
         assert kernel["backend"] == "module://matplotlib_inline.backend_inline"
 
