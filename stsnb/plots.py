@@ -184,11 +184,34 @@ def _new_figure(**kw: Any) -> Any:
     return fig
 
 
+#: zlib level of the PNGs: 3 encodes a timeline in half the time of the default 6, and still smaller
+#: than matplotlib's own PNG, which carries an alpha channel these opaque figures do not need.
+PNG_COMPRESS_LEVEL = 3
+
+
 def png(fig: Any, dpi: float = 100) -> bytes:
-    """The figure as PNG bytes, drawn once at its own size and layout (``dpi`` dots per inch)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches=None)
-    return buf.getvalue()
+    """The figure as PNG bytes, drawn once at its own size and layout (``dpi`` dots per inch).
+
+    matplotlib draws it (``savefig`` to raw RGBA, so its size, dpi and face colour are exactly what
+    ``savefig(format="png")`` would use) and Pillow encodes it: as RGB when every pixel is opaque, as a
+    timeline's always are (the same pixels, a quarter less to compress), else as RGBA.
+    """
+    from PIL import Image
+
+    raw = io.BytesIO()
+    fig.savefig(raw, format="rgba", dpi=dpi, bbox_inches=None)
+    width, height = int(fig.get_figwidth() * dpi), int(fig.get_figheight() * dpi)
+    data = raw.getbuffer()
+    if width * height * 4 != data.nbytes:  # never seen: matplotlib rounded the size another way
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches=None)
+        return buf.getvalue()
+    image = Image.frombuffer("RGBA", (width, height), data, "raw", "RGBA", 0, 1)
+    if image.getextrema()[3] == (255, 255):
+        image = image.convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="png", compress_level=PNG_COMPRESS_LEVEL)
+    return out.getvalue()
 
 
 def _draw_bars(ax: Any, rows: list[dict], lanes: list, end: float, colors: RevisionColors) -> list[str]:

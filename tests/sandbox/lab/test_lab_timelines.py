@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from matplotlib.figure import Figure
+import io
 
-from stsnb import manifests
+from matplotlib.figure import Figure
+from PIL import Image
+
+from stsnb import manifests, plots
 
 COLUMNS = ["time", "event", "pod", "ordinal", "phase", "status", "ready", "revision", "reason"]
 
@@ -62,6 +65,28 @@ def test_the_plot_has_one_lane_per_ordinal_coloured_by_revision(lab):
     colours = {tuple(p.get_facecolor()[:3]) for p in lanes.patches}
     assert len(colours) >= 2
     assert any("not Ready yet" in t.get_text() for t in controller.texts)
+
+
+def test_the_notebook_png_of_a_timeline_is_matplotlibs_own_drawing_without_an_alpha_channel(lab):
+    with lab.record("nginx-stateful") as rec:
+        lab.apply("nginx-stateful", wait=True)
+    fig = rec.plot()
+    shown = Image.open(io.BytesIO(fig._repr_png_()))
+    own = io.BytesIO()
+    fig.savefig(own, format="png", dpi=100)
+    drawn = Image.open(own)
+    assert (shown.format, shown.mode, shown.size) == ("PNG", "RGB", (1000, drawn.size[1]))
+    assert drawn.mode == "RGBA" and drawn.getextrema()[3] == (255, 255)
+    assert shown.tobytes() == drawn.convert("RGB").tobytes()
+
+
+def test_a_figure_with_transparent_pixels_keeps_its_alpha_channel_in_png():
+    fig = Figure(figsize=(2, 1))
+    fig.patch.set_alpha(0.0)
+    fig.text(0.5, 0.5, "x")
+    shown = Image.open(io.BytesIO(plots.png(fig)))
+    assert shown.mode == "RGBA" and shown.size == (200, 100)
+    assert shown.getextrema()[3][0] == 0
 
 
 def test_the_plot_speaks_korean_when_asked(lab):
