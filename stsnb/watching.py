@@ -114,9 +114,12 @@ class Multiwatch:
     """
 
     def __init__(self, kube: "Kube", specs: Sequence[WatchSpec], *, segment_s: int = SEGMENT_S,
-                 passive: bool = False) -> None:
+                 passive: bool = False, listed: dict[int, str] | None = None) -> None:
         self.kube = kube
         self.specs = list(specs)
+        #: the ``resourceVersion`` of a list the caller already made, by spec index: that stream starts
+        #: watching from it (no list of its own, no ``SYNC`` event) instead of listing first
+        self.listed = dict(listed or {})
         self.segment_s = segment_s
         self.passive = passive
         self.queue: queue.Queue = queue.Queue()  # (type, index, payload, t, (token, n) or None)
@@ -187,12 +190,14 @@ class Multiwatch:
         return rv
 
     def _run(self, i: int, spec: WatchSpec) -> None:
-        try:
-            rv = self._list(i, spec)
-        except Exception as e:  # noqa: BLE001 - handed to the waiting thread, which raises it
-            if not self._stop.is_set():
-                self.queue.put(("ERROR", i, e, time.monotonic(), None))
-            return
+        rv = self.listed.get(i)
+        if rv is None:
+            try:
+                rv = self._list(i, spec)
+            except Exception as e:  # noqa: BLE001 - handed to the waiting thread, which raises it
+                if not self._stop.is_set():
+                    self.queue.put(("ERROR", i, e, time.monotonic(), None))
+                return
         while not self._stop.is_set():
             w = RawWatch()
             self._watches[i] = w
@@ -284,10 +289,24 @@ def wait_for(kube: "Kube", specs: Sequence[WatchSpec], check: Callable[[View], P
         WaitTimeout: the deadline passed; the message names ``condition`` and the last state seen.
     """
     deadline = time.monotonic() + timeout
+    # list first, here: a condition that already holds is answered without starting a stream (most of a
+    # lesson's waits on settled objects: no thread, connection or watch request); otherwise the streams
+    # follow on from these lists' resourceVersions, exactly as if they had listed themselves
     view = View()
-    synced: set[int] = set()
-    last: Progress | None = None
-    with Multiwatch(kube, specs, segment_s=max(1, min(SEGMENT_S, int(timeout) + 1))) as mw:
+    listed: dict[int, str] = {}
+    for i, spec in enumerate(specs):
+        try:
+            items, listed[i] = kube.list_raw(spec.kind, spec.namespace, label_selector=spec.label_selector,
+                                             field_selector=spec.field_selector)
+        except StsnbError:
+            raise
+        except Exception as e:  # noqa: BLE001 - raised as a stream's failure would be
+            raise _watch_failed(spec, condition, e) from e
+        view.apply(spec.kind, "SYNC", items)
+    last = _evaluate(view, check, on_change)
+    if last.done:
+        return view, last
+    with Multiwatch(kube, specs, segment_s=max(1, min(SEGMENT_S, int(timeout) + 1)), listed=listed) as mw:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -303,23 +322,29 @@ def wait_for(kube: "Kube", specs: Sequence[WatchSpec], check: Callable[[View], P
             if type_ == "ERROR":
                 if isinstance(payload, StsnbError):
                     raise payload
-                raise StsnbError(f"the watch on {specs[i].kind} failed while waiting for {condition}: {payload}",
-                                 hint="run the step again; if it keeps failing, check `kubectl cluster-info`") \
-                    from payload
+                raise _watch_failed(specs[i], condition, payload) from payload
             view.apply(specs[i].kind, type_, payload)
-            if type_ == "SYNC":
-                synced.add(i)
-            if len(synced) < len(specs):
-                continue
-            prog = check(view)
-            if on_change is not None:
-                on_change(view, prog)
-            if prog.failure is not None:
-                raise prog.failure
+            prog = _evaluate(view, check, on_change)
             if prog.done:
                 return view, prog
             last = prog
             mw.ack()  # acted on all of it; still waiting
+
+
+def _evaluate(view: View, check: Callable[[View], Progress],
+              on_change: Callable[[View, Progress], None] | None) -> Progress:
+    """``check`` on ``view``, shown to ``on_change``; its failure raised."""
+    prog = check(view)
+    if on_change is not None:
+        on_change(view, prog)
+    if prog.failure is not None:
+        raise prog.failure
+    return prog
+
+
+def _watch_failed(spec: WatchSpec, condition: str, e: BaseException) -> StsnbError:
+    return StsnbError(f"the watch on {spec.kind} failed while waiting for {condition}: {e}",
+                      hint="run the step again; if it keeps failing, check `kubectl cluster-info`")
 
 
 # ---------------------------------------------------------------------------- StatefulSet logic

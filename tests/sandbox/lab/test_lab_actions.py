@@ -400,3 +400,17 @@ def test_a_change_without_wait_returns_once_the_controller_has_acted_on_it(lab, 
         lab.set_image("nginx-stateful", nginx="nginx:1.21.1", wait=False)
         sts = lab.statefulsets().set_index("name").loc["nginx-stateful"]
     assert sts["update_revision"] == REV2 and sts["current_revision"] == REV1
+
+
+def test_a_wait_whose_condition_already_holds_is_answered_from_a_list_without_opening_a_watch(lab, sandbox,
+                                                                                              monkeypatch):
+    lab.apply("nginx-stateful", wait=True)
+    opened: list[str] = []
+    watch = sandbox.store.watch
+    monkeypatch.setattr(sandbox.store, "watch", lambda plural, *a, **kw: opened.append(plural) or watch(plural, *a, **kw))
+    lab.wait_ready("nginx-stateful")
+    assert opened == []
+    lab.scale("nginx-stateful", 4, wait=True)  # not yet true when listed: followed from the list's resourceVersion
+    assert "pods" in opened
+    pods = lab.pods("app=nginx-stateful")
+    assert pods["name"].tolist() == [f"nginx-stateful-{i}" for i in range(4)] and pods["ready"].all()
