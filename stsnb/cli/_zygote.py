@@ -77,15 +77,26 @@ PRELOAD: tuple[str, ...] = (
     "stsnb.sandbox.dns_server", "stsnb.sandbox.node.programs",
     "dns.rdtypes.IN.A", "dns.rdtypes.IN.AAAA", "dns.rdtypes.IN.SRV", "dns.rdtypes.ANY.PTR",
     "dns.rdtypes.ANY.CNAME", "dns.rdtypes.ANY.NS", "dns.rdtypes.ANY.TXT", "dns.reversename",
+    # what every kernel imported after the fork (sys.modules at the end of each lesson, less the zygote's):
+    # the kernel's own start (its launcher, its loop's tornado platform, the shell's debugger, magics and
+    # history database), the printers behind the tables the lab asks the API server for, and pandas' plain
+    # text tables
+    "ipykernel_launcher", "tornado.platform.asyncio", "faulthandler", "sqlite3", "bdb", "cmd", "pdb",
+    "IPython.core.debugger", "IPython.core.completerlib", "IPython.core.logger", "IPython.core.oinspect",
+    "IPython.extensions.storemagic", "IPython.utils.wildcard",
+    "stsnb.sandbox.apiserver.printers", "pandas.io.formats.string",
 )
 
 #: Environment of the zygote (not of its kernels): single-threaded BLAS, see the module docstring.
 ZYGOTE_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 #: What ipykernel puts in ``MPLBACKEND`` when the environment names no backend (``IPKernelApp.init_gui_pylab``).
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
-#: matplotlib's parts a timeline needs, imported after ``MPLBACKEND`` is settled; never pyplot.
+#: matplotlib's parts a timeline needs, imported after ``MPLBACKEND`` is settled; never pyplot. Pillow encodes
+#: the PNGs (:func:`stsnb.plots.png`); its first save imports its format plugins (``PIL.Image.preinit``).
 PRELOAD_MATPLOTLIB: tuple[str, ...] = ("matplotlib", "matplotlib.figure", "matplotlib.font_manager",
-                                      "matplotlib.patches", "matplotlib.colors", "matplotlib.backends.backend_agg")
+                                      "matplotlib.patches", "matplotlib.colors", "matplotlib.backends.backend_agg",
+                                      "PIL.Image", "PIL.BmpImagePlugin", "PIL.GifImagePlugin",
+                                      "PIL.JpegImagePlugin", "PIL.PpmImagePlugin", "PIL.PngImagePlugin")
 
 _children: dict[int, str] = {}  # pid -> exit file
 _START_CWD = os.getcwd()
