@@ -1,8 +1,10 @@
 """Waiting and recording through watch streams, never by sleep-polling.
 
-A wait lists the objects it cares about, then follows their watch streams from
-that list's ``resourceVersion`` (``kubernetes.watch.Watch`` with
-``timeout_seconds``), re-evaluating a *check* on every event until the check
+A wait lists the objects it cares about and evaluates a *check* on that list (a
+condition that already holds is answered there, without opening a stream); then it
+follows their watch streams from that list's ``resourceVersion``
+(``kubernetes.watch.Watch`` with ``timeout_seconds``), re-evaluating the check on
+every event until the check
 says done, says it can never be done (:class:`~stsnb.errors.ConditionFailed`,
 e.g. a pod in ``ImagePullBackOff`` during a rollout), or the deadline passes
 (:class:`~stsnb.errors.WaitTimeout`, naming the condition and the last state
