@@ -13,6 +13,11 @@
   Windows, ``STSNB_WARM_KERNELS=0``, a zygote that could not start safely, or a kernelspec that
   is not this environment's ipykernel) it is jupyter_client's own ``LocalProvisioner``.
 * **Its own log.** The kernel's stdout/stderr go to ``log_path``, never to the runner's terminal.
+* **Ready when proven, not after a silence.** Its client (:class:`RunnerKernelClient`) is ready once
+  the kernel has answered ``kernel_info`` on the shell channel *and* published that request's
+  ``idle`` status on IOPub (so IOPub is subscribed and everything it sent for the request has
+  arrived), instead of jupyter_client's final drain of IOPub until 0.2 s pass without a message,
+  which made every kernel start idle at least that long (and never ends while a kernel keeps printing).
 
 Either way the kernel runs in its own session (process group), so the runner can interrupt
 it with SIGINT and kill it with everything it started.
@@ -23,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -34,11 +40,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
+from traitlets import DottedObjectName, Type, default
 
 __all__ = ["Zygote", "ZygoteError", "KernelNotStarted", "ZygoteProvisioner", "RunnerKernelManager",
-           "warm_kernels_supported", "KernelFolder"]
+           "RunnerKernelClient", "warm_kernels_supported", "KernelFolder"]
 
 _IPC_PATH_MAX = 100  # sockaddr_un.sun_path is 104-108 bytes; keep a margin
 
@@ -323,6 +331,68 @@ class KernelFolder:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+class RunnerKernelClient(AsyncKernelClient):
+    """jupyter_client's async client whose :meth:`wait_for_ready` ends on evidence instead of a silence.
+
+    Like jupyter_client's it asks ``kernel_info`` again each round until the kernel answers on the
+    shell channel and IOPub turns out to be subscribed (a SUB socket joins late: jupyter_client#593),
+    raising as it does when the kernel dies or the timeout passes. It is done when IOPub delivers
+    the ``idle`` status of one of those requests, the last message a kernel publishes for a request;
+    jupyter_client instead reads IOPub on until 0.2 s pass without a message. Whatever else is
+    still on its way (the replies and statuses of a repeated request) answers requests nobody waits
+    for: nbclient matches every reply and output to its own request's ``msg_id``.
+    """
+
+    #: how long one round waits for the shell reply, then for the IOPub ``idle`` after it, before asking
+    #: again (a kernel publishes that ``idle`` as it replies: one that does not come was missed)
+    ROUND_S, IOPUB_S = 1.0, 0.25
+    #: ZMQ's pause between attempts to connect to a kernel that has not bound its sockets yet (ZMQ's default
+    #: 100 ms was most of a warm kernel's start: its sockets exist ~50 ms after the fork)
+    RECONNECT_MS = 10
+
+    @default("context")
+    def _context_default(self) -> Any:
+        import zmq
+        import zmq.asyncio
+
+        self._created_context = True
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.RECONNECT_IVL, self.RECONNECT_MS)  # a default for the channels' sockets
+        return context
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        asked: set[str] = set()
+        while True:
+            asked.add(self.kernel_info())
+            reply = await self._next(self.shell_channel, asked, "kernel_info_reply", deadline, self.ROUND_S)
+            if reply is not None:
+                idle = await self._next(self.iopub_channel, asked, "status", deadline, self.IOPUB_S,
+                                        want=lambda m: m["content"].get("execution_state") == "idle")
+                if idle is not None:
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+    @staticmethod
+    async def _next(channel: Any, parents: set[str], msg_type: str, deadline: float, within: float,
+                    want: Any = None) -> dict | None:
+        """The first message of ``msg_type`` answering one of ``parents`` ``within`` seconds, else None."""
+        end = min(deadline, time.monotonic() + within)
+        while (left := end - time.monotonic()) > 0:
+            try:
+                msg = await channel.get_msg(timeout=left)
+            except queue.Empty:
+                return None
+            if (msg["msg_type"] == msg_type and msg["parent_header"].get("msg_id") in parents
+                    and (want is None or want(msg))):
+                return msg
+        return None
+
+
 class RunnerKernelManager(AsyncKernelManager):
     """A kernel manager for one notebook of ``stsnb run``: IPC channels, a log file, warm when it can be.
 
@@ -332,6 +402,9 @@ class RunnerKernelManager(AsyncKernelManager):
         zygote: fork the kernel from this :class:`Zygote`; ``None`` starts it the ordinary way.
         kernel_name: the kernelspec (``python3``).
     """
+
+    client_class = DottedObjectName("stsnb.cli.kernels.RunnerKernelClient")
+    client_factory = Type(klass=RunnerKernelClient)
 
     def __init__(self, *, folder: KernelFolder, log_path: Path, zygote: Zygote | None = None,
                  kernel_name: str = "python3", stopping: threading.Event | None = None, **kw: Any) -> None:
@@ -347,6 +420,17 @@ class RunnerKernelManager(AsyncKernelManager):
         self.zygote = zygote
         self.stopping = stopping or threading.Event()
         self.warm = False
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        """Until the kernel is gone (after a kill): asked every 5 ms at first, backing off to ``pollinterval``.
+
+        jupyter_client asks every 0.1 s, so a kernel killed at the end of every notebook cost its
+        worker 0.1 s although it dies within milliseconds.
+        """
+        delay = 0.005
+        while await self._async_is_alive():
+            await asyncio.sleep(delay)
+            delay = min(pollinterval, delay * 2)
 
     async def _async_pre_start_kernel(self, **kw: Any) -> Any:
         if self.provisioner is None:

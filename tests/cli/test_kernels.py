@@ -175,3 +175,78 @@ def test_a_warm_kernel_starts_a_sandbox_execs_and_resolves_without_importing_any
     assert seen["new"] == []
     assert seen["debugger"] is True
     assert seen["xoptions"].get("frozen_modules") == "off"  # as the kernelspec `ipykernel install` writes
+
+
+def test_a_kernel_that_never_stops_printing_is_ready_as_soon_as_it_has_answered(tmp_path):
+    """jupyter_client reads IOPub until it has been silent for 0.2 s, which never happens here."""
+    folder = KernelFolder()
+    zygote = Zygote().start(cwd=folder.path)
+    km = RunnerKernelManager(folder=folder, log_path=tmp_path / "kernel.log", zygote=zygote)
+    chatter = ("import threading, time\n"
+               "def chatter():\n"
+               "    while True:\n"
+               "        print('.', end='', flush=True)\n"
+               "        time.sleep(0.02)\n"
+               "threading.Thread(target=chatter, daemon=True).start()")
+
+    async def second_client_while_it_prints() -> tuple[str, str]:
+        await km.start_kernel()
+        first = km.client()
+        first.start_channels()
+        try:
+            await first.wait_for_ready(timeout=30)
+            started = await first.execute_interactive(chatter, timeout=30, output_hook=lambda msg: None)
+            second = km.client()
+            second.start_channels()
+            try:
+                await asyncio.wait_for(second.wait_for_ready(timeout=30), timeout=20)
+                seen: list[str] = []
+                reply = await second.execute_interactive("print('answer', 6 * 7)", timeout=30,
+                                                         output_hook=lambda m: seen.append(m["content"].get("text", "")))
+                # the chatter's dots may be sent as this cell's output too (ipykernel routes a thread's
+                # output to the request being executed): what this cell printed is among them
+                return started["content"]["status"], reply["content"]["status"] + " " + \
+                    ("answer 42" if "answer 42\n" in "".join(seen) else "".join(seen))
+            finally:
+                second.stop_channels()
+        finally:
+            first.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    try:
+        assert asyncio.run(second_client_while_it_prints()) == ("ok", "ok answer 42")
+    finally:
+        zygote.stop()
+        folder.close()
+
+
+def test_the_runner_kernels_client_is_ready_only_once_the_kernel_has_answered_on_both_channels(tmp_path):
+    folder = KernelFolder()
+    zygote = Zygote().start(cwd=folder.path)
+    km = RunnerKernelManager(folder=folder, log_path=tmp_path / "kernel.log", zygote=zygote)
+
+    async def ready_then_first_output() -> tuple[str, str]:
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=30)
+            msg_id = kc.execute("print('first')")
+            outputs: list[str] = []
+            while True:  # the very first cell's output and idle arrive on IOPub: it is subscribed
+                msg = await kc.get_iopub_msg(timeout=10)
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                if msg["msg_type"] == "stream":
+                    outputs.append(msg["content"]["text"])
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    return type(kc).__name__, "".join(outputs)
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    try:
+        assert asyncio.run(ready_then_first_output()) == ("RunnerKernelClient", "first\n")
+    finally:
+        zygote.stop()
+        folder.close()
