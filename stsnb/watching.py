@@ -312,7 +312,7 @@ def wait_for(kube: "Kube", specs: Sequence[WatchSpec], check: Callable[[View], P
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                seen = last.state if last else "nothing could be listed yet"
+                seen = last.state
                 raise WaitTimeout(f"timed out after {timeout:g}s waiting for {condition}; last state: {seen}",
                                   condition=condition, last_state=seen,
                                   hint=hint or "look at `lab.events()` and `lab.pods()` for what is stuck; on a slow "
