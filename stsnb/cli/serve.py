@@ -56,6 +56,15 @@ def serve_command(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"stsnb: {e}", file=sys.stderr)
         return 2
+    # The handlers go in before anything is started or written: a Ctrl-C or SIGTERM that arrives while the
+    # sandbox starts or the kubeconfig is merged still stops it and takes its entries back out.
+    done = threading.Event()
+
+    def stop(signum, frame) -> None:  # noqa: ARG001
+        done.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     try:
         sb.start()
     except OSError as e:
@@ -84,13 +93,6 @@ def serve_command(args: argparse.Namespace) -> int:
     print(f"  kubeconfig: {path}   (context stsnb-sandbox{'' if current else ', not the current one'})")
     print(f"  try:        KUBECONFIG={path} kubectl {'' if current else '--context stsnb-sandbox '}get nodes")
     print("Press Ctrl-C to stop.", flush=True)
-    done = threading.Event()
-
-    def stop(signum, frame) -> None:  # noqa: ARG001
-        done.set()
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
     done.wait()
     if merged is not None:
         from .kubeconfig import unmerge

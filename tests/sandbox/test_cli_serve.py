@@ -169,3 +169,18 @@ def test_serve_removes_a_kubeconfig_it_created_itself_on_stop(tmp_path):
     finally:
         _stop(proc)
     assert not path.exists()
+
+
+def test_serve_stopped_while_it_prints_its_banner_still_exits_cleanly_and_restores_the_kubeconfig(tmp_path):
+    # The signal goes out as soon as the first banner line is read, before "Press Ctrl-C" is printed: the
+    # handlers must already be in place then (CI once saw such a SIGTERM kill the process, exit -15).
+    path = tmp_path / "config"
+    original = _own_kubeconfig(path)
+    proc = subprocess.Popen([sys.executable, "-m", "stsnb", "sandbox", "serve", "--port", "0", "--dns-port", "0",
+                             "--seed", "1", "--kubeconfig", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    assert "serving" in first, first
+    out, err = _stop(proc)
+    assert "stsnb sandbox stopped." in out
+    assert path.read_bytes() == original
