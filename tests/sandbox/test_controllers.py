@@ -347,6 +347,35 @@ def test_orphaned_pods_are_adopted_by_a_new_replicaset_with_the_same_selector(sb
     assert sorted(p.metadata.name for p in core.list_namespaced_pod("default", label_selector="app=keep").items) == names
 
 
+def test_a_sync_that_began_before_an_orphaning_delete_never_gives_back_what_the_delete_released(sb, apps, core):
+    # A controller's sync works from the copy of its owner it read when it began. An orphaning delete
+    # between that read and an adoption must win: re-adopting would hand the objects to an owner that
+    # is gone, and the garbage collector would then delete what `kubectl delete --cascade=orphan` kept.
+    from stsnb.sandbox.controllers.ref_manager import adopt, claim
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web"},
+           "spec": {"replicas": 2, "serviceName": "web", "selector": {"matchLabels": {"app": "web"}},
+                    "template": {"metadata": {"labels": {"app": "web"}},
+                                 "spec": {"containers": [{"name": "nginx", "image": "nginx"}]}}}}
+    apps.create_namespaced_stateful_set("default", sts)
+    wait_list(apps.list_namespaced_stateful_set, lambda items: (items[0].status.ready_replicas or 0) == 2, "default")
+    stale = sb.store.get("statefulsets", "default", "web")
+    apps.delete_namespaced_stateful_set("web", "default", propagation_policy="Orphan")
+    revisions = sb.store.list("controllerrevisions", "default")
+    pods = sb.store.list("pods", "default")
+    assert len(revisions) == 1 and len(pods) == 2
+    assert all(not o["metadata"].get("ownerReferences") for o in revisions + pods)
+
+    assert adopt(sb, stale, "statefulsets", "controllerrevisions", revisions[0]) is None
+    assert claim(sb, stale, "statefulsets", "pods", pods, lambda p: True) == []
+    assert sb.wait_idle()
+    kept = core.list_namespaced_pod("default", label_selector="app=web").items
+    assert sorted(p.metadata.name for p in kept) == ["web-0", "web-1"]
+    assert all(not p.metadata.owner_references for p in kept)
+    history = apps.list_namespaced_controller_revision("default").items
+    assert [r.metadata.name for r in history] == [revisions[0]["metadata"]["name"]]
+    assert not history[0].metadata.owner_references
+
+
 # ---------------------------------------------------------------------- Endpoints and EndpointSlices
 def _slices(disc, svc: str) -> list:
     return disc.list_namespaced_endpoint_slice("default", label_selector=f"kubernetes.io/service-name={svc}").items

@@ -27,7 +27,7 @@ from ..core.engine import Timer
 from ..core.store import Event
 from ..hashing import pod_template_hash
 from .common import controller_ref_of, controlled_by, edit, edit_spec, is_terminating, new_controller_ref, set_condition
-from .ref_manager import owners_to_sync
+from .ref_manager import adopt, owners_to_sync, release
 from .deployment_util import (DESIRED_REPLICAS, HASH_LABEL, MAX_INT32, MAX_REPLICAS, REVISION, by_creation,
                               deployment_complete, deployment_progressing, desc_timestamp, equal_ignore_hash,
                               get_condition, has_progress_deadline, is_rolling, max_revision, max_surge,
@@ -109,20 +109,9 @@ class DeploymentController:
             ref = controller_ref_of(rs)
             labels = rs["metadata"].get("labels") or {}
             if ref is not None and ref.get("uid") == uid and not sel.matches(labels) and not is_terminating(d):
-                def drop(new: dict) -> None:
-                    refs = [r for r in new["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
-                    if refs:
-                        new["metadata"]["ownerReferences"] = refs
-                    else:
-                        new["metadata"].pop("ownerReferences", None)
-                edit(self.sb, "replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], drop)
+                release(self.sb, d, "replicasets", rs)
             elif ref is None and sel.matches(labels) and not is_terminating(d) and not is_terminating(rs):
-                def add(new: dict) -> object:
-                    if controller_ref_of(new) is not None:
-                        return False
-                    new["metadata"].setdefault("ownerReferences", []).append(new_controller_ref(d))
-                    return None
-                edit(self.sb, "replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], add)
+                adopt(self.sb, d, "deployments", "replicasets", rs)
 
     def _find_new(self, d: dict, rss: list[dict]) -> dict | None:
         """``FindNewReplicaSet``: the oldest ReplicaSet whose template equals the deployment's."""

@@ -8,12 +8,20 @@
   its controller reference removed, unless the owner is being deleted;
 * an orphan that matches: **adopted** (a controller reference added), unless
   the owner or the object is being deleted or they live in different
-  namespaces; the owner is re-read first (``RecheckDeletionTimestamp``), so a
+  namespaces; the owner is re-read (``RecheckDeletionTimestamp``), so a
   controller never adopts for an owner that is already going away.
+
+  Upstream re-reads the owner just before its adoption patch. Here the re-read and
+  the write are one step under the store lock. Take a sync that started before an
+  orphaning delete (``kubectl delete --cascade=orphan``), working from its stale copy
+  of the owner. Re-reading first and writing later, it could give back the controller
+  reference the delete had just taken away. The owner would then be gone, so the
+  garbage collector would delete the object the user asked to keep.
 
 A StatefulSet uses it for its pods (``ClaimPods``: selector match plus the
 pod's name naming the set, ``isMemberOf``) and for its ControllerRevisions
-(``AdoptControllerRevision`` of orphans that match the selector).
+(``AdoptControllerRevision`` of orphans that match the selector); a ReplicaSet for
+its pods and a Deployment for its ReplicaSets use :func:`adopt` and :func:`release`.
 """
 
 from __future__ import annotations
@@ -33,10 +41,14 @@ def _can_adopt(sb: Cluster, owner: dict, plural: str) -> bool:
     return fresh is not None and fresh["metadata"]["uid"] == owner["metadata"]["uid"] and not is_terminating(fresh)
 
 
-def adopt(sb: Cluster, owner: dict, plural: str, obj: dict) -> dict | None:
-    """Add ``owner``'s controller reference to an orphan; the stored object, or None if that was not possible."""
+def adopt(sb: Cluster, owner: dict, owner_plural: str, plural: str, obj: dict) -> dict | None:
+    """Add ``owner``'s controller reference to an orphan; the stored object, or None if that was not possible.
+
+    ``owner_plural`` is where the owner is stored: it is re-read in the same locked step as the write
+    and must still exist, with the same uid, and not be going away (see the module docstring).
+    """
     def add(new: dict) -> object:
-        if controller_ref_of(new) is not None:
+        if controller_ref_of(new) is not None or not _can_adopt(sb, owner, owner_plural):
             return False
         new["metadata"]["ownerReferences"] = [*(new["metadata"].get("ownerReferences") or []), new_controller_ref(owner)]
         return None
@@ -61,7 +73,6 @@ def claim(sb: Cluster, owner: dict, owner_plural: str, plural: str, objs: list[d
     uid = owner["metadata"]["uid"]
     owner_deleting = is_terminating(owner)
     claimed: list[dict] = []
-    can_adopt: bool | None = None
     for obj in objs:
         ref = controller_ref_of(obj)
         if ref is not None:
@@ -76,11 +87,7 @@ def claim(sb: Cluster, owner: dict, owner_plural: str, plural: str, objs: list[d
             continue
         if (owner["metadata"].get("namespace") or "") != (obj["metadata"].get("namespace") or ""):
             continue
-        if can_adopt is None:
-            can_adopt = _can_adopt(sb, owner, owner_plural)
-        if not can_adopt:
-            continue
-        adopted = adopt(sb, owner, plural, obj)
+        adopted = adopt(sb, owner, owner_plural, plural, obj)
         if adopted is not None:
             claimed.append(adopted)
     return claimed

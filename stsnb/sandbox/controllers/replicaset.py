@@ -20,8 +20,8 @@ from ..core.cluster import Cluster
 from ..apiserver.registry import deep_copy
 from ...k8s.selectors import selector_from_label_selector
 from ..core.store import Event
-from .ref_manager import owners_to_sync
-from .common import (controller_ref_of, controlled_by, edit, is_pod_active, is_pod_available, is_pod_ready,
+from .ref_manager import adopt, owners_to_sync, release
+from .common import (controller_ref_of, controlled_by, is_pod_active, is_pod_available, is_pod_ready,
                      is_terminating, new_controller_ref, ready_since)
 
 COMPONENT = "replicaset-controller"
@@ -91,35 +91,12 @@ class ReplicaSetController:
                 if sel.matches(labels) or is_terminating(rs):
                     owned.append(p)
                 else:
-                    self._release(rs, p)
+                    release(self.sb, rs, "pods", p)
             elif ref is None and sel.matches(labels) and not is_terminating(rs) and not is_terminating(p):
-                adopted = self._adopt(rs, p)
+                adopted = adopt(self.sb, rs, "replicasets", "pods", p)
                 if adopted is not None:
                     owned.append(adopted)
         return owned
-
-    def _adopt(self, rs: dict, pod: dict) -> dict | None:
-        def add(new: dict) -> object:
-            if controller_ref_of(new) is not None:
-                return False
-            new["metadata"].setdefault("ownerReferences", []).append(new_controller_ref(rs))
-            return None
-        out = edit(self.sb, "pods", pod["metadata"]["namespace"], pod["metadata"]["name"], add,
-                   uid=pod["metadata"]["uid"])
-        if out is not None and controlled_by(out, rs):
-            return out
-        return None
-
-    def _release(self, rs: dict, pod: dict) -> None:
-        uid = rs["metadata"]["uid"]
-
-        def drop(new: dict) -> None:
-            refs = [r for r in new["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
-            if refs:
-                new["metadata"]["ownerReferences"] = refs
-            else:
-                new["metadata"].pop("ownerReferences", None)
-        edit(self.sb, "pods", pod["metadata"]["namespace"], pod["metadata"]["name"], drop, uid=pod["metadata"]["uid"])
 
     # ------------------------------------------------------------------ replicas
     def _manage_replicas(self, rs: dict, active: list[dict]) -> None:

@@ -141,7 +141,7 @@ class StatefulSetController:
                 continue
             ref = controller_ref_of(r)
             if ref is None and not is_terminating(sts):
-                r = adopt(self.sb, sts, "controllerrevisions", r) or r
+                r = adopt(self.sb, sts, "statefulsets", "controllerrevisions", r) or r
                 ref = controller_ref_of(r)
             if ref is not None and ref.get("uid") == uid:
                 out.append(r)
