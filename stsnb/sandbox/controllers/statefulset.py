@@ -24,7 +24,7 @@ from ..apiserver.registry import deep_copy
 from ...k8s.selectors import selector_from_label_selector
 from ..core.store import Event
 from .common import controller_ref_of
-from .ref_manager import adopt, claim, owners_to_sync
+from .ref_manager import adopt, claim as claim_objects, owners_to_sync
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
@@ -126,7 +126,7 @@ class StatefulSetController:
         """``getPodsForStatefulSet``: ``ClaimPods`` with the selector and ``isMemberOf`` (the name names the set)."""
         name = sts["metadata"]["name"]
         sel = selector_from_label_selector(sts["spec"].get("selector"))
-        return claim(self.sb, sts, "statefulsets", "pods", self.sb.store.list("pods", sts["metadata"]["namespace"]),
+        return claim_objects(self.sb, sts, "statefulsets", "pods", self.sb.store.list("pods", sts["metadata"]["namespace"]),
                      lambda p: sel.matches(p["metadata"].get("labels")) and
                      parent_and_ordinal(p["metadata"]["name"])[0] == name)
 
