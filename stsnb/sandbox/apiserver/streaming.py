@@ -123,10 +123,15 @@ def connect(sb: Cluster, method: str, target: str, headers: dict[str, str], name
             raise errors.bad_request("you must specify at least 1 of stdin, stdout, stderr")
         protocol = choose(requested, EXEC_PROTOCOLS)
     if not websocket:
+        # kubectl speaks WebSocket by default for exec/attach/cp from 1.30 and for port-forward from 1.31
+        # (KEP-4006: beta, on by default); 1.30's port-forward needs KUBECTL_PORT_FORWARD_WEBSOCKETS=true
+        newer = ("kubectl 1.31 and newer (1.30 with KUBECTL_PORT_FORWARD_WEBSOCKETS=true)"
+                 if subresource == "portforward" else "kubectl 1.30 and newer")
         raise errors.bad_request(
             f"{subresource} over SPDY is not served by the stsnb sandbox: it speaks the WebSocket protocols "
-            f"({', '.join(EXEC_PROTOCOLS if subresource != 'portforward' else PORTFORWARD_PROTOCOLS)}); kubectl "
-            "1.30 and newer and the official Python client use them")
+            f"({', '.join(EXEC_PROTOCOLS if subresource != 'portforward' else PORTFORWARD_PROTOCOLS)}); {newer} "
+            "and the official Python client use them (an older kubectl, or one that picks its version to match "
+            "the cluster's 1.27, falls back to SPDY)")
     if protocol is None:
         raise errors.bad_request(f"requested protocol(s) are not supported: {requested}; supports "
                                  f"{list(EXEC_PROTOCOLS if subresource != 'portforward' else PORTFORWARD_PROTOCOLS)}")
