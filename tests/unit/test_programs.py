@@ -316,3 +316,39 @@ def test_run_never_raises_even_when_the_dns_does(cluster):
     assert outcome.exit_code == 1 and "timed out" in outcome.output
     odd = run(ProgramContext({}, {"name": "c", "image": "quay.io/unknown:1"}, cluster.resolve, "10.96.0.10", SEARCH))
     assert odd.exit_code == 127 and "give the container a command" in odd.output
+
+
+AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.39"
+
+
+def test_agnhost_without_a_command_runs_its_default_pause_and_keeps_running(cluster):
+    out = start(cluster, AGNHOST)
+    assert (out.output, out.runs_forever, out.exit_code, out.listens) == ("Paused\n", True, None, ())
+
+
+def test_agnhost_netexec_logs_its_servers_in_klog_form_and_serves_its_http_port(cluster):
+    out = start(cluster, AGNHOST, command=["/agnhost", "netexec", "--http-port", "9000", "--udp-port=-1"])
+    assert out.runs_forever and (out.listens, out.server) == ((9000,), "netexec")
+    assert out.output.endswith("       1 log.go:195] Started HTTP server on port 9000\n")
+    assert out.output.count("\n") == 1  # no UDP server with --udp-port=-1
+    assert out.hostname == "dnsquery"
+
+
+@pytest.mark.parametrize("args, says", [
+    (["netexec", "--http-port=eighty"], 'Error: invalid argument "eighty" for "--http-port" flag: strconv.ParseInt: '
+                                        'parsing "eighty": invalid syntax\n'),
+    (["netexec", "--verbose"], "Error: unknown flag: --verbose\n"),
+    (["netexec", "--http-port"], "Error: flag needs an argument: --http-port\n"),
+])
+def test_agnhost_netexec_flag_errors_print_cobras_message_and_exit_0_as_agnhost_does(cluster, args, says):
+    assert done(start(cluster, AGNHOST, args=args)) == (says, 0)
+
+
+def test_an_agnhost_subcommand_the_sandbox_does_not_simulate_says_which_ones_it_does(cluster):
+    assert done(start(cluster, AGNHOST, args=["liveness"])) == (
+        "stsnb sandbox: agnhost liveness is not simulated here; the sandbox's agnhost runs netexec and pause\n", 1)
+
+
+def test_only_the_agnhost_image_has_agnhost(cluster):
+    output, code = done(start(cluster, "busybox", command=["/agnhost", "netexec"]))
+    assert code == 127 and output.startswith("sh: /agnhost: not found\n")

@@ -15,8 +15,9 @@ looks the reference up here instead:
 3. **Known images** (:data:`CATALOGUE`) run their image's default ENTRYPOINT
    and CMD through the container programs (:mod:`.programs`): nginx and its
    look-alikes (``registry.k8s.io/nginx-slim``, the StatefulSet tutorial's
-   image), httpd (also upstream's e2e ``httpd`` images), busybox, alpine,
-   python, ``pause`` and CoreDNS. Some of those default processes are
+   image), httpd (also upstream's e2e ``httpd`` images), upstream's e2e
+   ``agnhost`` (its ``netexec`` and ``pause``), busybox, alpine, python,
+   ``pause`` and CoreDNS. Some of those default processes are
    servers the kubelet keeps running itself (:attr:`Entry.process`).
 4. **Any other image** is pulled "successfully" and runs as a generic
    long-running container: no output, never exits, stops at once on SIGTERM.
@@ -185,6 +186,10 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("httpd", ("docker.io/library/httpd", "registry.k8s.io/e2e-test-images/httpd", "k8s.gcr.io/e2e-test-images/httpd"),
           (), ("httpd-foreground",), process="server", banner=_HTTPD_BANNER, ports=(80,),
           docroot="/usr/local/apache2/htdocs", autoindex=True),
+    # upstream's e2e test image, on alpine (busybox tools); Hello Minikube runs its netexec server
+    Entry("agnhost", ("registry.k8s.io/e2e-test-images/agnhost", "k8s.gcr.io/e2e-test-images/agnhost",
+                      "gcr.io/kubernetes-e2e-test-images/agnhost"),
+          ("/agnhost",), ("pause",), userland="busybox", ports=(8080,)),
     Entry("busybox", ("docker.io/library/busybox", "registry.k8s.io/busybox", "k8s.gcr.io/busybox",
                       "gcr.io/google_containers/busybox", "gcr.io/google-containers/busybox",
                       "registry.k8s.io/e2e-test-images/busybox"),

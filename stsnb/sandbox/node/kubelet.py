@@ -145,7 +145,7 @@ class Kubelet:
         self.crash_backoff = Backoff()
         self.pull_backoff = Backoff()
         self.present: dict[str, set[str]] = {}  # node -> images pulled there
-        self.prober = Prober(self._probe_command, self._container_fs)
+        self.prober = Prober(self._probe_command, self._container_fs, self._container_server)
         self.runtime = ContainerRuntime(sb)  # container filesystems, volume data, processes, the pod network
 
     def keys_for(self, ev: Event) -> list:
@@ -379,7 +379,10 @@ class Kubelet:
         c.ignores_sigterm = outcome.ignores_sigterm
         if not outcome.interactive:
             run.logs.write(c.instance, outcome.output, now)
-        self.runtime.started(run.uid, c.name, run.ip, outcome.listens)
+        inst = c.instance  # what the server writes while it runs goes to this start's log
+        self.runtime.started(run.uid, c.name, run.ip, outcome.listens, outcome.server,
+                             log=lambda text: run.logs.write(inst, text, self.sb.clock.now()) if inst else None,
+                             hostname=outcome.hostname)
         if outcome.interactive and ctx is not None:
             self._start_interactive(run, c, ctx, gen)
         c.state = {"running": {"startedAt": stamp}}
@@ -590,6 +593,10 @@ class Kubelet:
     def _container_fs(self, pod: dict, container: dict):
         """The filesystem of the container's current start, which its probes look at (None before its first)."""
         return self.runtime.container_fs(pod["metadata"]["uid"], container.get("name", ""))
+
+    def _container_server(self, pod: dict, container: dict):
+        """``(ports, server)`` of the container's running program when it serves with a server of its own."""
+        return self.runtime.own_server(pod["metadata"]["uid"], container.get("name", ""))
 
     def _probe_command(self, pod: dict, container: dict, command: list[str]) -> tuple[int | None, str]:
         """An exec probe's command, run in the container: ``(exit code or None if still running, output)``."""

@@ -16,14 +16,27 @@ parsed and written with ``h11``; nginx answers as its default configuration does
 files from ``/usr/share/nginx/html`` (``index.html`` for a directory), ``403
 Forbidden`` for a directory without an index (``autoindex`` is off), ``404 Not
 Found``, ``405 Not Allowed`` for methods other than GET and HEAD.
+
+``agnhost netexec`` (the Hello Minikube tutorial's server, :func:`netexec_server`) answers
+as upstream's ``test/images/agnhost/netexec`` does with Go's ``net/http``: ``/`` (and any
+path no other handler takes) ``NOW: <Go time>``, ``/hostname`` and ``/hostName`` the
+pod's hostname, ``/echo?msg=M&code=C``, ``/healthz`` 200; each request is logged the way
+its ``log.Printf`` goes through klog (``I1204 14:55:00.123456       1 log.go:195] GET /``).
+Its endpoints that act on the world (``/dial``, ``/shell``, ``/upload``, ``/exit``,
+``/shutdown``, ``/redirect``, ``/clientip``) answer ``501`` naming what is simulated.
 """
 
 from __future__ import annotations
 
 import email.utils
+import http
+import json
 import itertools
 import mimetypes
 import threading
+import time
+from datetime import datetime, timezone
+from urllib.parse import parse_qs
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -118,6 +131,67 @@ def nginx_server(fs: FileSystem, version: str) -> Server:
                           ("Connection", "keep-alive"), ("ETag", f'"{int(st.mtime):x}-{len(data):x}"'),
                           ("Accept-Ranges", "bytes")]
         return HttpResponse(200, "OK", headers, b"" if req.method == "HEAD" else data)
+
+    return serve
+
+
+def klog_line(message: str, now: float | None = None) -> str:
+    """``message`` as agnhost's ``log.Printf`` writes it through klog: header, PID 1, the bridge's source line."""
+    when = datetime.fromtimestamp(time.time() if now is None else now, timezone.utc)
+    return f"I{when:%m%d %H:%M:%S}.{when.microsecond:06d}       1 log.go:195] {message}\n"
+
+
+def go_time(now: float, monotonic: float) -> str:
+    """Go's ``time.Now().String()`` in UTC: ``2026-12-04 14:55:00.123456 +0000 UTC m=+12.345678901``."""
+    when = datetime.fromtimestamp(now, timezone.utc)
+    frac = f"{when.microsecond:06d}".rstrip("0")
+    return f"{when:%Y-%m-%d %H:%M:%S}{'.' + frac if frac else ''} +0000 UTC m=+{monotonic:.9f}"
+
+
+#: netexec's endpoints that dial, run, store or stop something: not simulated (501, naming what is).
+NETEXEC_UNSIMULATED = ("/clientip", "/dial", "/exit", "/redirect", "/shell", "/shutdown", "/upload")
+
+
+def netexec_server(hostname: str, log: Callable[[str], None], started: float) -> Server:
+    """``agnhost netexec``'s HTTP server (see the module docstring); ``started`` is its ``time.monotonic()`` start."""
+
+    def reply(req: HttpRequest, status: int, body: str, *, typed: bool = True) -> HttpResponse:
+        data = body.encode()
+        headers = [("Content-Length", str(len(data)))]  # Go writes header names in sorted order
+        if typed and data:
+            headers.append(("Content-Type", "text/plain; charset=utf-8"))
+        headers.append(("Date", email.utils.formatdate(usegmt=True)))
+        try:
+            reason = "I'm a teapot" if status == 418 else http.HTTPStatus(status).phrase  # Go's StatusText
+        except ValueError:
+            reason = f"status code {status}"
+        return HttpResponse(status, reason, headers, b"" if req.method == "HEAD" else data)
+
+    def serve(req: HttpRequest) -> HttpResponse:
+        path, _, query = req.target.partition("?")
+        form = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        if path in ("/hostname", "/hostName"):
+            log(klog_line(f"GET {path}"))
+            return reply(req, 200, hostname)
+        if path == "/echo":
+            msg, code = form.get("msg", ""), form.get("code", "")
+            log(klog_line(f"GET /echo?msg={msg}&code={code}"))
+            if not code:
+                return reply(req, 200, msg)
+            if not code.lstrip("-").isdigit():
+                return reply(req, 200, f"argument 'code' must be an integer or empty, got {json.dumps(code)}\n")
+            status = int(code)
+            if not 100 <= status <= 999:  # Go's WriteHeader panics; the handler's panic is a 500 here
+                return reply(req, 500, "")
+            return reply(req, status, msg)
+        if path == "/healthz":
+            log(klog_line("GET /healthz"))
+            return reply(req, 200, "")
+        if path in NETEXEC_UNSIMULATED:
+            return reply(req, 501, f"stsnb sandbox: agnhost netexec's {path} is not simulated here; "
+                                   "/, /hostname, /echo and /healthz are\n")
+        log(klog_line("GET /"))
+        return reply(req, 200, "NOW: " + go_time(time.time(), time.monotonic() - started))
 
     return serve
 

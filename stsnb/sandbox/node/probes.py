@@ -27,8 +27,10 @@ change) and the programs that run in it (:mod:`.programs`):
   directory its index (nginx refuses one without: 403; httpd lists it); a
   redirect is followed, and any status from 200 to 399 succeeds, as upstream's
   HTTP prober does. A server without a web root (CoreDNS) answers 200 for its
-  :attr:`~.images.Entry.http_paths`. Nothing listening gives "connection
-  refused"; an image the sandbox does not know is assumed to answer 200;
+  :attr:`~.images.Entry.http_paths`. A program that serves by itself (agnhost
+  ``netexec``, started by the pod's ``command``) is asked, on the ports it listens
+  on. Nothing listening gives "connection refused"; an image the sandbox does not
+  know is assumed to answer 200;
 * ``tcpSocket``: open on the ports the default process serves (any port for
   an unknown image);
 * ``exec``: the command runs through the container programs (:mod:`.programs`),
@@ -49,7 +51,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import images
-from .network import static_lookup
+from .network import HttpRequest, Server, static_lookup
 
 if TYPE_CHECKING:
     from ..core.engine import Timer
@@ -67,11 +69,15 @@ class Prober:
     """What a probe of a container finds; see the module docstring."""
 
     def __init__(self, run_command: Callable[[dict, dict, list[str]], tuple[int | None, str]],
-                 filesystem: Callable[[dict, dict], "FileSystem | None"]) -> None:
+                 filesystem: Callable[[dict, dict], "FileSystem | None"],
+                 own_server: Callable[[dict, dict], "tuple[tuple[int, ...], Server] | None"] | None = None) -> None:
         """``run_command(pod, container, argv)`` runs an exec probe's command in the container;
-        ``filesystem(pod, container)`` is the running container's filesystem (None if it has none)."""
+        ``filesystem(pod, container)`` is the running container's filesystem (None if it has none);
+        ``own_server(pod, container)`` the ports and server of a program that serves by itself
+        (agnhost netexec), which a probe then asks as the kubelet's prober would."""
         self._run_command = run_command
         self._filesystem = filesystem
+        self._own_server = own_server or (lambda pod, container: None)
 
     def probe(self, kind: str, pod: dict, container: dict, ip: str | None) -> tuple[bool, str]:
         """``(succeeded, output)`` of the container's ``kind`` probe right now."""
@@ -132,6 +138,14 @@ class Prober:
         path = action.get("path") or "/"
         scheme = (action.get("scheme") or "HTTP").lower()
         host = action.get("host") or ip or ""
+        own = self._own_server(pod, container)
+        if own is not None:
+            ports, server = own
+            if port not in ports:
+                return False, (f'Get "{scheme}://{host}:{port}{path}": dial tcp {host}:{port}: connect: '
+                               "connection refused")
+            status = server(HttpRequest("GET", path, [("Host", f"{host}:{port}")])).status
+            return (True, "") if 200 <= status < 400 else (False, f"HTTP probe failed with statuscode: {status}")
         listening, entry = self._listening(container, port)
         if not listening:
             return False, f'Get "{scheme}://{host}:{port}{path}": dial tcp {host}:{port}: connect: connection refused'
@@ -148,7 +162,8 @@ class Prober:
     def tcp_socket(self, pod: dict, container: dict, action: dict, ip: str | None) -> tuple[bool, str]:
         port = self._port(container, action.get("port"))
         host = action.get("host") or ip or ""
-        listening, _ = self._listening(container, port)
+        own = self._own_server(pod, container)
+        listening = port in own[0] if own is not None else self._listening(container, port)[0]
         return (True, "") if listening else (False, f"dial tcp {host}:{port}: connect: connection refused")
 
     def exec_command(self, pod: dict, container: dict, spec: dict) -> tuple[bool, str]:

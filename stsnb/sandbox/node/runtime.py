@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from ..core import errors
 from ..core.resources import BY_PLURAL
 from .containers import (MAX_VOLUME_BYTES, FileSystem, VolumeData, VolumeStorage, config_items, projected_volume)
 from .disk import PvDirectories
-from .network import NGINX_VERSIONS, HttpConnection, PodNetwork, Server, nginx_server
+from .network import NGINX_VERSIONS, HttpConnection, PodNetwork, Server, netexec_server, nginx_server
 
 if TYPE_CHECKING:
     from ..core.cluster import Cluster
@@ -45,6 +46,7 @@ class _PodState:
 
     fs: dict[str, FileSystem] = field(default_factory=dict)  # per container, rebuilt at each start
     listens: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    serving: dict[str, Server] = field(default_factory=dict)  # per container: a server other than nginx
     main: dict[str, Process] = field(default_factory=dict)  # live main processes (interactive shells)
     watchers: dict[str, set] = field(default_factory=dict)  # attach sessions per container: on_output callables
     execs: set = field(default_factory=set)
@@ -182,14 +184,21 @@ class ContainerRuntime:
                 vol.discard()
 
     # ------------------------------------------------------------------ lifecycle
-    def started(self, uid: str, container: str, ip: str | None, listens: tuple[int, ...]) -> None:
+    def started(self, uid: str, container: str, ip: str | None, listens: tuple[int, ...], server: str = "nginx",
+                log: Callable[[str], None] | None = None, hostname: str = "") -> None:
+        """The container's process is up and serves ``listens`` with ``server`` (see :mod:`.network`);
+        ``log`` appends to its log (a server's request lines)."""
         st = self.state(uid)
         st.ip = ip
         st.listens[container] = listens
+        st.serving.pop(container, None)
+        if server == "netexec" and listens:
+            st.serving[container] = netexec_server(hostname, log or (lambda text: None), started=time.monotonic())
 
     def container_stopped(self, uid: str, container: str) -> None:
         st = self.state(uid)
         st.listens.pop(container, None)
+        st.serving.pop(container, None)
         proc = st.main.pop(container, None)
         if proc is not None:
             proc.kill()
@@ -203,6 +212,7 @@ class ContainerRuntime:
         for proc in [*st.main.values(), *st.execs]:
             proc.kill()
         st.listens.clear()
+        st.serving.clear()
         st.main.clear()
 
     def pod_gone(self, uid: str) -> None:
@@ -212,6 +222,13 @@ class ContainerRuntime:
         self.volumes.release("emptydir", uid)
 
     # ------------------------------------------------------------------ network
+    def own_server(self, uid: str, container: str) -> tuple[tuple[int, ...], Server] | None:
+        """The ports and server of the container's running program when it is not nginx (agnhost netexec)."""
+        with self.lock:
+            st = self.pods.get(uid)
+        own = st.serving.get(container) if st is not None else None
+        return (st.listens.get(container, ()), own) if st is not None and own is not None else None
+
     def servers(self, ip: str) -> dict[int, Server]:
         with self.lock:
             states = [(uid, st) for uid, st in self.pods.items() if st.ip == ip]
@@ -219,10 +236,11 @@ class ContainerRuntime:
         for uid, st in states:
             for cname, ports in st.listens.items():
                 fs = st.fs.get(cname)
-                if fs is None:
+                own = st.serving.get(cname)
+                if fs is None and own is None:
                     continue
                 for port in ports:
-                    out.setdefault(port, nginx_server(fs, self._nginx_version(uid, cname)))
+                    out.setdefault(port, own or nginx_server(fs, self._nginx_version(uid, cname)))
         return out
 
     def _nginx_version(self, uid: str, container: str) -> str:

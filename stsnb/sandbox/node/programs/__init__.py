@@ -15,6 +15,7 @@ image                       default ENTRYPOINT + CMD            userland
 ``nginx[:tag]``             ``/docker-entrypoint.sh nginx -g    Debian (dash, coreutils, curl);
                             'daemon off;'``                     an ``-alpine`` tag: busybox
 ``…/nginx-slim[:tag]``      ``nginx -g 'daemon off;'``          Debian (the StatefulSet tutorial's)
+``…/agnhost[:tag]``         ``/agnhost pause``                  busybox (upstream's e2e image)
 ==========================  ==================================  ==========================
 
 Each container start gets a filesystem of its own (:mod:`..containers`): the
@@ -57,6 +58,10 @@ Programs (each only where its image has it):
 * ``nginx`` (the nginx images): the entrypoint's configuration lines, then a server
   that stays up and serves its html directory on the ``listen`` ports of its
   configuration; without ``-g 'daemon off;'`` it daemonizes and the container exits 0.
+* ``/agnhost netexec [--http-port N] [--udp-port N]`` (the agnhost image; Hello Minikube's
+  server): logs its start in klog form and serves HTTP (:func:`..network.netexec_server`);
+  ``/agnhost pause`` prints ``Paused`` and runs until stopped; other subcommands say what is
+  simulated and exit 1.
 * ``sh -c SCRIPT`` (and ``ash``, ``bash``; :mod:`.shell`, :mod:`.grammar`): lists
   joined by ``;``, newlines, ``&&`` and ``||``; pipelines (``|``, one stage after the
   other); ``if``/``elif``/``else``, ``while``, ``until`` and ``for NAME in WORDS``;
@@ -161,7 +166,8 @@ def _run(ctx: ProgramContext) -> Outcome:
             and not slept
         return Outcome(output=before, exit_code=None, runs_forever=True, sleep_seconds=slept,
                        ignores_sigterm=not forever.handles_sigterm, output_after_sleep=after,
-                       exit_code_after_sleep=None, listens=forever.listens,
+                       exit_code_after_sleep=None, listens=forever.listens, server=forever.server,
+                       hostname=forever.hostname,
                        interactive=waits_on_stdin and _reads_stdin(argv))
     if slept:
         return Outcome(output=before, exit_code=None, runs_forever=True, sleep_seconds=slept,

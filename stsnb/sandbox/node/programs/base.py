@@ -65,11 +65,13 @@ class Outcome:
     exit_code_after_sleep: int | None = 0  # how it exits then; None = it keeps running (e.g. a server)
     reason: str | None = None  # the terminated state's reason when not Completed/Error (OOMKilled)
     listens: tuple[int, ...] = ()  # TCP ports the program serves (nginx: the ``listen`` ports of its config)
+    server: str = "nginx"  # what answers on those ports: "nginx" (its web root) or "netexec" (agnhost netexec)
+    hostname: str = ""  # the hostname the server reports (netexec's /hostname)
     interactive: bool = False  # a shell reading its stdin (``stdin: true``): the kubelet keeps it running
 
 
-PROGRAMS = ("cat", "chmod", "cp", "curl", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname", "ln",
-            "ls", "mkdir", "mv", "nginx", "nslookup", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail",
+PROGRAMS = ("agnhost", "cat", "chmod", "cp", "curl", "date", "dd", "echo", "env", "false", "find", "grep", "head",
+            "hostname", "ln", "ls", "mkdir", "mv", "nginx", "nslookup", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail",
             "tar", "test", "touch", "true", "wc", "wget")
 _COMMON = frozenset({"cat", "chmod", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname",
                      "ln", "ls", "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail",
@@ -165,10 +167,13 @@ class Exit(Exception):
 class Forever(Exception):
     """The process does not end by itself (a server, ``sleep infinity``, a shell waiting on stdin)."""
 
-    def __init__(self, handles_sigterm: bool = False, listens: tuple[int, ...] = ()) -> None:
+    def __init__(self, handles_sigterm: bool = False, listens: tuple[int, ...] = (), server: str = "nginx",
+                 hostname: str = "") -> None:
         super().__init__()
         self.handles_sigterm = handles_sigterm
         self.listens = listens
+        self.server = server
+        self.hostname = hostname
 
 
 class ShellError(Exception):

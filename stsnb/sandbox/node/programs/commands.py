@@ -222,6 +222,55 @@ def _nginx_ports(c: Container) -> tuple[int, ...]:
     return tuple(ports) or (80,)
 
 
+#: agnhost's subcommands the sandbox runs; the others print :data:`_AGNHOST_ONLY` and exit 1.
+AGNHOST_SUBCOMMANDS = ("netexec", "pause")
+_AGNHOST_ONLY = ("stsnb sandbox: agnhost {sub} is not simulated here; the sandbox's agnhost runs "
+                 + " and ".join(AGNHOST_SUBCOMMANDS) + "\n")
+
+
+def p_agnhost(c: Container, argv: list[str], io: IO) -> int:
+    """upstream's e2e test image ``agnhost`` (``registry.k8s.io/e2e-test-images/agnhost``): ``netexec`` and ``pause``.
+
+    ``netexec [--http-port N] [--udp-port N]`` logs that its servers started, as the Hello
+    Minikube tutorial shows, and serves HTTP (:func:`..network.netexec_server`); ``pause``
+    prints ``Paused`` and waits for its signal. Flags are read as cobra reads them (``--flag=V``
+    or ``--flag V``); like agnhost, a flag error prints cobra's message and exits 0.
+    """
+    from ..network import klog_line
+
+    sub, args = (argv[1], argv[2:]) if len(argv) > 1 else ("", [])
+    if sub == "pause":
+        io.out("Paused\n")
+        raise Forever(handles_sigterm=True)
+    if sub != "netexec":
+        io.err(_AGNHOST_ONLY.format(sub=sub or "without a subcommand"))
+        return 1
+    ports = {"http-port": 8080, "udp-port": 8081, "sctp-port": -1}
+    i = 0
+    while i < len(args):
+        name, eq, value = args[i].partition("=")
+        key = name[2:] if name.startswith("--") else ""
+        if key not in ports:
+            io.err(f"Error: unknown flag: {name}\n")
+            return 0
+        if not eq:
+            if i + 1 >= len(args):
+                io.err(f"Error: flag needs an argument: {name}\n")
+                return 0
+            i, value = i + 1, args[i + 1]
+        try:
+            ports[key] = int(value)
+        except ValueError:
+            io.err(f'Error: invalid argument "{value}" for "--{key}" flag: strconv.ParseInt: parsing "{value}": '
+                   "invalid syntax\n")
+            return 0
+        i += 1
+    io.out(klog_line(f"Started HTTP server on port {ports['http-port']}"))
+    if ports["udp-port"] != -1:
+        io.out(klog_line(f"Started UDP server on port  {ports['udp-port']}"))
+    raise Forever(handles_sigterm=True, listens=(ports["http-port"],), server="netexec", hostname=c.hostname)
+
+
 def _listdir(c: Container, path: str) -> list[str]:
     try:
         return c.fs.listdir(path)

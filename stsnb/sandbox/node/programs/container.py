@@ -130,6 +130,8 @@ class Container(Shell):
     # ----- running
 
     def available(self, name: str) -> bool:
+        if name == "/agnhost":  # the image has it at /agnhost only (not in PATH)
+            return self.image is not None and self.image.name == "agnhost"
         if name in ("nginx", "/docker-entrypoint.sh"):
             return self.image is not None and self.image.nginx and (name == "nginx" or self.image.name == "nginx")
         return name in USERLAND[self.userland]
@@ -153,7 +155,7 @@ class Container(Shell):
                 return builtin(self, argv, io)
         name = word
         if "/" in word:
-            if word == "/docker-entrypoint.sh":
+            if word in ("/docker-entrypoint.sh", "/agnhost"):
                 name = word
             elif word.startswith(_BIN_DIRS):
                 name = word.rsplit("/", 1)[1]
@@ -240,7 +242,7 @@ PROGRAM_FUNCS = {
     "wc": files.p_wc, "grep": files.p_grep, "chmod": files.p_chmod, "tar": files.p_tar, "env": files.p_env,
     "printenv": files.p_printenv, "date": files.p_date, "test": files.p_test, "[": files.p_test,
     "wget": net.p_wget, "curl": net.p_curl, "ln": files.p_ln, "dd": files.p_dd, "find": files.p_find,
-    "printf": commands.p_printf,
+    "printf": commands.p_printf, "/agnhost": commands.p_agnhost,
 }
 
 
