@@ -296,6 +296,21 @@ def test_a_request_without_websocket_is_refused_after_the_same_checks(core, sand
     assert not sandbox.internal_errors
 
 
+@pytest.mark.parametrize("subresource, query, says", [
+    ("exec", [("command", "ls"), ("stdout", "true")], "kubectl 1.30 and newer"),
+    ("portforward", [("ports", "80")], "kubectl 1.31 and newer (1.30 with KUBECTL_PORT_FORWARD_WEBSOCKETS=true)"),
+])
+def test_the_spdy_refusal_names_the_kubectl_that_speaks_websocket_for_that_subresource(core, api, subresource,
+                                                                                      query, says):
+    running(core, pod("web"))
+    req = api.param_serialize("POST", f"/api/v1/namespaces/default/pods/web/{subresource}", query_params=query,
+                              header_params={"Connection": "Upgrade", "Upgrade": "SPDY/3.1"},
+                              auth_settings=["BearerToken"])
+    resp = api.call_api(*req)
+    message = json.loads(resp.read().decode())["message"]
+    assert resp.status == 400 and f"{subresource} over SPDY is not served" in message and says in message, message
+
+
 @pytest.mark.parametrize("protocol", ["v4.channel.k8s.io", "channel.k8s.io", "base64.channel.k8s.io",
                                       "v4.base64.channel.k8s.io"])
 def test_the_older_channel_protocols_carry_output_and_the_error_as_upstream(core, sandbox, protocol):
