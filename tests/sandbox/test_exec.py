@@ -376,3 +376,18 @@ def test_leaving_the_first_attach_closes_a_stdin_once_shells_input(core):
     done = wait_until(core.list_namespaced_pod, lambda p: p.metadata.name == name and p.status.phase == "Succeeded",
                       "default")
     assert done.status.container_statuses[0].state.terminated.exit_code == 0  # the shell read end of input
+
+
+def test_the_official_clients_pod_proxy_reaches_nginx_and_passes_its_status_through(core, sandbox):
+    running(core, pod("web", ports=[{"containerPort": 80}]))
+    page = core.connect_get_namespaced_pod_proxy_with_path("web", "default", "index.html")
+    assert "<title>Welcome to nginx!</title>" in page
+    assert "<title>Welcome to nginx!</title>" in core.connect_get_namespaced_pod_proxy("web", "default")
+    with pytest.raises(client.exceptions.ApiException) as missing:
+        core.connect_get_namespaced_pod_proxy_with_path("web:80", "default", "nope.html")
+    body = missing.value.body if isinstance(missing.value.body, str) else missing.value.body.decode()
+    assert missing.value.status == 404 and "<center>nginx/1.27.3</center>" in body  # nginx's own 404 page
+    with pytest.raises(client.exceptions.ApiException) as https:
+        core.connect_get_namespaced_pod_proxy("https:web:443", "default")
+    assert https.value.status == 400 and "plain HTTP" in json.loads(https.value.body)["message"]
+    assert not sandbox.internal_errors

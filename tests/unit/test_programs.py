@@ -352,3 +352,21 @@ def test_an_agnhost_subcommand_the_sandbox_does_not_simulate_says_which_ones_it_
 def test_only_the_agnhost_image_has_agnhost(cluster):
     output, code = done(start(cluster, "busybox", command=["/agnhost", "netexec"]))
     assert code == 127 and output.startswith("sh: /agnhost: not found\n")
+
+
+BOOTCAMP = "gcr.io/google-samples/kubernetes-bootcamp:v1"
+
+
+def test_the_bootcamp_image_starts_its_node_server_on_8080_with_its_start_line(cluster):
+    out = start(cluster, BOOTCAMP)
+    assert out.runs_forever and (out.listens, out.server, out.hostname) == ((8080,), "bootcamp:v=1", "dnsquery")
+    assert out.output.startswith("Kubernetes Bootcamp App Started At: ")
+    assert out.output.endswith(" | Running On:  dnsquery \n\n")
+    assert start(cluster, "docker.io/jocatalin/kubernetes-bootcamp:v2").server == "bootcamp:v=2"
+
+
+def test_node_runs_only_the_bootcamp_server_and_only_in_its_image(cluster):
+    assert done(start(cluster, BOOTCAMP, command=["node", "-e", "1"])) == (
+        "stsnb sandbox: node here runs only the kubernetes-bootcamp image's server.js (`node server.js`), "
+        "not `node -e 1`\n", 1)
+    assert done(start(cluster, "nginx", command=["sh", "-c", "node server.js"]))[1] == 127

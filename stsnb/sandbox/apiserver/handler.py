@@ -179,6 +179,8 @@ class Api:
             # /api/v1/namespaces/{name}[/status]: the namespace object itself
             rt = BY_PLURAL["namespaces"]
             return Route(rt, None, rest[1], rest[2] if len(rest) == 3 else "", watch_prefix)
+        if len(rest) > 3 and rest[2] == "proxy":  # NAME/proxy/PATH: the rest of the path is the pod's
+            rest = rest[:3]
         if not rest or len(rest) > 3:
             raise errors.page_not_found()
         rt = BY_GV_PLURAL.get((gv, rest[0]))
@@ -234,9 +236,8 @@ class Api:
             return Response(101, upgrade=connect(self.sb, m, req.target, req.headers, r.namespace or "", r.name,
                                                  r.subresource))
         if r.subresource == "proxy":
-            raise errors.bad_request(
-                f"{r.subresource} is not supported by the stsnb sandbox: its containers are simulated. "
-                "Read the container's output with `kubectl logs` (or GET .../log) instead")
+            from .proxy import proxy
+            return Response(*proxy(self.sb, req, plural, r.namespace or "", r.name))
         if r.subresource == "eviction":
             if m != "POST":
                 raise errors.method_not_allowed()
@@ -346,8 +347,8 @@ class Api:
             return decode_request_body(req.body, message)
         if ctype not in (JSON, "application/yaml", "application/apply-patch+yaml", "", "text/plain"):
             raise errors.unsupported_media_type(
-                f'the body of the request was in an unknown format - accepted media types include: '
-                f'application/json, application/yaml, application/vnd.kubernetes.protobuf')
+                'the body of the request was in an unknown format - accepted media types include: '
+                'application/json, application/yaml, application/vnd.kubernetes.protobuf')
         self._check_depth(req.body)
         try:
             if ctype in ("application/yaml", "application/apply-patch+yaml"):

@@ -77,6 +77,12 @@ class PodRuntime(Protocol):
         """True while the container of the pod with ``uid`` runs."""
         ...
 
+    def http_request(self, ip: str, port: int, method: str, target: str, headers: list[tuple[str, str]],
+                     body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One HTTP request to ``ip:port`` in the pod network (the ``proxy`` subresource): ``(status, headers,
+        body)`` of the answer; ``ConnectionRefusedError`` when nothing listens there."""
+        ...
+
     def port_forward(self, namespace: str, name: str, port: int, send: Any, close: Any) -> Any:
         """A TCP connection to ``port`` of the pod: ``feed(bytes)`` it; replies come through ``send``."""
         ...

@@ -49,7 +49,7 @@ RESOURCES: tuple[ResourceType, ...] = (
         field_selectors=("metadata.name", "status.phase")),
     _rt("nodes", subresources=("status",), field_selectors=("metadata.name", "spec.unschedulable")),
     _rt("pods", categories=("all",),
-        subresources=("log", "status", "exec", "attach", "portforward", "eviction", "binding"),
+        subresources=("log", "status", "exec", "attach", "portforward", "proxy", "eviction", "binding"),
         field_selectors=_POD_FIELDS),
     _rt("services", categories=("all",), subresources=("status", "proxy"),
         field_selectors=("metadata.name", "metadata.namespace", "spec.clusterIP", "spec.type")),

@@ -16,8 +16,9 @@ looks the reference up here instead:
    and CMD through the container programs (:mod:`.programs`): nginx and its
    look-alikes (``registry.k8s.io/nginx-slim``, the StatefulSet tutorial's
    image), httpd (also upstream's e2e ``httpd`` images), upstream's e2e
-   ``agnhost`` (its ``netexec`` and ``pause``), busybox, alpine, python,
-   ``pause`` and CoreDNS. Some of those default processes are
+   ``agnhost`` (its ``netexec`` and ``pause``), the Kubernetes Basics tutorial's
+   ``kubernetes-bootcamp`` (``v1``, ``v2``; its ``v10`` fails to pull, as the
+   tutorial shows), busybox, alpine, python, ``pause`` and CoreDNS. Some of those default processes are
    servers the kubelet keeps running itself (:attr:`Entry.process`).
 4. **Any other image** is pulled "successfully" and runs as a generic
    long-running container: no output, never exits, stops at once on SIGTERM.
@@ -157,6 +158,10 @@ class Entry:
     family: str = ""
     autoindex: bool = False
     http_paths: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # the tags its registry has, when known: any other fails to pull
+
+    def has_tag(self, tag: str) -> bool:
+        return not self.tags or tag in self.tags
 
     @property
     def programs_name(self) -> str:
@@ -190,6 +195,9 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("agnhost", ("registry.k8s.io/e2e-test-images/agnhost", "k8s.gcr.io/e2e-test-images/agnhost",
                       "gcr.io/kubernetes-e2e-test-images/agnhost"),
           ("/agnhost",), ("pause",), userland="busybox", ports=(8080,)),
+    # the Kubernetes Basics tutorial's app: node:6 (Debian) running server.js on 8080; v2 is jocatalin's
+    Entry("kubernetes-bootcamp", ("gcr.io/google-samples/kubernetes-bootcamp", "docker.io/jocatalin/kubernetes-bootcamp"),
+          (), ("/bin/sh", "-c", "node server.js"), ports=(8080,), tags=("v1", "v2")),
     Entry("busybox", ("docker.io/library/busybox", "registry.k8s.io/busybox", "k8s.gcr.io/busybox",
                       "gcr.io/google_containers/busybox", "gcr.io/google-containers/busybox",
                       "registry.k8s.io/e2e-test-images/busybox"),
@@ -222,9 +230,13 @@ def busybox_version(ref: Reference, latest: tuple[int, int] = (1, 37)) -> tuple[
 
 
 def unresolvable(ref: Reference) -> bool:
-    """True when no registry has the reference: a tag in :data:`MISSING_TAGS`, or a ``.invalid`` registry."""
+    """True when no registry has the reference: a tag in :data:`MISSING_TAGS`, a tag a catalogue image with
+    known tags does not have (the Kubernetes Basics tutorial's ``kubernetes-bootcamp:v10``), or a ``.invalid``
+    registry."""
     host = ref.domain.split(":", 1)[0]
-    return ref.tag in MISSING_TAGS or host == "invalid" or host.endswith(".invalid")
+    entry = lookup(ref)
+    missing = entry is not None and bool(ref.tag) and not ref.digest and not entry.has_tag(ref.tag)
+    return ref.tag in MISSING_TAGS or missing or host == "invalid" or host.endswith(".invalid")
 
 
 def pull_error(ref: Reference) -> str:

@@ -845,6 +845,17 @@ class Kubelet:
         return pod is not None and any(s.get("name") == container and "running" in (s.get("state") or {})
                                        for s in (pod.get("status") or {}).get("containerStatuses") or [])
 
+    def http_request(self, ip: str, port: int, method: str, target: str, headers: list[tuple[str, str]],
+                     body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One HTTP request to ``ip:port`` through the pod network (the API server's ``proxy`` subresource)."""
+        from .network import HttpRequest, Refused
+        try:
+            server = self.runtime.network.connect(ip, port)
+        except Refused:
+            raise ConnectionRefusedError(f"dial tcp {ip}:{port}: connect: connection refused") from None
+        answer = server(HttpRequest(method, target, list(headers), body))
+        return answer.status, answer.headers, answer.body
+
     def port_forward(self, namespace: str, name: str, port: int, send, close):
         """A TCP connection to ``port`` of the pod (``kubectl port-forward``): feed it bytes, get bytes back."""
         pod = self.sb.registry.get("pods", namespace, name)

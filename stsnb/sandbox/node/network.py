@@ -196,6 +196,23 @@ def netexec_server(hostname: str, log: Callable[[str], None], started: float) ->
     return serve
 
 
+def bootcamp_server(hostname: str, version: str, log: Callable[[str], None], started: float) -> Server:
+    """The Kubernetes Basics tutorial's ``server.js`` (Node's ``http``): one line for any request, each logged
+    with the count of requests so far and the app's uptime."""
+    count = itertools.count(1)
+
+    def serve(req: HttpRequest) -> HttpResponse:
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+        log(f"Running On: {hostname} | Total Requests: {next(count)} | App Uptime: "
+            f"{time.monotonic() - started:.3f} seconds | Log Time: {stamp}\n")
+        body = f"Hello Kubernetes bootcamp! | Running on: {hostname} | {version}\n".encode()
+        return HttpResponse(200, "OK", [("Date", email.utils.formatdate(usegmt=True)), ("Connection", "keep-alive"),
+                                        ("Content-Length", str(len(body)))], b"" if req.method == "HEAD" else body)
+
+    return serve
+
+
 class PodNetwork:
     """Routes connections to pod servers: pod IPs, Service ClusterIPs (ready endpoints), loopback."""
 

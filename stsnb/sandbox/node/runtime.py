@@ -33,7 +33,8 @@ from ..core import errors
 from ..core.resources import BY_PLURAL
 from .containers import (MAX_VOLUME_BYTES, FileSystem, VolumeData, VolumeStorage, config_items, projected_volume)
 from .disk import PvDirectories
-from .network import NGINX_VERSIONS, HttpConnection, PodNetwork, Server, netexec_server, nginx_server
+from .network import (NGINX_VERSIONS, HttpConnection, PodNetwork, Server, bootcamp_server, netexec_server,
+                      nginx_server)
 
 if TYPE_CHECKING:
     from ..core.cluster import Cluster
@@ -194,6 +195,9 @@ class ContainerRuntime:
         st.serving.pop(container, None)
         if server == "netexec" and listens:
             st.serving[container] = netexec_server(hostname, log or (lambda text: None), started=time.monotonic())
+        elif server.startswith("bootcamp:") and listens:
+            st.serving[container] = bootcamp_server(hostname, server.partition(":")[2], log or (lambda text: None),
+                                                    started=time.monotonic())
 
     def container_stopped(self, uid: str, container: str) -> None:
         st = self.state(uid)

@@ -65,13 +65,13 @@ class Outcome:
     exit_code_after_sleep: int | None = 0  # how it exits then; None = it keeps running (e.g. a server)
     reason: str | None = None  # the terminated state's reason when not Completed/Error (OOMKilled)
     listens: tuple[int, ...] = ()  # TCP ports the program serves (nginx: the ``listen`` ports of its config)
-    server: str = "nginx"  # what answers on those ports: "nginx" (its web root) or "netexec" (agnhost netexec)
+    server: str = "nginx"  # what answers: "nginx" (its web root), "netexec" (agnhost), "bootcamp:v=N" (Basics)
     hostname: str = ""  # the hostname the server reports (netexec's /hostname)
     interactive: bool = False  # a shell reading its stdin (``stdin: true``): the kubelet keeps it running
 
 
 PROGRAMS = ("agnhost", "cat", "chmod", "cp", "curl", "date", "dd", "echo", "env", "false", "find", "grep", "head",
-            "hostname", "ln", "ls", "mkdir", "mv", "nginx", "nslookup", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail",
+            "hostname", "ln", "ls", "mkdir", "mv", "nginx", "node", "nslookup", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail",
             "tar", "test", "touch", "true", "wc", "wget")
 _COMMON = frozenset({"cat", "chmod", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname",
                      "ln", "ls", "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail",

@@ -271,6 +271,20 @@ def p_agnhost(c: Container, argv: list[str], io: IO) -> int:
     raise Forever(handles_sigterm=True, listens=(ports["http-port"],), server="netexec", hostname=c.hostname)
 
 
+def p_node(c: Container, argv: list[str], io: IO) -> int:
+    """The kubernetes-bootcamp image's ``node server.js``: its start line, then its server on 8080."""
+    import time
+    if argv[1:] != ["server.js"]:
+        io.err("stsnb sandbox: node here runs only the kubernetes-bootcamp image's server.js "
+               f"(`node server.js`), not `{' '.join(argv)}`\n")
+        return 1
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+    io.out(f"Kubernetes Bootcamp App Started At: {stamp} | Running On:  {c.hostname} \n\n")
+    version = (c.image.tag if c.image else "").lstrip("v") or "1"
+    raise Forever(handles_sigterm=True, listens=(8080,), server=f"bootcamp:v={version}", hostname=c.hostname)
+
+
 def _listdir(c: Container, path: str) -> list[str]:
     try:
         return c.fs.listdir(path)
