@@ -13,6 +13,11 @@ whose ``save`` writes nothing; the runner writes the notebook once, atomically, 
   papermill's error markers and ``metadata.stsnb`` = ``{"status", "cell", "error"}``;
 * Ctrl-C → ``NN-name.interrupted.ipynb``, marked the same way.
 
+A cell that runs past the timeout is not just named: before its kernel is stopped, the kernel
+writes every thread's stack to its log (``faulthandler`` on ``SIGUSR1``, registered at kernel
+start by :data:`KERNEL_ARGUMENTS`, on POSIX), and the error says where the cell was waiting
+(``the kernel was at: threading.py:331 in wait <- stsnb/watching.py:301 in wait_for <- cell line 4``).
+
 The kernel (a :class:`~stsnb.cli.kernels.RunnerKernelManager`) is owned by the caller and shut
 down here with ``now=True`` once the notebook's outputs and widget state are in hand: a kernel
 that has nothing left to do is killed rather than asked to tidy up (which took ~1 s).
@@ -21,7 +26,9 @@ that has nothing left to do is killed rather than asked to tidy up (which took ~
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import threading
 import time
 from pathlib import Path
@@ -36,7 +43,13 @@ from papermill.engines import NBClientEngine, NotebookExecutionManager  # noqa: 
 
 from .report import MARKED, RunResult, Task, write_atomically
 
-__all__ = ["execute_task"]
+__all__ = ["KERNEL_ARGUMENTS", "execute_task"]
+
+#: What every kernel of a run starts with: on POSIX, ``SIGUSR1`` makes it write every thread's stack to its
+#: log (ipykernel points ``faulthandler`` at the kernel's own stderr, the log); nothing lands in the user's names.
+KERNEL_ARGUMENTS: tuple[str, ...] = (
+    ("--IPKernelApp.exec_lines=__import__('faulthandler').register(__import__('signal').SIGUSR1)",)
+    if hasattr(signal, "SIGUSR1") else ())
 
 
 class _FinalSaveManager(NotebookExecutionManager):
@@ -62,7 +75,7 @@ class _Engine(NBClientEngine):
         holder["manager"] = nb_man
         nb_man.notebook_start()
         try:
-            cls.execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            cls.execute_managed_notebook(nb_man, kernel_name, holder=holder, **kwargs)
         finally:
             nb_man.notebook_complete()
         return nb_man.nb
@@ -70,18 +83,79 @@ class _Engine(NBClientEngine):
     @classmethod
     def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, *, km: Any, execution_timeout: float,  # type: ignore[override]
                                  start_timeout: float, stopping: threading.Event, cwd: Path | None = None,
-                                 **kwargs: Any) -> Any:
+                                 holder: dict | None = None, **kwargs: Any) -> Any:
         from papermill.log import logger
 
         # the kernel works in the notebook's folder, as Jupyter starts it (nbclient reads resources' path)
         client = PapermillNotebookClient(nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout,
                                          kernel_name=kernel_name, log=logger, log_output=False,
                                          resources={"metadata": {"path": str(cwd)}} if cwd else {},
-                                         on_cell_start=_stop_if(stopping))
+                                         on_cell_start=_stop_if(stopping), extra_arguments=list(KERNEL_ARGUMENTS))
+        from nbclient.exceptions import CellTimeoutError
         try:
             return client.execute()
+        except CellTimeoutError:
+            if holder is not None:
+                holder["stacks"] = _kernel_stacks(km)
+            raise
         finally:
             _shut_down(client, km)
+
+
+def _kernel_stacks(km: Any, wait: float = 2.0) -> str:
+    """Ask the kernel for every thread's stack (``SIGUSR1``); what it wrote to its log, or "" if nothing came."""
+    pid = getattr(getattr(km, "provisioner", None), "pid", None)
+    log = Path(getattr(km, "log_path", "") or "")
+    if not KERNEL_ARGUMENTS or not pid or not log.is_file():
+        return ""
+    start = log.stat().st_size
+    try:
+        os.kill(pid, signal.SIGUSR1)
+    except OSError:
+        return ""
+    deadline, seen = time.monotonic() + wait, -1
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        size = log.stat().st_size
+        if size == seen and size > start:  # written, and no longer growing
+            break
+        seen = size
+    with open(log, "rb") as f:
+        f.seek(start)
+        return f.read().decode("utf-8", "replace")
+
+
+_FRAME = re.compile(r'\s*File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
+_CELL_FILE = re.compile(r"ipykernel_\d+/\d+\.py$")
+
+
+def waiting_at(stacks: str) -> str:
+    """Where the cell's thread was, from a ``faulthandler`` dump: its innermost frame, the innermost of stsnb's,
+    and the cell's line (``threading.py:331 in wait <- stsnb/watching.py:301 in wait_for <- cell line 4``)."""
+    block = stacks.partition("Current thread")[2]
+    frames = [m.groupdict() for m in map(_FRAME.match, block.split("\n\n")[0].splitlines()[1:]) if m]
+    if not frames:
+        return ""
+
+    def short(f: dict) -> str:
+        path = f["path"]
+        for marker in ("/site-packages/", "/stsnb/"):
+            if marker in path:
+                path = ("stsnb/" if marker == "/stsnb/" else "") + path.rsplit(marker, 1)[1]
+                break
+        else:
+            path = path.rsplit("/", 1)[-1]
+        return f"{path}:{f['line']} in {f['func']}"
+
+    cell = next((f for f in frames if _CELL_FILE.search(f["path"])), None)
+    inside = frames[:frames.index(cell)] if cell is not None else frames  # the calls the cell is in
+    picked = [short(inside[0])] if inside else []
+    ours = next((f for f in inside if "/stsnb/" in f["path"]), None)
+    if ours is not None and ours is not inside[0]:
+        picked.append(short(ours))
+    if cell is not None:
+        picked.append(f"cell line {cell['line']}")
+    return " <- ".join(picked)
 
 
 class Stopped(Exception):
@@ -179,6 +253,9 @@ def _broken(task: Task, nb: Any, holder: dict, e: BaseException, stopping: threa
     cell, tags = _source_cell(task.source, code)
     message = str(e).strip().splitlines()
     error = f"{type(e).__name__}: {message[0] if message else ''}".rstrip(": ")
+    where = waiting_at(holder.get("stacks", "")) if status == "timeout" else ""
+    if where:
+        error += f" (the kernel was at: {where})"
     output = _write_marked(task, json.loads(nbformat.writes(nb)), status, cell, error) if manager else None
     return dict(status=status, output=output, cell=cell, cell_tags=tags, cell_source=code, error=error)
 

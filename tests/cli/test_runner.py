@@ -10,12 +10,14 @@ import contextlib
 import hashlib
 import io
 import json
+import re
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from stsnb.cli.execute import waiting_at
 from stsnb.cli.report import read_record
 from stsnb.cli.run import check_kernel, main_run, run_notebooks
 from stsnb.errors import ConfigError
@@ -81,6 +83,33 @@ def test_a_cell_running_past_the_timeout_is_stopped_and_named(tiny_run):
     _, text, _ = tiny_run
     assert "ko/03-hangs.ipynb, cell 2 [check]: import time" in text
     assert "CellTimeoutError" in text
+    assert "(the kernel was at: cell line 2)" in text  # time.sleep: no Python frame below the cell's
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm kernel", "cold kernel"])
+def test_a_timeout_says_where_the_cell_was_waiting_from_the_kernels_own_stacks(tmp_path, warm):
+    stuck = "import threading\n\ndef stuck():\n    threading.Event().wait()\n\nstuck()"
+    root = write_lessons(tmp_path / "src", {"01-stuck.ipynb": stuck}, langs=("en",))
+    [result] = run_notebooks(["en"], source_dir=root, out_dir=tmp_path / "out", jobs=1, timeout=3, warm=warm)
+    assert result.status == "timeout"
+    assert re.search(r"\(the kernel was at: threading\.py:\d+ in wait <- cell line 4\)$", result.error), result.error
+    assert "most recent call first" in result.log.read_text()  # the whole dump stays in the kernel's log
+
+
+def test_the_place_named_is_the_innermost_frame_stsnbs_innermost_and_the_cells_line():
+    dump = "\n".join([
+        "Thread 0x00007f0000000001 (most recent call first):",
+        '  File "/usr/lib/python3.11/selectors.py", line 468 in select',
+        "",
+        "Current thread 0x00007f0000000002 (most recent call first):",
+        '  File "/usr/lib/python3.11/threading.py", line 331 in wait',
+        '  File "/venv/lib/python3.11/site-packages/stsnb/watching.py", line 301 in wait_for',
+        '  File "/venv/lib/python3.11/site-packages/stsnb/lab/base.py", line 165 in wait_ready',
+        '  File "/tmp/ipykernel_4242/1234567.py", line 3 in <module>',
+        '  File "/venv/lib/python3.11/site-packages/IPython/core/interactiveshell.py", line 3577 in run_code',
+        ""])
+    assert waiting_at(dump) == "threading.py:331 in wait <- stsnb/watching.py:301 in wait_for <- cell line 3"
+    assert waiting_at("no dump") == ""
 
 
 def test_a_failed_notebook_is_kept_beside_as_a_marked_copy(tiny_run):
