@@ -178,20 +178,18 @@ def test_an_object_over_etcds_1_5_mib_is_413_and_nothing_is_stored(sandbox, core
 
 
 def test_an_update_growing_past_the_limit_keeps_the_old_object_and_version(sandbox, apps):
-    labels = {"app": "grow"}
-    apps.create_namespaced_deployment("default", {"metadata": {"name": "grow"}, "spec": {
-        "replicas": 0, "selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels},
-        "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}})
-    before = apps.read_namespaced_deployment("grow", "default")
-    env = [{"name": f"V{i}", "value": "x" * 1000} for i in range(2000)]
-    patch = {"metadata": {"labels": {"grown": "yes"}}, "spec": {"template": {"spec": {
-        "containers": [{"name": "c", "env": env}]}}}}
+    # an orphan ControllerRevision: no controller writes it, and its data has no size rule of its own,
+    # so its resourceVersion moves only if the patch is stored
+    apps.create_namespaced_controller_revision("default", {"metadata": {"name": "grow"}, "revision": 1,
+                                                           "data": {"small": "x"}})
+    before = apps.read_namespaced_controller_revision("grow", "default")
+    patch = {"metadata": {"labels": {"grown": "yes"}}, "data": {f"V{i}": "x" * 1000 for i in range(2000)}}
     with pytest.raises(ApiException) as e:
-        apps.patch_namespaced_deployment("grow", "default", patch)
+        apps.patch_namespaced_controller_revision("grow", "default", patch)
     assert e.value.status == 413
-    after = apps.read_namespaced_deployment("grow", "default")
+    after = apps.read_namespaced_controller_revision("grow", "default")
     assert after.metadata.resource_version == before.metadata.resource_version
-    assert after.metadata.labels is None and after.spec.template.spec.containers[0].env is None
+    assert after.metadata.labels is None and after.data == {"small": "x"}
 
 
 def test_300_kb_of_annotations_are_422_with_upstreams_message(sandbox, core):
