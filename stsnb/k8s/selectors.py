@@ -55,7 +55,7 @@ def parse_label_selector(text: str | None) -> LabelSelector:
         tok = tokens[i]
         if tok == "!":
             if i + 1 >= len(tokens):
-                raise SelectorError(f"unable to parse requirement: found '', expected: identifier after '!'")
+                raise SelectorError("unable to parse requirement: found '', expected: identifier after '!'")
             key = tokens[i + 1]
             reqs.append(lambda lb, k=key: k not in lb)
             i += 2

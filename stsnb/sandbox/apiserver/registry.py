@@ -367,7 +367,7 @@ class Registry:
                     "(the default) or a strategic merge patch")
             else:
                 raise errors.unsupported_media_type(
-                    f"the body of the request was in an unknown format - accepted media types include: "
+                    "the body of the request was in an unknown format - accepted media types include: "
                     "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, "
                     "application/strategic-merge-patch+json")
             if not isinstance(patched, dict):
