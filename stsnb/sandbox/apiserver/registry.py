@@ -177,7 +177,7 @@ class Registry:
                     {"configMap": {"items": [{"key": "ca.crt", "path": "ca.crt"}], "name": "kube-root-ca.crt"}},
                     {"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
                                                 "path": "namespace"}]}}]}})
-                for c in spec.get("containers") or []:
+                for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
                     c.setdefault("volumeMounts", []).append({"mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
                                                              "name": vol, "readOnly": True})
             obj["status"] = {"phase": "Pending", "qosClass": _qos(spec)}

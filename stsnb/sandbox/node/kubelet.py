@@ -16,9 +16,15 @@ For each pod it follows what upstream's kubelet does (``pkg/kubelet``):
   retried with the kubelet's back-off, 10 s doubling to 5 min). The image
   catalogue (:mod:`.images`) says what each image runs; an image it does not
   know runs as a generic long-running container, with a Normal event saying so;
+* **init containers** first, one at a time, each once the one before it
+  completed (``computeInitContainerActions``): meanwhile the pod is
+  ``Pending``, ``Initialized`` is False ("containers with incomplete status:
+  [...]") and the app containers wait in ``PodInitializing``; a failed one is
+  retried with the crash-loop back-off, or fails the pod under ``Never``;
 * **containers** start (``Created``/``Started``) and run their program
   (:mod:`.programs`); each start is a new *instance* with its own log
-  (:mod:`.logs`). A container that exits is restarted as its restart policy
+  (:mod:`.logs`). A command runs live, in sandbox time: what it does after
+  ``sleep 30`` happens 30 sandbox seconds later (:meth:`Kubelet._run_program`). A container that exits is restarted as its restart policy
   says, with upstream's crash-loop back-off (``doBackOff``): at once the first
   time, then ``CrashLoopBackOff`` for 10 s, 20 s … capped at ``5m0s``, a
   Warning ``BackOff`` event each time; ``restartCount`` grows and
@@ -89,6 +95,8 @@ class _Container:
     last_instance: Instance | None = None
     ignores_sigterm: bool = False
     workers: dict[str, Worker] = field(default_factory=dict)
+    init: bool = False  # an init container: runs to completion before the next one, then the app containers
+    index: int = 0  # its place in ``initContainers`` or ``containers``
 
     @property
     def name(self) -> str:
@@ -231,9 +239,14 @@ class Kubelet:
         run.stage = "running"
         run.ip = self.ipam.allocate(run.node)
         run.start_time = self.sb.clock.timestamp()
-        run.containers = {c["name"]: _Container(c) for c in pod["spec"]["containers"]}
+        inits = pod["spec"].get("initContainers") or []
+        waiting = {"waiting": {"reason": "PodInitializing"}}
+        run.containers = {c["name"]: _Container(c, init=True, index=i, state=dict(waiting))
+                          for i, c in enumerate(inits)}
+        run.containers |= {c["name"]: _Container(c, index=i, **({"state": dict(waiting)} if inits else {}))
+                           for i, c in enumerate(pod["spec"]["containers"])}
         self._write_status(pod, run)
-        self._next_container(pod, run, 0)
+        self._next_init(pod, run, 0)
 
     def _admission_failure(self, pod: dict, run: _Run) -> tuple[str, str] | None:
         """``canAdmitPod`` (``lifecycle/predicate.go``): the general predicates against the pods this node is
@@ -255,6 +268,21 @@ class Kubelet:
             status["qosClass"] = pod["status"]["qosClass"]
         self.sb.registry.write_status("pods", pod, status)
 
+    def _next_init(self, pod: dict, run: _Run, index: int) -> None:
+        """``computeInitContainerActions``: the init containers one at a time, each once the one before it
+        completed; after the last (or without any), the app containers."""
+        inits = pod["spec"].get("initContainers") or []
+        if index < len(inits):
+            self._ensure_image(pod, run, run.containers[inits[index]["name"]], index)
+        else:
+            self._next_container(pod, run, 0)
+
+    def _after_start(self, pod: dict, run: _Run, c: _Container, index: int) -> None:
+        """The next app container comes up as soon as this one started (or failed to); an init container's
+        successor waits until it has completed (:meth:`_exited`)."""
+        if not c.init:
+            self._next_container(pod, run, index + 1)
+
     def _next_container(self, pod: dict, run: _Run, index: int) -> None:
         """Bring up the containers from ``index`` on, one after the other (their images first)."""
         specs = pod["spec"]["containers"]
@@ -271,7 +299,7 @@ class Kubelet:
             self._waiting(pod, run, c, "InvalidImageName", str(e))
             self._event(pod, "Warning", "InspectFailed", str(e), run)
             self._event(pod, "Warning", "Failed", "Error: InvalidImageName", run)
-            self._next_container(pod, run, index + 1)
+            self._after_start(pod, run, c, index)
             return
         policy = c.spec.get("imagePullPolicy") or "IfNotPresent"
         present = ref.full in self.present.get(run.node, set()) and not images.unresolvable(ref)
@@ -280,7 +308,7 @@ class Kubelet:
             self._waiting(pod, run, c, "ErrImageNeverPull", msg)
             self._event(pod, "Warning", "ErrImageNeverPull", msg, run)
             self._event(pod, "Warning", "Failed", "Error: ErrImageNeverPull", run)
-            self._next_container(pod, run, index + 1)
+            self._after_start(pod, run, c, index)
             return
         if present and policy != "Always":
             self._event(pod, "Normal", "Pulled", f'Container image "{image}" already present on machine', run)
@@ -303,7 +331,7 @@ class Kubelet:
             self.pull_backoff.next(key, now)
             if not c.pull_failed:
                 c.pull_failed = True
-                self._next_container(pod, run, index + 1)
+                self._after_start(pod, run, c, index)
             self._later(self.RESTART_SECONDS, run, self._pull_backoff, c, ref, index, gen, now)
             return
         self.pull_backoff.forget(key)
@@ -363,12 +391,54 @@ class Kubelet:
             self._program_started(pod, run, c, outcome, None, stamp_started, index, gen)
             return
 
-        def work() -> None:  # off the controller thread: a program may take a while before it is stopped
+        from .programs import container_argv
+        argv = container_argv(c.spec)
+        if argv and not c.spec.get("stdin"):
+            self._run_program(run, c, ctx, argv, stamp_started, index, gen)
+            return
+
+        def work() -> None:  # off the controller thread: a shell that may read its stdin, run once to see
             from .programs import run as run_programs
             result = run_programs(ctx)
             self._later(0.0, run, self._program_started, c, result, ctx, stamp_started, index, gen)
 
         self.runtime.submit(work)
+
+    def _run_program(self, run: _Run, c: _Container, ctx: "ProgramContext", argv: list[str], stamp: str, index: int,
+                     gen: int) -> None:
+        """The container's command runs live, in sandbox time: ``touch /tmp/healthy; sleep 30; rm /tmp/healthy``
+        removes the file 30 s after the start, and ``until nslookup mydb; do sleep 2; done`` ends once the
+        Service exists. What it writes before it first sleeps (or serves, or ends) is the start's output."""
+        from .programs import Outcome
+        inst = c.instance
+
+        def started(output: str, code: int | None, forever, reason: str | None) -> None:
+            outcome = Outcome(output=output, exit_code=code, runs_forever=code is None, reason=reason,
+                              ignores_sigterm=forever is None or not forever.handles_sigterm,
+                              listens=forever.listens if forever else (), server=forever.server if forever else "nginx",
+                              hostname=forever.hostname if forever else "")
+            self._later(0.0, run, self._program_started, c, outcome, None, stamp, index, gen)
+
+        def log(text: str) -> None:
+            run.logs.write(inst, text, self.sb.clock.now())
+
+        def serving(forever) -> None:
+            self._later(0.0, run, self._program_serving, c, forever, gen)
+
+        def exited(code: int, reason: str | None) -> None:
+            self._later(0.0, run, lambda pod, r: self._exited(pod, r, c, code, gen, reason))
+
+        self.runtime.run_program(run.uid, ctx, argv, started=started, log=log, serving=serving, exited=exited)
+
+    def _program_serving(self, pod: dict, run: _Run, c: _Container, forever, gen: int) -> None:
+        """A running program became a server after sleeping (``sleep 5; exec nginx -g 'daemon off;'``)."""
+        if gen != c.gen or "running" not in c.state:
+            return
+        c.ignores_sigterm = not forever.handles_sigterm
+        inst = c.instance
+        self.runtime.started(run.uid, c.name, run.ip, forever.listens, forever.server,
+                             log=lambda text: run.logs.write(inst, text, self.sb.clock.now()) if inst else None,
+                             hostname=forever.hostname)
 
     def _program_started(self, pod: dict, run: _Run, c: _Container, outcome: "Outcome", ctx: "ProgramContext | None",
                          stamp: str, index: int, gen: int) -> None:
@@ -388,9 +458,9 @@ class Kubelet:
         c.state = {"running": {"startedAt": stamp}}
         has_startup = bool(c.spec.get("startupProbe"))
         c.started = not has_startup
-        c.ready = not c.spec.get("readinessProbe") and not has_startup
+        c.ready = not c.init and not c.spec.get("readinessProbe") and not has_startup
         self._start_probes(pod, run, c)
-        self._next_container(pod, run, index + 1)
+        self._after_start(pod, run, c, index)
         if outcome.exit_code is not None:
             self._exited(pod, run, c, outcome.exit_code, gen, outcome.reason)
             return
@@ -447,9 +517,13 @@ class Kubelet:
         ctx = programs.ProgramContext(pod={**pod, "status": status}, container=container,
                                       resolve=self._resolve, nameserver="10.96.0.10",
                                       search=[f"{ns}.svc.{zone}", f"svc.{zone}", zone],
-                                      network=self.runtime.connector(ip))
+                                      network=self.runtime.connector(ip), clock=self._epoch)
         ctx.fs = self.runtime.filesystem(pod, container, lambda: programs.new_container_fs(ctx))
         return ctx
+
+    def _epoch(self) -> float:
+        """Sandbox time as seconds since the epoch (what ``date`` in a container prints)."""
+        return self.sb.clock.datetime().timestamp()
 
     def _resolve(self, query: "dns.message.Message") -> "dns.message.Message":
         return self.sb.cluster_dns.resolve(query)
@@ -473,15 +547,20 @@ class Kubelet:
         c.state = {"terminated": {"exitCode": code, "reason": reason or ("Completed" if code == 0 else "Error"),
                                   "startedAt": c.state["running"]["startedAt"],
                                   "finishedAt": self.sb.clock.timestamp(now), "containerID": c.container_id}}
-        c.ready = False
+        c.ready = c.init and code == 0  # a completed init container counts as ready
         c.started = False
         self._write_status(pod, run)
-        if self._restarts(pod, code):
+        if c.init and code == 0:
+            self._next_init(pod, run, c.index + 1)
+        elif self._restarts(pod, code, c.init):
             self._later(self.RESTART_SECONDS, run, self._restart, c, gen, now)
 
     @staticmethod
-    def _restarts(pod: dict, code: int) -> bool:
+    def _restarts(pod: dict, code: int, init: bool = False) -> bool:
+        """Whether an exit restarts the container; a failed init container is retried unless the policy is Never."""
         policy = pod["spec"].get("restartPolicy", "Always")
+        if init:
+            return policy != "Never" and code != 0
         return policy == "Always" or (policy == "OnFailure" and code != 0)
 
     def _restart(self, pod: dict, run: _Run, c: _Container, gen: int, finished: float) -> None:
@@ -504,8 +583,7 @@ class Kubelet:
             self._later(self.crash_backoff.remaining(key, finished, now), run, self._restart, c, gen, finished)
             return
         self.crash_backoff.next(key, finished)
-        index = [x["name"] for x in pod["spec"]["containers"]].index(c.name)
-        self._ensure_image_for_restart(pod, run, c, index)
+        self._ensure_image_for_restart(pod, run, c, c.index)
 
     def _ensure_image_for_restart(self, pod: dict, run: _Run, c: _Container, index: int) -> None:
         ref = images.parse(c.spec.get("image") or "")
@@ -696,11 +774,14 @@ class Kubelet:
     def _status(self, pod: dict, run: _Run) -> dict:
         old = pod.get("status") or {}
         statuses = [run.containers[c["name"]].status() for c in pod["spec"]["containers"] if c["name"] in run.containers]
-        phase = pod_phase(pod["spec"].get("restartPolicy", "Always"), statuses, run.terminal)
+        inits = [run.containers[c["name"]].status() for c in pod["spec"].get("initContainers") or []
+                 if c["name"] in run.containers]
+        phase = pod_phase(pod["spec"].get("restartPolicy", "Always"), statuses, run.terminal, inits)
         now = self.sb.clock.timestamp()
         minor = self.sb.profile.minor
         conds = conditions(pod["spec"], old.get("conditions") or [], run.conditions, statuses, phase, now,
-                           ready_to_start=(run.ip is not None) if minor >= 29 else None, terminal_reason=minor >= 29)
+                           ready_to_start=(run.ip is not None) if minor >= 29 else None, terminal_reason=minor >= 29,
+                           init_statuses=inits)
         run.conditions = [c for c in conds if c["type"] in ("PodReadyToStartContainers", "Initialized", "Ready",
                                                             "ContainersReady", "PodScheduled")]
         host = self.sb.node(run.node).internal_ip
@@ -711,6 +792,8 @@ class Kubelet:
             status["podIP"] = run.ip
             status["podIPs"] = [{"ip": run.ip}]
         status["startTime"] = run.start_time
+        if pod["spec"].get("initContainers"):
+            status["initContainerStatuses"] = inits
         status["containerStatuses"] = statuses
         if "qosClass" in old:
             status["qosClass"] = old["qosClass"]
@@ -776,12 +859,14 @@ class Kubelet:
     def _log_container(pod: dict, container: str | None) -> str:
         name = pod["metadata"]["name"]
         names = [c["name"] for c in pod["spec"]["containers"]]
+        inits = [c["name"] for c in pod["spec"].get("initContainers") or []]
         if container is None:
             if len(names) > 1:
+                more = f" or one of the init containers: {go_list(inits)}" if inits else ""
                 raise errors.bad_request(
-                    f"a container name must be specified for pod {name}, choose one of: {go_list(names)}")
+                    f"a container name must be specified for pod {name}, choose one of: {go_list(names)}{more}")
             return names[0]
-        if container not in names:
+        if container not in names and container not in inits:
             raise errors.bad_request(f"container {container} is not valid for pod {name}")
         return container
 
@@ -808,8 +893,11 @@ class Kubelet:
         """The pod, its run and the container spec, if the container is running; else the kubelet's refusal."""
         pod = self.sb.registry.get("pods", namespace, name)
         run = self.runs.get(pod["metadata"]["uid"])
-        spec = next((c for c in pod["spec"]["containers"] if c["name"] == container), None)
-        state = next((s.get("state") or {} for s in (pod.get("status") or {}).get("containerStatuses") or []
+        spec = next((c for c in [*pod["spec"]["containers"], *(pod["spec"].get("initContainers") or [])]
+                     if c["name"] == container), None)
+        status = pod.get("status") or {}
+        state = next((s.get("state") or {} for s in [*(status.get("containerStatuses") or []),
+                                                     *(status.get("initContainerStatuses") or [])]
                       if s.get("name") == container), {})
         if spec is None or run is None or run.stage not in ("running",) or "running" not in state:
             raise errors.bad_request(f'unable to upgrade connection: container not found ("{container}")')
@@ -869,6 +957,6 @@ class Kubelet:
         zone, ns = self.sb.zone, pod["metadata"]["namespace"]
         ctx = programs.ProgramContext(pod=pod, container=container, resolve=self._resolve, nameserver="10.96.0.10",
                                       search=[f"{ns}.svc.{zone}", f"svc.{zone}", zone],
-                                      network=self.runtime.connector(run.ip))
+                                      network=self.runtime.connector(run.ip), clock=self._epoch)
         ctx.fs = self.runtime.state(run.uid).fs.get(container["name"])
         return ctx

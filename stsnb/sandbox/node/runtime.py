@@ -21,6 +21,7 @@ talk to.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -38,7 +39,7 @@ from .network import (NGINX_VERSIONS, HttpConnection, PodNetwork, Server, bootca
 
 if TYPE_CHECKING:
     from ..core.cluster import Cluster
-    from .programs import Process, ProgramContext
+    from .programs import Forever, Process, ProgramContext
 
 
 @dataclass
@@ -162,17 +163,58 @@ class ContainerRuntime:
         if "hostPath" in source:
             node = (pod.get("spec") or {}).get("nodeName", "")
             return self.volumes.get(("hostpath", node, source["hostPath"].get("path", "")), label="hostPath")
-        if "configMap" in source:
-            cm = self.sb.store.get("configmaps", ns, source["configMap"].get("name"))
-            return projected_volume(config_items(cm, binary=False), label="configMap")
-        if "secret" in source:
-            secret = self.sb.store.get("secrets", ns, source["secret"].get("secretName")) \
-                if "secrets" in BY_PLURAL else None
-            return projected_volume(config_items(secret, binary=True), label="secret")
+        if "configMap" in source or "secret" in source or "downwardAPI" in source:
+            kind = next(k for k in ("configMap", "secret", "downwardAPI") if k in source)
+            return projected_volume(self._source_files(pod, source), label=kind)
+        if "projected" in source:  # kubelet's projected volume: its sources' files together (the token volume)
+            files: dict[str, bytes] = {}
+            for part in (source.get("projected") or {}).get("sources") or []:
+                files |= self._source_files(pod, part)
+            return projected_volume(files, label="projected")
         if "emptyDir" in source:
             limit = (source.get("emptyDir") or {}).get("sizeLimit")
             return self.volumes.get(("emptydir", uid, name), _quantity(limit), label="emptyDir")
         return projected_volume({}, label="unsupported volume type")
+
+    def _source_files(self, pod: dict, part: dict) -> dict[str, bytes]:
+        """The files of one volume source: a ConfigMap's or Secret's keys (``items`` maps keys to paths), the
+        downward API's fields, a ServiceAccount token."""
+        ns = pod["metadata"].get("namespace", "default")
+        if "serviceAccountToken" in part:
+            return {(part.get("serviceAccountToken") or {}).get("path") or "token": self._token(pod)}
+        if "configMap" in part:
+            cm = self.sb.store.get("configmaps", ns, (part.get("configMap") or {}).get("name"))
+            return _items(config_items(cm, binary=False), (part.get("configMap") or {}).get("items"))
+        if "secret" in part:
+            ref = part.get("secret") or {}
+            secret = self.sb.store.get("secrets", ns, ref.get("secretName") or ref.get("name")) \
+                if "secrets" in BY_PLURAL else None
+            return _items(config_items(secret, binary=True), ref.get("items"))
+        if "downwardAPI" in part:
+            return downward_files(pod, (part.get("downwardAPI") or {}).get("items") or [])
+        return {}
+
+    def _token(self, pod: dict) -> bytes:
+        """A bound ServiceAccount token as the kubelet writes it: a JWT with upstream's claims (not signed by
+        anything a server checks: the sandbox's API authenticates with the kubeconfig's token)."""
+        import base64
+        import hashlib
+        import json
+        meta = pod["metadata"]
+        issued = int(self.sb.clock.datetime().timestamp())
+        issuer = f"https://kubernetes.default.svc.{self.sb.zone}"
+        sa = (pod.get("spec") or {}).get("serviceAccountName") or "default"
+        claims = {"aud": [issuer], "exp": issued + 3607, "iat": issued, "iss": issuer,
+                  "kubernetes.io": {"namespace": meta.get("namespace", "default"),
+                                    "pod": {"name": meta.get("name", ""), "uid": meta.get("uid", "")},
+                                    "serviceaccount": {"name": sa, "uid": ""}},
+                  "nbf": issued, "sub": f"system:serviceaccount:{meta.get('namespace', 'default')}:{sa}"}
+
+        def b64(data: bytes) -> str:
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+        head = b64(json.dumps({"alg": "RS256", "kid": "stsnb-sandbox"}, separators=(",", ":")).encode())
+        body = b64(json.dumps(claims, separators=(",", ":")).encode())
+        return f"{head}.{body}.{b64(hashlib.sha256(f'{head}.{body}'.encode()).digest())}".encode()
 
     def pv_deleted(self, pv_uid: str, retain: bool = False) -> None:
         """The PersistentVolume is gone (reclaimed with ``Delete``, or deleted by hand): so is its data.
@@ -283,6 +325,68 @@ class ContainerRuntime:
         st.main[name] = proc
         proc.start()
 
+    def run_program(self, uid: str, ctx: ProgramContext, argv: list[str], *,
+                    started: Callable[[str, int | None, "Forever | None", str | None], None],
+                    log: Callable[[str], None], serving: Callable[["Forever"], None],
+                    exited: Callable[[int, str | None], None]) -> None:
+        """Run a container's program live, on a thread of its own, sleeping in sandbox time (:class:`Pacer`).
+
+        Until it first sleeps, serves for ever or ends, the engine holds (the start is under way) and its
+        output is gathered; then ``started(output, exit code or None, Forever or None, reason)`` is
+        called once. After that its output goes to ``log`` (and to attached clients) as it is written,
+        ``serving(forever)`` says it became a server, and ``exited(code, reason)`` that it ended (not
+        called when it ended before ``started``, which carries the code). The process is the
+        container's main process: stopping the container kills it (:meth:`container_stopped`).
+        """
+        from .programs import Forever, Process
+        st = self.state(uid)
+        name = ctx.container["name"]
+        pacer = Pacer(self.sb.engine)
+        gathered: list[str] = []
+        first = threading.Lock()
+        phase = {"live": False}
+
+        def begin(code: int | None, forever: Forever | None, reason: str | None) -> bool:
+            with first:
+                if phase["live"]:
+                    return False
+                phase["live"] = True
+            started("".join(gathered), code, forever, reason)
+            return True
+
+        def output(channel: int, data: bytes) -> None:
+            if not phase["live"]:
+                gathered.append(data.decode("utf-8", "replace"))
+                return
+            log(data.decode("utf-8", "replace"))
+            for w in list(st.watchers.get(name, ())):
+                w(channel, data)
+
+        def sleeper(seconds: float, cancel: threading.Event) -> None:
+            if math.isinf(seconds):
+                raise Forever()  # ``sleep infinity``: a process that never ends by itself
+            begin(None, None, None)
+            pacer.sleep(seconds, cancel)
+
+        def on_forever(forever: Forever) -> None:
+            if not begin(None, forever, None):
+                serving(forever)
+            pacer.release()
+
+        def on_exit(code: int, reason: str | None) -> None:
+            try:
+                if st.main.get(name) is proc:
+                    del st.main[name]
+                if not begin(code, None, reason):
+                    exited(code, reason)
+            finally:
+                pacer.release()
+
+        proc = Process(ctx, argv, tty=False, on_output=output, on_exit=on_exit, stdin=False,
+                       sleeper=sleeper, on_forever=on_forever)
+        st.main[name] = proc
+        proc.start()
+
     # ------------------------------------------------------------------ exec, attach, port-forward
     def exec(self, uid: str, ctx: ProgramContext, argv: list[str], tty: bool, stdin: bool,
              on_output: Callable[[int, bytes], None], on_exit: Callable[[int, str | None], None]) -> Process:
@@ -315,6 +419,76 @@ class ContainerRuntime:
                                   f"failed to execute portforward in network namespace: failed to connect to "
                                   f"localhost:{port} inside namespace: connection refused") from None
         return HttpConnection(server, send, close)
+
+
+def _items(files: dict[str, bytes], items: list | None) -> dict[str, bytes]:
+    """A volume's ``items``: only those keys, each at its ``path``; without ``items``, every key."""
+    if not items:
+        return files
+    return {str(i.get("path") or i.get("key")): files[i["key"]] for i in items if i.get("key") in files}
+
+
+def downward_files(pod: dict, items: list) -> dict[str, bytes]:
+    """The downward API's files (``ExtractFieldPathAsString``): name, namespace, uid, and labels or annotations
+    one ``key="value"`` per line in key order, or one of them by key (``metadata.labels['app']``)."""
+    meta = pod.get("metadata") or {}
+    out: dict[str, bytes] = {}
+    for item in items:
+        path = (item.get("fieldRef") or {}).get("fieldPath") or ""
+        m = re.fullmatch(r"metadata\.(labels|annotations)\['([^']*)'\]", path)
+        if m:
+            value = (meta.get(m.group(1)) or {}).get(m.group(2), "")
+        elif path in ("metadata.labels", "metadata.annotations"):
+            pairs = meta.get(path.split(".")[1]) or {}
+            value = "\n".join(f'{k}="{v}"' for k, v in sorted(pairs.items()))
+        elif path in ("metadata.name", "metadata.namespace", "metadata.uid"):
+            value = meta.get(path.split(".")[1], "")
+        else:
+            continue  # resourceFieldRef and the rest: not simulated
+        if item.get("path"):
+            out[str(item["path"])] = str(value).encode()
+    return out
+
+
+class Pacer:
+    """Sandbox time for a live program: it sleeps until an engine timer wakes it, and while it runs
+    (from its start, and from each wake-up to its next sleep or its end) the engine holds, so a
+    discrete clock jumps to its wake-ups but never past what it does after them."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._done: Callable[[], None] | None = engine.holding()
+
+    def release(self) -> None:
+        with self._lock:
+            done, self._done = self._done, None
+        if done is not None:
+            done()
+
+    def sleep(self, seconds: float, cancel: threading.Event) -> None:
+        """Wait ``seconds`` of sandbox time; raise ``Killed`` if ``cancel`` is set first."""
+        from .programs import Killed
+        self.release()
+        woke = threading.Event()
+        state = {"cancelled": False}
+
+        def wake() -> None:  # on the engine thread, as the timer fires: hold until the program waits again
+            with self._lock:
+                if state["cancelled"]:
+                    return
+                self._done = self.engine.holding()
+            woke.set()
+        timer = self.engine.call_later(max(0.0, seconds), wake)
+        while not woke.wait(0.2):
+            if cancel.is_set():
+                with self._lock:
+                    state["cancelled"] = True
+                timer.cancel()
+                self.release()  # wake() may have taken a hold just before
+                raise Killed("Killed", "")
+        if cancel.is_set():
+            raise Killed("Killed", "")
 
 
 class LazyFileSystem:

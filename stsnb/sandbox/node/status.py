@@ -31,8 +31,26 @@ def go_list(names: Sequence[str]) -> str:
     return "[" + " ".join(names) + "]"
 
 
-def pod_phase(restart_policy: str, statuses: Sequence[dict], terminal: bool) -> str:
-    """``getPhase``: the phase from the container statuses (``terminal``: the pod is being torn down for good)."""
+def pod_phase(restart_policy: str, statuses: Sequence[dict], terminal: bool, init_statuses: Sequence[dict] = ()) -> str:
+    """``getPhase``: the phase from the container statuses (``terminal``: the pod is being torn down for good).
+
+    An init container still to run or running keeps the pod ``Pending``; one that failed makes it
+    ``Failed`` when the policy is ``Never`` (else it is retried, and the pod stays ``Pending``).
+    """
+    pending_init = failed_init = 0
+    for st in init_statuses:
+        state = st.get("state") or {}
+        last = (st.get("lastState") or {}).get("terminated")
+        if "terminated" in state:
+            failed_init += state["terminated"].get("exitCode") != 0
+        elif "waiting" in state and last is not None:
+            failed_init += last.get("exitCode") != 0
+        else:
+            pending_init += 1
+    if failed_init and restart_policy == "Never":
+        return "Failed"
+    if pending_init:
+        return "Pending"
     waiting = running = stopped = succeeded = unknown = 0
     for st in statuses:
         state = st.get("state") or {}
@@ -110,8 +128,28 @@ def _ready(spec: dict, others: Sequence[dict], containers_ready: dict) -> dict:
     return _condition("Ready", True)
 
 
+def _initialized(spec: dict, init_statuses: Sequence[dict], phase: str) -> dict:
+    """``GeneratePodInitializedCondition``: True once every init container has completed (exit code 0)."""
+    inits = [c["name"] for c in spec.get("initContainers") or []]
+    by_name = {s["name"]: s for s in init_statuses}
+    unknown = [n for n in inits if n not in by_name]
+    incomplete = [n for n in inits if n in by_name and
+                  ((by_name[n].get("state") or {}).get("terminated") or {}).get("exitCode", -1) != 0]
+    if phase == "Succeeded" and not unknown:
+        return _condition("Initialized", True, "PodCompleted")
+    messages = []
+    if unknown:
+        messages.append(f"containers with unknown status: {go_list(unknown)}")
+    if incomplete:
+        messages.append(f"containers with incomplete status: {go_list(incomplete)}")
+    if messages:
+        return _condition("Initialized", False, "ContainersNotInitialized", ", ".join(messages))
+    return _condition("Initialized", True)
+
+
 def conditions(spec: dict, current: Sequence[dict], previous: Sequence[dict], statuses: Sequence[dict], phase: str,
-               now: str, *, ready_to_start: bool | None, terminal_reason: bool) -> list[dict]:
+               now: str, *, ready_to_start: bool | None, terminal_reason: bool,
+               init_statuses: Sequence[dict] = ()) -> list[dict]:
     """The pod's conditions: the ones the kubelet does not own as they are in ``current``, then its own.
 
     ``previous`` are the kubelet's own conditions as it last wrote them (their transition times are
@@ -123,7 +161,7 @@ def conditions(spec: dict, current: Sequence[dict], previous: Sequence[dict], st
     own: list[dict] = []
     if ready_to_start is not None:
         own.append(_condition("PodReadyToStartContainers", ready_to_start))
-    own.append(_condition("Initialized", True, "PodCompleted" if phase == "Succeeded" else None))
+    own.append(_initialized(spec, init_statuses, phase))
     cr = _containers_ready(spec, statuses, phase, terminal_reason=terminal_reason)
     own.append(_ready(spec, others, cr))
     own.append(cr)

@@ -9,6 +9,7 @@ and gets an :class:`Outcome`; in between, the programs write through an
 from __future__ import annotations
 
 import ipaddress
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -37,6 +38,7 @@ class ProgramContext:
     network: Callable[..., Any] | None = None  # in-cluster TCP: ``network(ip, port, request) -> response``
     limits: Limits | None = None  # the bounds of one program run (:class:`Limits` by default)
     sleep: Callable[[float], None] | None = None  # really wait (exec sessions); None: add up sleeps
+    clock: Callable[[], float] = time.time  # what ``date`` reads: seconds since the epoch, in sandbox time
 
 
 @dataclass(frozen=True)

@@ -325,7 +325,17 @@ def p_printenv(c: Container, argv: list[str], io: IO) -> int:
 
 
 def p_date(c: Container, argv: list[str], io: IO) -> int:
-    io.out(time.strftime("%a %b %e %H:%M:%S UTC %Y", time.gmtime()) + "\n")
+    """``date [+FORMAT]`` in UTC, at the sandbox's time (``+%s``: seconds since the epoch)."""
+    now = c.ctx.clock()
+    fmt = "%a %b %e %H:%M:%S UTC %Y"
+    for a in argv[1:]:
+        if a.startswith("+"):
+            fmt = a[1:]
+        elif a not in ("-u", "--utc"):
+            io.err(f"date: invalid date '{a}'\n")
+            return 1
+    parts = fmt.split("%%")
+    io.out("%".join(time.strftime(p.replace("%s", str(int(now))), time.gmtime(now)) for p in parts) + "\n")
     return 0
 
 

@@ -1,7 +1,10 @@
 """A program running with live streams on a thread of its own: an exec session, or a shell a client attaches to.
 
-The kubelet starts a :class:`Process` for ``kubectl exec`` and for a container
-whose shell reads its stdin (``stdin: true``). Input arrives as bytes and is
+The kubelet starts a :class:`Process` for ``kubectl exec``, for a container
+whose shell reads its stdin (``stdin: true``), and for every container whose
+command is a program (``sh -c 'touch /tmp/healthy; sleep 30; rm …'``): such a
+process sleeps in sandbox time through ``sleeper`` (the kubelet's timers), so
+what it does after a sleep happens when the sleep is over, as on a node. Input arrives as bytes and is
 read by the programs as lines or all at once; output leaves as bytes through
 ``on_output(channel, data)`` (1 stdout, 2 stderr). With a terminal (``tty``)
 the process sees what a pseudo-terminal in canonical mode gives it: typed
@@ -29,7 +32,9 @@ class Process:
 
     def __init__(self, ctx: ProgramContext, argv: list[str], *, tty: bool,
                  on_output: Callable[[int, bytes], None], on_exit: Callable[[int, str | None], None],
-                 sleep_scale: Callable[[float], float] = lambda s: s, stdin: bool = True) -> None:
+                 sleep_scale: Callable[[float], float] = lambda s: s, stdin: bool = True,
+                 sleeper: Callable[[float, threading.Event], None] | None = None,
+                 on_forever: Callable[[Forever], None] | None = None) -> None:
         self.ctx, self.argv, self.tty = ctx, argv, tty
         self.on_output, self.on_exit = on_output, on_exit
         self._input: queue.Queue = queue.Queue()
@@ -40,6 +45,8 @@ class Process:
         self.exit_code: int | None = None
         self.reason: str | None = None
         self._sleep_scale = sleep_scale
+        self._sleeper = sleeper
+        self._on_forever = on_forever
         self._stdin_open = stdin
         if not stdin:
             self._input.put(_EOF)
@@ -140,6 +147,9 @@ class Process:
             return piece
 
     def _sleep(self, seconds: float) -> None:
+        if self._sleeper is not None:  # sandbox time: returns when the sleep is over, raises Killed if stopped first
+            self._sleeper(seconds, self.cancel)
+            return
         if self.cancel.wait(self._sleep_scale(seconds)):
             raise Killed("Killed", "")
 
@@ -156,7 +166,9 @@ class Process:
                 code = c.execute(argv, io, in_shell=False) if argv else 0
             except Exit as e:
                 code = e.code
-            except Forever:
+            except Forever as f:
+                if self._on_forever is not None:
+                    self._on_forever(f)
                 self.cancel.wait()
                 code = 137
         except Killed as k:
