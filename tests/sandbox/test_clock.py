@@ -113,16 +113,19 @@ def test_nobody_waiting_means_no_jump():
         e.stop()
 
 
-def test_background_timers_are_never_jumped_to_but_fire_when_time_passes_them():
+def test_background_timers_are_never_jumped_to_but_a_jump_stops_at_each_on_its_way():
     e = _engine(Clock.discrete(lag=1000))
     try:
         heartbeat, work = threading.Event(), threading.Event()
-        e.call_later(100, heartbeat.set, background=True)
+        at: list[float] = []
+        t0 = e.clock.now()
+        e.call_later(100, lambda: (at.append(e.clock.now() - t0), heartbeat.set()), background=True)
         with e.waiting():
             assert not heartbeat.wait(0.2), "nothing but a heartbeat: no jump"
-            e.call_later(200, work.set)
+            e.call_later(200, lambda: (at.append(e.clock.now() - t0), work.set()))
             assert work.wait(5)
         assert heartbeat.is_set(), "the jump to 200 passed the heartbeat at 100"
+        assert 100 <= at[0] < 101 and 200 <= at[1] < 201, f"each fired at its own time, not at the jump's end: {at}"
     finally:
         e.stop()
 

@@ -74,6 +74,12 @@ def test_what_a_command_does_after_a_sleep_happens_when_the_sleep_is_over(core, 
     assert unhealthy[0].message == "Liveness probe failed: cat: can't open '/tmp/healthy': No such file or directory"
     first_failure = unhealthy[0].first_timestamp.replace(tzinfo=None)
     assert (first_failure - started).total_seconds() >= 30, (started, first_failure)
+    p = follow(core, "liveness-exec", lambda p: state(p).get("restartCount", 0) >= 1, timeout=120)
+    assert "Container liveness failed liveness probe, will be restarted" in \
+        [e.message for e in events(core, "liveness-exec")]
+    killed = state(p)["lastState"]["terminated"]
+    lived = (_time(killed["finishedAt"]) - _time(killed["startedAt"])).total_seconds()
+    assert killed["exitCode"] == 137 and 30 + 15 <= lived < 30 + 15 + 30 + 5, killed  # 3 failures, then the grace period
 
 
 def test_date_after_a_sleep_prints_the_time_the_sleep_ended(core, sandbox):

@@ -43,8 +43,11 @@ nothing idles through a simulated delay. That takes all of:
   and every other client's streams keep the time window.
 
 **Background** timers (lease renewals, periodic probes: ``background=True``)
-fire when sandbox time reaches them but are never jumped to: otherwise a
-cluster with nothing to do would race through its own heartbeats. Like
+are never the reason for a jump: otherwise a cluster with nothing to do would
+race through its own heartbeats. But a jump towards a foreground timer stops at
+each background timer on the way, as SimPy's ``run(until=event)`` processes
+every event before it: a liveness probe every 5 s still fails three times, 5 s
+apart, while the clock jumps towards a ``sleep 600`` ending. Like
 SimPy's ``Environment.step``, timers due at the same sandbox second run in the
 order they were scheduled.
 """
@@ -319,7 +322,9 @@ class Engine:
         quiet_left = max(self._last_request + self.quiet, reacted) - now_wall
         if quiet_left > 0:
             return quiet_left if wait is None else min(wait, quiet_left)
-        target = self._foreground[0].due
+        while self._timers and self._timers[0].cancelled:
+            heapq.heappop(self._timers)
+        target = min(self._foreground[0].due, self._timers[0].due) if self._timers else self._foreground[0].due
         if self.clock.advance(target) >= target:
             self.jumps += 1
             return 0.0
