@@ -74,7 +74,7 @@ PRELOAD: tuple[str, ...] = (
     "cryptography.hazmat.primitives.serialization", "cryptography.hazmat.backends.openssl",
     "stsnb.sandbox.apiserver.tls", "stsnb.sandbox.apiserver.auth", "stsnb.sandbox.apiserver.handler",
     "stsnb.sandbox.apiserver.server", "stsnb.sandbox.apiserver.streaming", "stsnb.sandbox.dns",
-    "stsnb.sandbox.dns_server", "stsnb.sandbox.node.programs",
+    "stsnb.sandbox.dns_server", "stsnb.sandbox.node.programs", "stsnb.sandbox.node.envvars",
     "dns.rdtypes.IN.A", "dns.rdtypes.IN.AAAA", "dns.rdtypes.IN.SRV", "dns.rdtypes.ANY.PTR",
     "dns.rdtypes.ANY.CNAME", "dns.rdtypes.ANY.NS", "dns.rdtypes.ANY.TXT", "dns.reversename",
     # what every kernel imported after the fork (sys.modules at the end of each lesson, less the zygote's):

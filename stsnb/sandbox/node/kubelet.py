@@ -52,6 +52,7 @@ pod that something they look at changed (an exec in it finished).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -96,6 +97,9 @@ class _Container:
     ignores_sigterm: bool = False
     workers: dict[str, Worker] = field(default_factory=dict)
     init: bool = False  # an init container: runs to completion before the next one, then the app containers
+    env: list[tuple[str, str]] | None = None  # its environment as made at its last start (:mod:`.envvars`)
+    config_failed: bool = False  # its environment could not be made (CreateContainerConfigError) at least once
+    begun: bool = False  # its first start is under way (its own retries and restarts follow from there)
     index: int = 0  # its place in ``initContainers`` or ``containers``
 
     @property
@@ -273,7 +277,7 @@ class Kubelet:
         completed; after the last (or without any), the app containers."""
         inits = pod["spec"].get("initContainers") or []
         if index < len(inits):
-            self._ensure_image(pod, run, run.containers[inits[index]["name"]], index)
+            self._begin(pod, run, run.containers[inits[index]["name"]], index)
         else:
             self._next_container(pod, run, 0)
 
@@ -287,7 +291,13 @@ class Kubelet:
         """Bring up the containers from ``index`` on, one after the other (their images first)."""
         specs = pod["spec"]["containers"]
         if index < len(specs):
-            self._ensure_image(pod, run, run.containers[specs[index]["name"]], index)
+            self._begin(pod, run, run.containers[specs[index]["name"]], index)
+
+    def _begin(self, pod: dict, run: _Run, c: _Container, index: int) -> None:
+        """A container's first start (never twice: a retry or restart of one follows from its own timers)."""
+        if not c.begun:
+            c.begun = True
+            self._ensure_image(pod, run, c, index)
 
     # ------------------------------------------------------------------ images
     def _ensure_image(self, pod: dict, run: _Run, c: _Container, index: int) -> None:
@@ -364,8 +374,42 @@ class Kubelet:
         self.present.setdefault(run.node, set()).add(ref.full)
         c.full_image = ref.full
         c.image_id = f"{ref.repository}@sha256:{hashlib.sha256(ref.full.encode()).hexdigest()}"
+        if not self._configure(pod, run, c, index, gen):
+            return
         self._event(pod, "Normal", "Created", f"Created container {c.name}", run)
         self._later(self.START_SECONDS, run, self._start, c, ref, index, gen)
+
+    #: how long the kubelet takes to try again a container whose environment could not be made
+    CONFIG_RETRY_SECONDS = 10.0
+
+    def _configure(self, pod: dict, run: _Run, c: _Container, index: int, gen: int) -> bool:
+        """``generateContainerConfig``: the container's environment; a ConfigMap, Secret or key it needs that is
+        missing is ``CreateContainerConfigError`` (a Warning event), tried again until it is there."""
+        from .envvars import ConfigError
+        try:
+            c.env = self._container_env(pod, c.spec)
+        except ConfigError as e:
+            self._waiting(pod, run, c, "CreateContainerConfigError", str(e))
+            self._event(pod, "Warning", "Failed", f"Error: {e}", run)
+            if not c.config_failed:
+                c.config_failed = True
+                self._after_start(pod, run, c, index)
+            self._later(self.CONFIG_RETRY_SECONDS, run, self._retry_pull, c, index, gen)
+            return False
+        return True
+
+    def _container_env(self, pod: dict, container: dict) -> list[tuple[str, str]]:
+        from .envvars import container_env, from_services
+        ns = pod["metadata"]["namespace"]
+        links = (pod.get("spec") or {}).get("enableServiceLinks", True) is not False
+        services = {s["metadata"]["name"]: s for s in self.sb.store.list("services", "default")
+                    if s["metadata"]["name"] == "kubernetes"}
+        if links:
+            services |= {s["metadata"]["name"]: s for s in self.sb.store.list("services", ns)}
+        node = self.sb.store.get("nodes", "", pod["spec"].get("nodeName", "")) or {}
+        return container_env(pod, container, lookup=lambda kind, name: self.sb.store.get(kind, ns, name),
+                             services=from_services([services[k] for k in sorted(services)]),
+                             allocatable=(node.get("status") or {}).get("allocatable") or {})
 
     def _start(self, pod: dict, run: _Run, c: _Container, ref: images.Reference, index: int, gen: int) -> None:
         if gen != c.gen:
@@ -459,6 +503,15 @@ class Kubelet:
         has_startup = bool(c.spec.get("startupProbe"))
         c.started = not has_startup
         c.ready = not c.init and not c.spec.get("readinessProbe") and not has_startup
+        failed = self._run_hook(pod, run, c, "postStart") if outcome.exit_code is None else None
+        if failed is not None:  # ``FailedPostStartHook``: the container is killed, and restarted as its policy says
+            self._event(pod, "Warning", "FailedPostStartHook", failed, run)
+            self._event(pod, "Normal", "Killing", "FailedPostStartHook", run)
+            delay = self._stop_delay(pod, c)
+            self._write_status(pod, run)
+            self._after_start(pod, run, c, index)
+            self._later(delay, run, lambda p, r: self._exited(p, r, c, 0 if delay <= self.SHUTDOWN_SECONDS else 137, gen))
+            return
         self._start_probes(pod, run, c)
         self._after_start(pod, run, c, index)
         if outcome.exit_code is not None:
@@ -467,6 +520,26 @@ class Kubelet:
         self._write_status(pod, run)
         if outcome.sleep_seconds:
             self._later(outcome.sleep_seconds, run, self._slept, c, outcome, gen)
+
+    def _run_hook(self, pod: dict, run: _Run, c: _Container, which: str) -> str | None:
+        """The container's ``postStart`` or ``preStop`` exec hook, run in it as an exec is (``handlers.go``):
+        None when it succeeds (or there is none), else upstream's event message. It runs as an exec probe
+        does (its sleeps add up, they are not waited for); ``httpGet`` and ``sleep`` hooks are not simulated
+        and count as succeeding."""
+        from .programs import run as run_programs
+        command = [str(a) for a in ((((c.spec.get("lifecycle") or {}).get(which) or {}).get("exec") or {})
+                                    .get("command") or [])]
+        if not command:
+            return None
+        outcome = run_programs(self._program_context_for_exec(pod, {**c.spec, "command": command, "args": []}, run))
+        code = outcome.exit_code if outcome.exit_code is not None else outcome.exit_code_after_sleep
+        if not code:
+            return None
+        output = outcome.output + outcome.output_after_sleep
+        message = (f'Exec lifecycle hook ({go_list(command)}) for Container "{c.name}" in Pod '
+                   f'"{run.name}_{run.namespace}({run.uid})" failed - error: command \'{" ".join(command)}\' exited '
+                   f"with {code}: {output}, message: {json.dumps(output, ensure_ascii=False)}")
+        return message
 
     def _start_interactive(self, run: _Run, c: _Container, ctx: "ProgramContext", gen: int) -> None:
         """The container's shell reads its stdin: run it live (attach and ``kubectl run -it`` talk to it)."""
@@ -517,9 +590,16 @@ class Kubelet:
         ctx = programs.ProgramContext(pod={**pod, "status": status}, container=container,
                                       resolve=self._resolve, nameserver="10.96.0.10",
                                       search=[f"{ns}.svc.{zone}", f"svc.{zone}", zone],
-                                      network=self.runtime.connector(ip), clock=self._epoch)
+                                      network=self.runtime.connector(ip), clock=self._epoch,
+                                      env=self._env_of(pod, container))
         ctx.fs = self.runtime.filesystem(pod, container, lambda: programs.new_container_fs(ctx))
         return ctx
+
+    def _env_of(self, pod: dict, container: dict) -> list[tuple[str, str]] | None:
+        """The environment the container got at its start (an exec or a probe runs with it too)."""
+        run = self.runs.get(pod["metadata"]["uid"])
+        c = run.containers.get(container.get("name", "")) if run else None
+        return c.env if c is not None else None
 
     def _epoch(self) -> float:
         """Sandbox time as seconds since the epoch (what ``date`` in a container prints)."""
@@ -603,6 +683,8 @@ class Kubelet:
             self._restart_create(pod, run, c, ref, gen)
 
     def _restart_create(self, pod: dict, run: _Run, c: _Container, ref: images.Reference, gen: int) -> None:
+        if not self._configure(pod, run, c, c.index, gen):
+            return
         self._event(pod, "Normal", "Created", f"Created container {c.name}", run)
         self._later(self.START_SECONDS, run, self._start, c, ref, len(pod["spec"]["containers"]), gen)
 
@@ -707,6 +789,9 @@ class Kubelet:
         for c in run.containers.values():
             self._stop_probes(c)
             if "running" in c.state:
+                failed = self._run_hook(pod, run, c, "preStop")  # before SIGTERM, within the grace period
+                if failed is not None:
+                    self._event(pod, "Warning", "FailedPreStopHook", failed, run)
                 self._event(pod, "Normal", "Killing", f"Stopping container {c.name}", run)
                 delay = max(delay, self._stop_delay(pod, c))
 
@@ -957,6 +1042,7 @@ class Kubelet:
         zone, ns = self.sb.zone, pod["metadata"]["namespace"]
         ctx = programs.ProgramContext(pod=pod, container=container, resolve=self._resolve, nameserver="10.96.0.10",
                                       search=[f"{ns}.svc.{zone}", f"svc.{zone}", zone],
-                                      network=self.runtime.connector(run.ip), clock=self._epoch)
+                                      network=self.runtime.connector(run.ip), clock=self._epoch,
+                                      env=self._env_of(pod, container))
         ctx.fs = self.runtime.state(run.uid).fs.get(container["name"])
         return ctx

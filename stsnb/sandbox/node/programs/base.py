@@ -39,6 +39,7 @@ class ProgramContext:
     limits: Limits | None = None  # the bounds of one program run (:class:`Limits` by default)
     sleep: Callable[[float], None] | None = None  # really wait (exec sessions); None: add up sleeps
     clock: Callable[[], float] = time.time  # what ``date`` reads: seconds since the epoch, in sandbox time
+    env: list[tuple[str, str]] | None = None  # the kubelet's variables (declared, then Service links); None: from the spec
 
 
 @dataclass(frozen=True)

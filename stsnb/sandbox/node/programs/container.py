@@ -63,8 +63,12 @@ class Container(Shell):
     # ----- files the kubelet and runtime write
 
     def _environment(self) -> dict[str, str]:
-        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-               "HOSTNAME": self.nodename, "HOME": "/root"}
+        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME": self.nodename}
+        if self.ctx.env is not None:  # the kubelet's (:mod:`..envvars`): declared variables, then Service links
+            env |= dict(self.ctx.env)
+            env.setdefault("HOME", "/root")
+            return env
+        env["HOME"] = "/root"
         pod = self.ctx.pod or {}
         refs = {"metadata.name": (pod.get("metadata") or {}).get("name", ""),
                 "metadata.namespace": self.namespace,
