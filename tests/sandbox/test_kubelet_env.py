@@ -130,3 +130,31 @@ def test_a_failing_pre_stop_hook_is_reported_and_the_pod_still_goes(core):
     follow(core, "p", lambda p: state(p).get("ready"))
     core.delete_namespaced_pod("p", "default")
     assert [e.reason for e in events(core, "p") if e.type == "Warning"] == ["FailedPreStopHook"]
+
+
+def test_a_volume_of_a_missing_secret_holds_the_pod_in_container_creating_until_the_secret_exists(core):
+    """kubernetes.io's *Distribute Credentials Securely Using Secrets*, with the Secret created second."""
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "secret-test-pod"}, "spec": {
+        "containers": [{"name": "test-container", "image": "nginx", "volumeMounts": [
+            {"name": "secret-volume", "mountPath": "/etc/secret-volume", "readOnly": True}]}],
+        "volumes": [{"name": "secret-volume", "secret": {"secretName": "test-secret"}}]}}
+    core.create_namespaced_pod("default", body)
+    p = follow(core, "secret-test-pod", lambda p: any(e.reason == "FailedMount" for e in events(core, "secret-test-pod")))
+    [failed] = [e for e in events(core, "secret-test-pod") if e.reason == "FailedMount"]
+    assert failed.type == "Warning" and failed.message == \
+        'MountVolume.SetUp failed for volume "secret-volume" : secret "test-secret" not found'
+    assert "podIP" not in p["status"] and state(p)["state"] == {"waiting": {"reason": "ContainerCreating"}}
+    core.create_namespaced_secret("default", client.V1Secret(
+        metadata=client.V1ObjectMeta(name="test-secret"), string_data={"username": "my-app", "password": "39528$vdg7Jb"}))
+    follow(core, "secret-test-pod", lambda p: state(p).get("ready"), timeout=60)
+    assert out(core, "secret-test-pod", ["ls", "/etc/secret-volume"]).split() == ["password", "username"]
+    assert out(core, "secret-test-pod", ["cat", "/etc/secret-volume/password"]) == "39528$vdg7Jb"
+
+
+def test_an_optional_config_map_volume_that_is_missing_does_not_hold_the_pod(core):
+    body = _pod("p", ["sh", "-c", "ls /etc/config; sleep 3600"], policy="Always",
+                volumeMounts=[{"name": "config", "mountPath": "/etc/config"}])
+    body["spec"]["volumes"] = [{"name": "config", "configMap": {"name": "nope", "optional": True}}]
+    core.create_namespaced_pod("default", body)
+    follow(core, "p", lambda p: state(p).get("ready"))
+    assert not [e for e in events(core, "p") if e.reason == "FailedMount"]

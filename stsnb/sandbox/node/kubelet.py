@@ -5,8 +5,12 @@ For each pod it follows what upstream's kubelet does (``pkg/kubelet``):
 * **admission**: the general predicates against the pods the node runs (here
   ``NodePorts``: a pod created with its ``nodeName`` never met the scheduler)
   may reject it: a Warning event, phase ``Failed``, reason ``NodePorts``,
-  message ``Pod was rejected: …`` (``rejectPod``). Else the pod gets its IPs
-  and ``startTime``; its containers wait in ``ContainerCreating``;
+  message ``Pod was rejected: …`` (``rejectPod``). Else the pod gets its
+  ``startTime`` and its containers wait in ``ContainerCreating``;
+* **volumes** (``WaitForAttachAndMount``): a Secret or ConfigMap volume whose
+  object is missing holds the pod there, without an IP, with a ``FailedMount``
+  Warning at each retry (0.5 s doubling to 2m2s) until it exists; then the pod
+  gets its IPs;
 * **images**, container by container in spec order (``serializeImagePulls``):
   the reference is parsed (a malformed one is ``InvalidImageName``), the pull
   policy decides whether to pull (``Always``, or an image not on the node yet:
@@ -241,7 +245,6 @@ class Kubelet:
             self.sb.engine.call_later(self.REJECT_SECONDS, reject, background=True)
             return
         run.stage = "running"
-        run.ip = self.ipam.allocate(run.node)
         run.start_time = self.sb.clock.timestamp()
         inits = pod["spec"].get("initContainers") or []
         waiting = {"waiting": {"reason": "PodInitializing"}}
@@ -249,8 +252,39 @@ class Kubelet:
                           for i, c in enumerate(inits)}
         run.containers |= {c["name"]: _Container(c, index=i, **({"state": dict(waiting)} if inits else {}))
                            for i, c in enumerate(pod["spec"]["containers"])}
+        self._mount(pod, run, 0)
+
+    #: the volume manager's retries of a mount that failed: 0.5 s doubling to 2m2s (``exponentialbackoff``)
+    MOUNT_RETRY_SECONDS, MOUNT_RETRY_CAP = 0.5, 122.0
+
+    def _mount(self, pod: dict, run: _Run, attempt: int) -> None:
+        """``WaitForAttachAndMount``: a Secret or ConfigMap volume whose object is missing (and not ``optional``)
+        holds the pod in ``ContainerCreating``, without an IP (no sandbox yet), a ``FailedMount`` Warning at
+        each retry, until the object exists; then the pod gets its IP and its containers start."""
+        missing = self._missing_volume(pod)
+        if missing is not None:
+            self._event(pod, "Warning", "FailedMount", missing, run)
+            self._write_status(pod, run)
+            delay = min(self.MOUNT_RETRY_SECONDS * 2 ** attempt, self.MOUNT_RETRY_CAP)
+            self._later(delay, run, self._mount, attempt + 1)
+            return
+        run.ip = self.ipam.allocate(run.node)
         self._write_status(pod, run)
         self._next_init(pod, run, 0)
+
+    def _missing_volume(self, pod: dict) -> str | None:
+        """The volume manager's message for the first Secret or ConfigMap volume whose object is not there."""
+        ns = pod["metadata"]["namespace"]
+        for vol in pod["spec"].get("volumes") or []:
+            for key, plural, what, ref_key in (("secret", "secrets", "secret", "secretName"),
+                                               ("configMap", "configmaps", "configmap", "name")):
+                ref = vol.get(key)
+                if ref is None or ref.get("optional"):
+                    continue
+                name = ref.get(ref_key) or ""
+                if self.sb.store.get(plural, ns, name) is None:
+                    return f'MountVolume.SetUp failed for volume "{vol.get("name")}" : {what} "{name}" not found'
+        return None
 
     def _admission_failure(self, pod: dict, run: _Run) -> tuple[str, str] | None:
         """``canAdmitPod`` (``lifecycle/predicate.go``): the general predicates against the pods this node is
