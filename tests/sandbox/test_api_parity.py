@@ -51,15 +51,6 @@ def test_the_generic_not_found_has_empty_details_that_kubectl_debug_reads(sandbo
                     b'not find the requested resource","reason":"NotFound","details":{},"code":404}\n')
 
 
-def test_kubectl_debugs_ephemeral_containers_request_gets_a_clear_404(sandbox, core):
-    core.create_namespaced_pod("default", {"metadata": {"name": "web-0"},
-                                           "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
-    code, _, body = body_of(sandbox, "PATCH", "/api/v1/namespaces/default/pods/web-0/ephemeralcontainers", b"{}",
-                            "application/strategic-merge-patch+json")
-    status = json.loads(body)
-    assert code == 404 and status["details"] == {} and "ephemeral containers" in status["message"]
-
-
 def test_every_json_answer_ends_with_a_newline_as_gos_encoder_writes_it(sandbox):
     for path in ("/api/v1/namespaces/default", "/api/v1/namespaces", "/version", "/apis"):
         assert body_of(sandbox, "GET", path)[2].endswith(b"}\n"), path

@@ -190,11 +190,6 @@ class Api:
             raise errors.page_not_found()
         name = rest[1] if len(rest) >= 2 else None
         sub = rest[2] if len(rest) == 3 else ""
-        if sub == "ephemeralcontainers" and rt.plural == "pods":
-            # kubectl debug reads a 404 without a name as "ephemeral containers are disabled for this cluster"
-            raise errors.page_not_found(
-                "the stsnb sandbox does not run ephemeral containers (kubectl debug): its containers are "
-                "simulated. Read a container's output with `kubectl logs`")
         if sub and sub not in rt.subresources:
             raise errors.page_not_found()
         return Route(rt, namespace, name, sub, watch_prefix)
@@ -244,7 +239,7 @@ class Api:
             return self._evict(req, r)
         if r.subresource == "scale":
             return self._scale(req, r)
-        if r.subresource not in ("", "status"):
+        if r.subresource not in ("", "status", "ephemeralcontainers"):
             raise errors.method_not_allowed()
         if m in ("GET", "HEAD"):
             return self._get(req, r)

@@ -292,6 +292,20 @@ class Registry:
             for key in ("labels", "annotations", "ownerReferences", "finalizers"):
                 pass  # status updates keep metadata as is
             return new
+        if subresource == "ephemeralcontainers":  # only spec.ephemeralContainers changes (kubectl debug)
+            from .validation import ephemeral_update_causes
+            new = deep_copy(old)
+            added = deep_copy((obj.get("spec") or {}).get("ephemeralContainers") or [])
+            for c in added:
+                defaults.container(c)
+            if added:
+                new["spec"]["ephemeralContainers"] = added
+            else:
+                new["spec"].pop("ephemeralContainers", None)
+            causes = ephemeral_update_causes(new, old, self.profile)
+            if causes:
+                raise errors.invalid(rt.kind, rt.group, old["metadata"]["name"], causes)
+            return new
         new = obj
         meta, ometa = new["metadata"], old["metadata"]
         for key in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",

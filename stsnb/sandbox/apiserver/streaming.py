@@ -145,7 +145,8 @@ def connect(sb: Cluster, method: str, target: str, headers: dict[str, str], name
     opts = {"tty": tty, "stdin": stdin, "stdout": stdout, "stderr": stderr}
     if subresource == "exec":
         return lambda t: _serve_exec(_socket(t, protocol), kubelet, namespace, name, container, command, opts)
-    stdin_once = any(c.get("name") == container and c.get("stdinOnce") for c in pod["spec"]["containers"])
+    stdin_once = any(c.get("name") == container and c.get("stdinOnce")
+                     for key in ("containers", "initContainers", "ephemeralContainers") for c in pod["spec"].get(key) or [])
     return lambda t: _serve_attach(_socket(t, protocol), kubelet, pod, container, opts, stdin_once)
 
 
@@ -153,14 +154,17 @@ def _container(pod: dict, container: str) -> str:
     """``streamLocation`` in pkg/registry/core/pod/strategy.go: the named container, or the only one."""
     name = pod["metadata"]["name"]
     names = [c["name"] for c in pod["spec"]["containers"]]
+    inits = [c["name"] for c in pod["spec"].get("initContainers") or []]
     if not container:
         if len(names) == 1:
             return names[0]
         if not names:
             raise errors.bad_request(f"a container name must be specified for pod {name}")
+        more = f" or one of the init containers: [{' '.join(inits)}]" if inits else ""
         raise errors.bad_request(f"a container name must be specified for pod {name}, choose one of: "
-                                 f"[{' '.join(names)}]")
-    if container not in names:
+                                 f"[{' '.join(names)}]{more}")
+    if not any(c["name"] == container for key in ("containers", "initContainers", "ephemeralContainers")
+               for c in pod["spec"].get(key) or []):
         raise errors.bad_request(f"container {container} is not valid for pod {name}")
     return container
 

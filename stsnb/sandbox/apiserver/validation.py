@@ -327,6 +327,46 @@ def pod_update_causes(new: dict, old: dict, profile: Profile) -> list[Cause]:
     return []
 
 
+#: What an ephemeral container may not have (``EphemeralContainerCommon``'s fields a debugging container lacks)
+EPHEMERAL_FORBIDDEN = ("ports", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "resources")
+
+
+def ephemeral_update_causes(new: dict, old: dict, profile: Profile) -> list[Cause]:
+    """``ValidatePodEphemeralContainersUpdate`` and ``validateEphemeralContainers``: new ones are complete,
+    named uniquely in the pod, without what only a long-lived container has; existing ones stay as they are."""
+    out: list[Cause] = []
+    spec, ospec = new.get("spec") or {}, old.get("spec") or {}
+    taken = {c.get("name") for key in ("containers", "initContainers") for c in spec.get(key) or []}
+    seen: set = set()
+    for i, c in enumerate(spec.get("ephemeralContainers") or []):
+        f = f"spec.ephemeralContainers[{i}]"
+        name = c.get("name")
+        if not name:
+            out.append(required(f"{f}.name"))
+        else:
+            out += name_causes(name, f"{f}.name", "label", profile)
+            if name in taken or name in seen:
+                out.append(duplicate(f"{f}.name", name))
+            seen.add(name)
+        if not c.get("image"):
+            out.append(required(f"{f}.image"))
+        for key in EPHEMERAL_FORBIDDEN:
+            if c.get(key):
+                out.append(forbidden(f"{f}.{key}", "cannot be set for an Ephemeral Container"))
+        target = c.get("targetContainerName")
+        if target and target not in {x.get("name") for x in spec.get("containers") or []}:
+            out.append(not_found(f"{f}.targetContainerName", target))
+    by_name = {c.get("name"): c for c in spec.get("ephemeralContainers") or []}
+    for oc in ospec.get("ephemeralContainers") or []:
+        if oc.get("name") not in by_name:
+            out.append(forbidden("spec.ephemeralContainers", f'existing ephemeral containers "{oc.get("name")}" '
+                                                              "may not be removed\n"))
+        elif by_name[oc.get("name")] != oc:
+            out.append(forbidden("spec.ephemeralContainers", f'existing ephemeral containers "{oc.get("name")}" '
+                                                              "may not be changed\n"))
+    return out
+
+
 def service_causes(obj: dict, profile: Profile) -> list[Cause]:
     out = metadata_causes(obj, "dns1035", profile)
     spec = obj.get("spec") or {}

@@ -104,6 +104,7 @@ class _Container:
     env: list[tuple[str, str]] | None = None  # its environment as made at its last start (:mod:`.envvars`)
     config_failed: bool = False  # its environment could not be made (CreateContainerConfigError) at least once
     begun: bool = False  # its first start is under way (its own retries and restarts follow from there)
+    ephemeral: bool = False  # added by ``kubectl debug``: runs once, never restarted, never ready
     index: int = 0  # its place in ``initContainers`` or ``containers``
 
     @property
@@ -201,6 +202,7 @@ class Kubelet:
         elif run.stage == "new":
             self._admit(pod, run)
         elif run.stage == "running":
+            self._start_ephemeral(pod, run)
             self._write_status(pod, run)  # reconcile what someone else wrote over the kubelet's status
             for c in run.containers.values():
                 for w in c.workers.values():
@@ -315,10 +317,20 @@ class Kubelet:
         else:
             self._next_container(pod, run, 0)
 
+    def _start_ephemeral(self, pod: dict, run: _Run) -> None:
+        """Ephemeral containers added since the last sync (``pods/NAME/ephemeralcontainers``) start now, each
+        once, once the pod's IP is there."""
+        if run.ip is None:
+            return
+        for i, spec in enumerate(pod["spec"].get("ephemeralContainers") or []):
+            if spec.get("name") not in run.containers:
+                c = run.containers[spec["name"]] = _Container(spec, index=i, ephemeral=True)
+                self._begin(pod, run, c, i)
+
     def _after_start(self, pod: dict, run: _Run, c: _Container, index: int) -> None:
         """The next app container comes up as soon as this one started (or failed to); an init container's
         successor waits until it has completed (:meth:`_exited`)."""
-        if not c.init:
+        if not c.init and not c.ephemeral:
             self._next_container(pod, run, index + 1)
 
     def _next_container(self, pod: dict, run: _Run, index: int) -> None:
@@ -536,7 +548,7 @@ class Kubelet:
         c.state = {"running": {"startedAt": stamp}}
         has_startup = bool(c.spec.get("startupProbe"))
         c.started = not has_startup
-        c.ready = not c.init and not c.spec.get("readinessProbe") and not has_startup
+        c.ready = not c.init and not c.ephemeral and not c.spec.get("readinessProbe") and not has_startup
         failed = self._run_hook(pod, run, c, "postStart") if outcome.exit_code is None else None
         if failed is not None:  # ``FailedPostStartHook``: the container is killed, and restarted as its policy says
             self._event(pod, "Warning", "FailedPostStartHook", failed, run)
@@ -666,7 +678,7 @@ class Kubelet:
         self._write_status(pod, run)
         if c.init and code == 0:
             self._next_init(pod, run, c.index + 1)
-        elif self._restarts(pod, code, c.init):
+        elif not c.ephemeral and self._restarts(pod, code, c.init):
             self._later(self.RESTART_SECONDS, run, self._restart, c, gen, now)
 
     @staticmethod
@@ -916,6 +928,10 @@ class Kubelet:
         status["containerStatuses"] = statuses
         if "qosClass" in old:
             status["qosClass"] = old["qosClass"]
+        ephemeral = [run.containers[c["name"]].status() for c in pod["spec"].get("ephemeralContainers") or []
+                     if c["name"] in run.containers]
+        if ephemeral:
+            status["ephemeralContainerStatuses"] = ephemeral
         for key in ("nominatedNodeName", "reason", "message"):
             if key in old and key not in status:
                 status[key] = old[key]
@@ -979,13 +995,14 @@ class Kubelet:
         name = pod["metadata"]["name"]
         names = [c["name"] for c in pod["spec"]["containers"]]
         inits = [c["name"] for c in pod["spec"].get("initContainers") or []]
+        ephemeral = [c["name"] for c in pod["spec"].get("ephemeralContainers") or []]
         if container is None:
             if len(names) > 1:
                 more = f" or one of the init containers: {go_list(inits)}" if inits else ""
                 raise errors.bad_request(
                     f"a container name must be specified for pod {name}, choose one of: {go_list(names)}{more}")
             return names[0]
-        if container not in names and container not in inits:
+        if container not in names and container not in inits and container not in ephemeral:
             raise errors.bad_request(f"container {container} is not valid for pod {name}")
         return container
 
@@ -1012,12 +1029,12 @@ class Kubelet:
         """The pod, its run and the container spec, if the container is running; else the kubelet's refusal."""
         pod = self.sb.registry.get("pods", namespace, name)
         run = self.runs.get(pod["metadata"]["uid"])
-        spec = next((c for c in [*pod["spec"]["containers"], *(pod["spec"].get("initContainers") or [])]
-                     if c["name"] == container), None)
+        spec = next((c for key in ("containers", "initContainers", "ephemeralContainers")
+                     for c in pod["spec"].get(key) or [] if c["name"] == container), None)
         status = pod.get("status") or {}
-        state = next((s.get("state") or {} for s in [*(status.get("containerStatuses") or []),
-                                                     *(status.get("initContainerStatuses") or [])]
-                      if s.get("name") == container), {})
+        state = next((s.get("state") or {} for key in ("containerStatuses", "initContainerStatuses",
+                                                       "ephemeralContainerStatuses")
+                      for s in status.get(key) or [] if s.get("name") == container), {})
         if spec is None or run is None or run.stage not in ("running",) or "running" not in state:
             raise errors.bad_request(f'unable to upgrade connection: container not found ("{container}")')
         return pod, run, spec

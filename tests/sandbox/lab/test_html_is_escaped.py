@@ -7,6 +7,8 @@ fragments must carry it escaped.
 
 from __future__ import annotations
 
+import time
+
 import ipywidgets as widgets
 import pytest
 
@@ -36,6 +38,9 @@ def evil(lab):
     """A StatefulSet whose image is named like an HTML tag, with its pods (stuck pulling it)."""
     sts = manifests.statefulset("evil", replicas=1, image=EVIL)
     lab.apply(sts)
+    deadline = time.monotonic() + 30
+    while len(lab.pods(selector="app=evil")) < 1 and time.monotonic() < deadline:  # the controller's pod
+        time.sleep(0.05)
     return lab
 
 
