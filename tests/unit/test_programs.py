@@ -370,3 +370,25 @@ def test_node_runs_only_the_bootcamp_server_and_only_in_its_image(cluster):
         "stsnb sandbox: node here runs only the kubernetes-bootcamp image's server.js (`node server.js`), "
         "not `node -e 1`\n", 1)
     assert done(start(cluster, "nginx", command=["sh", "-c", "node server.js"]))[1] == 127
+
+
+# ---------------------------------------------------------------------- perl (the Jobs page's pi Job)
+def test_perl_prints_pi_to_the_digits_bpi_asks_for_rounded_as_math_bigfloat_rounds():
+    from stsnb.sandbox.node.programs.commands import pi_digits
+    assert pi_digits(1) == "3" and pi_digits(3) == "3.14" and pi_digits(10) == "3.141592654"
+    digits = pi_digits(2000)
+    assert len(digits) == 2001 and digits.startswith("3.14159265358979323846264338327950288419716939937510")
+    # π's digits 1996-2005 after the point are 2759009946: the 2000th significant digit rounds up
+    assert digits.endswith("4780275901")
+    assert len(pi_digits(20000)) == 20001  # past str()'s 4300-digit limit on ints
+
+
+def test_the_job_examples_perl_command_prints_pi_and_other_perl_says_it_is_not_simulated(cluster):
+    job = done(start(cluster, "perl:5.34.0", command=["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"]))
+    assert job[1] == 0 and job[0].startswith("3.14159") and job[0].endswith("01\n") and len(job[0]) == 2002
+    assert done(start(cluster, "perl", command=["perl", "-wle", "print bpi(10)"])) == (
+        "Undefined subroutine &main::bpi called at -e line 1.\n", 255)
+    other = done(start(cluster, "perl", command=["perl", "-e", 'print "hi"']))
+    assert other[1] == 2 and "perl here runs only the Job example" in other[0]
+    assert done(start(cluster, "perl")) == ("", 0)  # the image's `perl -de0`, without a terminal
+    assert done(start(cluster, "busybox", command=["perl", "-v"]))[1] == 127  # only the perl image has it

@@ -18,7 +18,8 @@ looks the reference up here instead:
    image), httpd (also upstream's e2e ``httpd`` images), upstream's e2e
    ``agnhost`` (its ``netexec`` and ``pause``), the Kubernetes Basics tutorial's
    ``kubernetes-bootcamp`` (``v1``, ``v2``; its ``v10`` fails to pull, as the
-   tutorial shows), busybox, alpine, python, ``pause`` and CoreDNS. Some of those default processes are
+   tutorial shows), busybox, alpine, python, perl (the Jobs page's ``bpi``),
+   ``pause`` and CoreDNS. Some of those default processes are
    servers the kubelet keeps running itself (:attr:`Entry.process`).
 4. **Any other image** is pulled "successfully" and runs as a generic
    long-running container: no output, never exits, stops at once on SIGTERM.
@@ -204,6 +205,8 @@ CATALOGUE: tuple[Entry, ...] = (
           (), ("sh",), userland="busybox"),
     Entry("alpine", ("docker.io/library/alpine",), (), ("/bin/sh",), userland="busybox"),
     Entry("python", ("docker.io/library/python",), (), ("python3",), process="exits"),
+    # Debian with perl; the Jobs page's pi Job runs `perl -Mbignum=bpi -wle 'print bpi(2000)'` in it
+    Entry("perl", ("docker.io/library/perl",), (), ("perl", "-de0")),
     Entry("pause", ("registry.k8s.io/pause", "k8s.gcr.io/pause", "gcr.io/google_containers/pause"),
           ("/pause",), (), userland=None, alpine_userland=None, process="pause"),
     Entry("coredns", ("registry.k8s.io/coredns/coredns", "k8s.gcr.io/coredns/coredns", "docker.io/coredns/coredns",

@@ -138,6 +138,8 @@ class Container(Shell):
             return self.image is not None and self.image.name == "agnhost"
         if name == "node":
             return self.image is not None and self.image.name == "kubernetes-bootcamp"
+        if name == "perl":
+            return self.image is not None and self.image.name == "perl"
         if name in ("nginx", "/docker-entrypoint.sh"):
             return self.image is not None and self.image.nginx and (name == "nginx" or self.image.name == "nginx")
         return name in USERLAND[self.userland]
@@ -248,7 +250,7 @@ PROGRAM_FUNCS = {
     "wc": files.p_wc, "grep": files.p_grep, "chmod": files.p_chmod, "tar": files.p_tar, "env": files.p_env,
     "printenv": files.p_printenv, "date": files.p_date, "test": files.p_test, "[": files.p_test,
     "wget": net.p_wget, "curl": net.p_curl, "ln": files.p_ln, "dd": files.p_dd, "find": files.p_find,
-    "printf": commands.p_printf, "/agnhost": commands.p_agnhost, "node": commands.p_node,
+    "printf": commands.p_printf, "/agnhost": commands.p_agnhost, "node": commands.p_node, "perl": commands.p_perl,
 }
 
 

@@ -1,4 +1,4 @@
-"""kubernetes.io's *Init Containers* example, step by step with kubectl, on a served sandbox.
+"""kubernetes.io's *Init Containers* example and the *Jobs* page's pi Job, with kubectl, on a served sandbox.
 
 The Pod's two init containers loop ``until nslookup …; do echo waiting …; sleep 2; done``: the
 Pod shows ``Init:0/2`` and the first one's log says it waits, until the two Services exist; then
@@ -41,3 +41,11 @@ def test_the_pod_waits_in_init_until_both_services_exist_then_runs(kubectl):
     codes = kubectl("get", "pod", "myapp-pod", "-o",
                     "jsonpath={.status.initContainerStatuses[*].state.terminated.reason}").out
     assert codes == "Completed Completed"
+
+
+def test_the_jobs_pages_pi_job_completes_and_its_log_is_pi_to_2000_digits(kubectl):
+    kubectl.apply(TUTORIAL / "job.yaml")
+    kubectl("wait", "--for=condition=complete", "job/pi", "--timeout=60s", timeout=90)
+    assert kubectl("get", "job", "pi", "--no-headers").out.split()[1] == "1/1"
+    log = kubectl("logs", "job/pi").out
+    assert log.startswith("3.14159265358979323846264338327950288419716939937510") and len(log) == 2002
