@@ -137,6 +137,27 @@ def test_kubectl_debug_adds_an_ephemeral_container_and_attaches_to_its_shell(kub
     assert kubectl("get", "pod", "ephemeral-demo", "--no-headers").out.split()[1:3] == ["1/1", "Running"]
 
 
+def test_kubectl_debug_of_a_node_runs_a_host_network_pod_that_answers_as_the_node(kubectl):
+    out = kubectl("debug", "node/k8s-worker1", "-i", "--image=busybox", stdin="hostname\nexit\n", timeout=60)
+    assert out.out.endswith("k8s-worker1\n"), out
+    [pod] = [p for p in kubectl.objs("pods") if p["metadata"]["name"].startswith("node-debugger-k8s-worker1-")]
+    assert pod["spec"]["hostNetwork"] is True
+    node_ip = next(a["address"] for a in kubectl.obj("nodes", "k8s-worker1", namespace="")["status"]["addresses"]
+                   if a["type"] == "InternalIP")
+    assert pod["status"]["podIP"] == node_ip
+
+
+def test_kubectl_debug_with_a_copy_and_ubuntu_attaches_to_bash_in_the_copy(kubectl):
+    kubectl("run", "myapp", "--image=busybox:1.28", "--restart=Never", "--", "sleep", "1d")
+    kubectl.wait("myapp to run", lambda: kubectl.pod_phase("myapp", ("Running",)))
+    out = kubectl("debug", "myapp", "-i", "--image=ubuntu", "--share-processes", "--copy-to=myapp-debug",
+                  stdin="hostname\nexit\n", timeout=60)
+    assert out.out.endswith("myapp-debug\n"), out
+    copy = kubectl.obj("pods", "myapp-debug")
+    assert [c["image"] for c in copy["spec"]["containers"]] == ["busybox:1.28", "ubuntu"]
+    assert copy["spec"]["shareProcessNamespace"] is True
+
+
 def test_kubectl_get_raw_readyz_verbose_lists_the_checks(kubectl):
     out = kubectl("get", "--raw", "/readyz?verbose").out.splitlines()
     assert out[0] == "[+]ping ok" and out[-1] == "readyz check passed"

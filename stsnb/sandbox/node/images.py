@@ -18,7 +18,7 @@ looks the reference up here instead:
    image), httpd (also upstream's e2e ``httpd`` images), upstream's e2e
    ``agnhost`` (its ``netexec`` and ``pause``), the Kubernetes Basics tutorial's
    ``kubernetes-bootcamp`` (``v1``, ``v2``; its ``v10`` fails to pull, as the
-   tutorial shows), busybox, alpine, python, perl (the Jobs page's ``bpi``),
+   tutorial shows), busybox, alpine, debian, ubuntu, python, perl (the Jobs page's ``bpi``),
    ``pause`` and CoreDNS. Some of those default processes are
    servers the kubelet keeps running itself (:attr:`Entry.process`).
 4. **Any other image** is pulled "successfully" and runs as a generic
@@ -204,6 +204,9 @@ CATALOGUE: tuple[Entry, ...] = (
                       "registry.k8s.io/e2e-test-images/busybox"),
           (), ("sh",), userland="busybox"),
     Entry("alpine", ("docker.io/library/alpine",), (), ("/bin/sh",), userland="busybox"),
+    # Debian's and Ubuntu's base images: a shell (`kubectl debug --image=ubuntu`, `kubectl run -it --image=debian`)
+    Entry("debian", ("docker.io/library/debian",), (), ("bash",)),
+    Entry("ubuntu", ("docker.io/library/ubuntu",), (), ("/bin/bash",)),
     Entry("python", ("docker.io/library/python",), (), ("python3",), process="exits"),
     # Debian with perl; the Jobs page's pi Job runs `perl -Mbignum=bpi -wle 'print bpi(2000)'` in it
     Entry("perl", ("docker.io/library/perl",), (), ("perl", "-de0")),

@@ -270,7 +270,8 @@ class Kubelet:
             delay = min(self.MOUNT_RETRY_SECONDS * 2 ** attempt, self.MOUNT_RETRY_CAP)
             self._later(delay, run, self._mount, attempt + 1)
             return
-        run.ip = self.ipam.allocate(run.node)
+        host_network = (pod.get("spec") or {}).get("hostNetwork")  # the node's address, not one of the pod CIDR
+        run.ip = self.sb.node(run.node).internal_ip if host_network else self.ipam.allocate(run.node)
         self._write_status(pod, run)
         self._next_init(pod, run, 0)
 

@@ -37,6 +37,8 @@ class Container(Shell):
         meta = pod.get("metadata") or {}
         self.namespace = meta.get("namespace") or "default"
         name = spec.get("hostname") or meta.get("name") or ""
+        if spec.get("hostNetwork") and spec.get("nodeName"):  # the node's own network and UTS namespace
+            name = spec["nodeName"]
         if len(name) > 63:
             name = name[:63].rstrip("-.")
         self.hostname = name
