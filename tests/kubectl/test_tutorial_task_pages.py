@@ -1,4 +1,6 @@
-"""kubernetes.io's *Init Containers* example and the *Jobs* page's pi Job, with kubectl, on a served sandbox.
+"""kubernetes.io task pages, with kubectl, on a served sandbox.
+
+*Init Containers*, the *Jobs* page's pi Job, and *Assign Memory Resources*.
 
 The Pod's two init containers loop ``until nslookup …; do echo waiting …; sleep 2; done``: the
 Pod shows ``Init:0/2`` and the first one's log says it waits, until the two Services exist; then
@@ -49,3 +51,15 @@ def test_the_jobs_pages_pi_job_completes_and_its_log_is_pi_to_2000_digits(kubect
     assert kubectl("get", "job", "pi", "--no-headers").out.split()[1] == "1/1"
     log = kubectl("logs", "job/pi").out
     assert log.startswith("3.14159265358979323846264338327950288419716939937510") and len(log) == 2002
+
+
+def test_the_memory_tasks_pods_run_get_oom_killed_and_stay_pending_as_the_page_shows(kubectl):
+    kubectl.apply(TUTORIAL / "memory-demos.yaml")
+    kubectl.wait("memory-demo-2 to be OOM-killed and restarted", lambda: (
+        (kubectl.obj("pods", "memory-demo-2")["status"].get("containerStatuses") or [{}])[0].get("restartCount", 0) >= 1))
+    assert kubectl("logs", "memory-demo").out == "stress: info: [1] dispatching hogs: 0 cpu, 0 io, 1 vm, 0 hdd\n"
+    assert _status(kubectl, "memory-demo") == "Running"
+    last = kubectl.obj("pods", "memory-demo-2")["status"]["containerStatuses"][0]["lastState"]["terminated"]
+    assert (last["reason"], last["exitCode"]) == ("OOMKilled", 137)
+    assert _status(kubectl, "memory-demo-3") == "Pending"
+    assert "2 Insufficient memory" in kubectl("describe", "pod", "memory-demo-3").out

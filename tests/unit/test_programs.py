@@ -392,3 +392,18 @@ def test_the_job_examples_perl_command_prints_pi_and_other_perl_says_it_is_not_s
     assert other[1] == 2 and "perl here runs only the Job example" in other[0]
     assert done(start(cluster, "perl")) == ("", 0)  # the image's `perl -de0`, without a terminal
     assert done(start(cluster, "busybox", command=["perl", "-v"]))[1] == 127  # only the perl image has it
+
+
+# ---------------------------------------------------------------------- polinux/stress (Assign Memory Resources)
+def test_stress_hogs_memory_within_its_limit_for_ever_and_is_oom_killed_over_it(cluster):
+    hog = ["stress", "--vm", "1", "--vm-bytes", "150M", "--vm-hang", "1"]
+    within = start(cluster, "polinux/stress", command=hog, resources={"limits": {"memory": "200Mi"}})
+    assert within.runs_forever and within.output == "stress: info: [1] dispatching hogs: 0 cpu, 0 io, 1 vm, 0 hdd\n"
+    over = start(cluster, "polinux/stress", command=["stress", "--vm", "1", "--vm-bytes", "250M", "--vm-hang", "1"],
+                 resources={"limits": {"memory": "100Mi"}})
+    assert (over.exit_code, over.reason, over.runs_forever) == (137, "OOMKilled", False)
+    timed = start(cluster, "polinux/stress", command=["stress", "--cpu", "2", "--timeout", "10s"])
+    assert (timed.sleep_seconds, timed.exit_code_after_sleep) == (10, 0)
+    assert timed.output_after_sleep == "stress: info: [1] successful run completed in 10s\n"
+    assert done(start(cluster, "polinux/stress", command=["stress", "--nope"])) == (
+        "stress: FAIL: [1] (244) unrecognized option: --nope\n", 1)

@@ -11,8 +11,9 @@ import math
 import re
 from typing import TYPE_CHECKING
 
+from ....k8s.quantity import parse_quantity
 from ..containers import FsError
-from .base import IO, USERLAND, Forever
+from .base import IO, USERLAND, Forever, Killed
 
 if TYPE_CHECKING:
     from .container import Container
@@ -303,6 +304,52 @@ def p_perl(c: Container, argv: list[str], io: IO) -> int:
         io.err(f"stsnb sandbox: bpi({n}) is more digits than the sandbox computes (at most {PERL_BPI_MAX})\n")
         return 2
     io.out(pi_digits(max(n, 1)) + ("\n" if newline else ""))
+    return 0
+
+
+_STRESS_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def p_stress(c: Container, argv: list[str], io: IO) -> int:
+    """``polinux/stress`` (kubernetes.io's *Assign Memory Resources* task): ``--vm N --vm-bytes SIZE`` hogs
+    N × SIZE of memory (suffixes b, k, m, g, binary; 256m by default). Over the container's memory limit the
+    kernel's OOM killer ends it (exit 137, ``OOMKilled``); within it, it runs until ``--timeout`` or for ever."""
+    counts = {"cpu": 0, "io": 0, "vm": 0, "hdd": 0}
+    vm_bytes, timeout, args = 256 << 20, None, argv[1:]
+    while args:
+        a = args.pop(0)
+        key, _, value = a.lstrip("-").partition("=")
+        if not value and args and not args[0].startswith("-"):
+            value = args.pop(0)
+        if key in ("c", "cpu", "i", "io", "m", "vm", "d", "hdd"):
+            counts[{"c": "cpu", "i": "io", "m": "vm", "d": "hdd"}.get(key, key)] = int(value or 0)
+        elif key == "vm-bytes":
+            m = re.fullmatch(r"(\d+)([bkmgBKMG]?)", value or "")
+            if not m:
+                io.err(f"stress: FAIL: [1] (339) invalid number: {value}\n")
+                return 1
+            vm_bytes = int(m.group(1)) * _STRESS_UNITS[m.group(2).lower()]
+        elif key in ("t", "timeout"):
+            m = re.fullmatch(r"(\d+)([smhd]?)", value or "")
+            timeout = int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)] if m else None
+        elif key in ("vm-hang", "vm-stride", "vm-keep", "hdd-bytes", "backoff", "q", "quiet", "v", "verbose"):
+            continue
+        elif key in ("?", "help"):
+            io.out("`stress' imposes certain types of compute stress on your system\n\n"
+                   "Usage: stress [OPTION [ARG]] ...\n")
+            return 0
+        else:
+            io.err(f"stress: FAIL: [1] (244) unrecognized option: {a}\n")
+            return 1
+    io.out(f"stress: info: [1] dispatching hogs: {counts['cpu']} cpu, {counts['io']} io, {counts['vm']} vm, "
+           f"{counts['hdd']} hdd\n")
+    limit = (((c.ctx.container or {}).get("resources") or {}).get("limits") or {}).get("memory")
+    if counts["vm"] and limit is not None and counts["vm"] * vm_bytes > parse_quantity(limit):
+        raise Killed("OOMKilled", "")
+    if timeout is None:
+        raise Forever()
+    p_sleep(c, ["sleep", str(timeout)], io)
+    io.out(f"stress: info: [1] successful run completed in {timeout}s\n")
     return 0
 
 

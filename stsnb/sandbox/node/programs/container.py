@@ -142,6 +142,8 @@ class Container(Shell):
             return self.image is not None and self.image.name == "kubernetes-bootcamp"
         if name == "perl":
             return self.image is not None and self.image.name == "perl"
+        if name == "stress":
+            return self.image is not None and self.image.name == "stress"
         if name in ("nginx", "/docker-entrypoint.sh"):
             return self.image is not None and self.image.nginx and (name == "nginx" or self.image.name == "nginx")
         return name in USERLAND[self.userland]
@@ -253,6 +255,7 @@ PROGRAM_FUNCS = {
     "printenv": files.p_printenv, "date": files.p_date, "test": files.p_test, "[": files.p_test,
     "wget": net.p_wget, "curl": net.p_curl, "ln": files.p_ln, "dd": files.p_dd, "find": files.p_find,
     "printf": commands.p_printf, "/agnhost": commands.p_agnhost, "node": commands.p_node, "perl": commands.p_perl,
+    "stress": commands.p_stress,
 }
 
 
