@@ -176,6 +176,7 @@ class Sandbox:
         if self._dns_server:
             self._dns_server.stop()
         self.engine.stop()
+        self.kubelet.runtime.shutdown()  # the pods' processes (live commands, exec sessions) end with it
         if self._kubeconfig_tmp:
             self._kubeconfig_tmp.cleanup()
 

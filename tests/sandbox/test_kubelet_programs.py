@@ -242,3 +242,20 @@ def test_a_config_map_volume_with_items_puts_each_key_at_its_path(core):
     follow(core, "p", lambda p: p["status"]["phase"] == "Running")
     assert out(core, "p", ["ls", "/etc/config"]).split() == ["keys"]
     assert out(core, "p", ["cat", "/etc/config/keys"]) == "very"
+
+
+def test_stopping_the_sandbox_ends_the_threads_of_its_containers_commands():
+    """A sandbox that stops leaves no container process polling behind (a test run starts hundreds of sandboxes)."""
+    from stsnb.sandbox import Sandbox
+    sb = Sandbox().start()
+    try:
+        core = client.CoreV1Api(sb.api_client())
+        core.create_namespaced_pod("default", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {
+            "containers": [{"name": "c", "image": "busybox", "command": ["sh", "-c", "while true; do sleep 5; done"]}]}})
+        follow(core, "p", lambda p: "running" in state(p).get("state", {}))
+        [process] = [proc for st in sb.kubelet.runtime.pods.values() for proc in st.main.values()]
+    finally:
+        sb.stop()
+    assert process.done.wait(5), "the container's process still runs after the sandbox stopped"
+    process.thread.join(2)
+    assert not process.thread.is_alive()

@@ -109,6 +109,12 @@ class ContainerRuntime:
             raise
 
     def shutdown(self) -> None:
+        """The sandbox stops: every process of every pod is killed (its thread ends), and the workers go."""
+        with self.lock:
+            states = list(self.pods.values())
+        for st in states:
+            for proc in [*st.main.values(), *st.execs]:
+                proc.kill()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
