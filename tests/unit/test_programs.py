@@ -407,3 +407,10 @@ def test_stress_hogs_memory_within_its_limit_for_ever_and_is_oom_killed_over_it(
     assert timed.output_after_sleep == "stress: info: [1] successful run completed in 10s\n"
     assert done(start(cluster, "polinux/stress", command=["stress", "--nope"])) == (
         "stress: FAIL: [1] (244) unrecognized option: --nope\n", 1)
+
+
+def test_dollar_zero_and_the_positional_parameters_come_from_sh_c_or_the_shells_name(cluster):
+    assert done(start(cluster, command=["sh", "-c", "echo $0"])) == ("sh\n", 0)
+    assert done(start(cluster, command=["sh", "-c", "echo $0 $1 $2 $#", "myname", "first", "second"])) == (
+        "myname first second 2\n", 0)
+    assert done(start(cluster, "debian", command=["bash", "-c", "echo $0"])) == ("bash\n", 0)

@@ -109,6 +109,8 @@ class Shell:
     errexit: bool
     userland: str
     fs: object  # containers.FileSystem
+    shell_name: str = "sh"  # $0
+    shell_args: tuple[str, ...] = ()  # $1 … of `sh -c SCRIPT NAME ARG…`
     cwd: str
     steps: int
     limits: object  # base.Limits
@@ -313,12 +315,13 @@ class Shell:
             return str(self.status)
         if name == "$":
             return "1"
+        positional = self.shell_args
         if name == "#":
-            return "0"
+            return str(len(positional))
         if name == "0":
-            return "sh"
+            return self.shell_name
         if name.isdigit():
-            return ""
+            return positional[int(name) - 1] if int(name) <= len(positional) else ""
         return self.env.get(name, "")
 
     def words(self, text: str, io: IO) -> list:
@@ -583,6 +586,17 @@ def p_sh(c: Container, argv: list[str], io: IO) -> int:
             script = args.pop(0)
     if args and args[0] == "--":
         args.pop(0)
+    # $0, $1 …: `sh -c SCRIPT NAME ARG…` gives them; else $0 is the shell as invoked
+    name = args[0] if script is not None and args else argv[0]
+    saved = c.shell_name, c.shell_args
+    c.shell_name, c.shell_args = name, (tuple(args[1:]) if script is not None else ())
+    try:
+        return _sh(c, script, args, errexit, io)
+    finally:
+        c.shell_name, c.shell_args = saved
+
+
+def _sh(c: Container, script: str | None, args: list[str], errexit: bool, io: IO) -> int:
     if script is None:
         if args:
             if c.userland == "debian":
