@@ -28,7 +28,8 @@ For each pod it follows what upstream's kubelet does (``pkg/kubelet``):
 * **containers** start (``Created``/``Started``) and run their program
   (:mod:`.programs`); each start is a new *instance* with its own log
   (:mod:`.logs`). A command runs live, in sandbox time: what it does after
-  ``sleep 30`` happens 30 sandbox seconds later (:meth:`Kubelet._run_program`). A container that exits is restarted as its restart policy
+  ``sleep 30`` happens 30 sandbox seconds later (:meth:`Kubelet._run_program`).
+  A container that exits is restarted as its restart policy
   says, with upstream's crash-loop back-off (``doBackOff``): at once the first
   time, then ``CrashLoopBackOff`` for 10 s, 20 s … capped at ``5m0s``, a
   Warning ``BackOff`` event each time; ``restartCount`` grows and
