@@ -259,3 +259,26 @@ def test_stopping_the_sandbox_ends_the_threads_of_its_containers_commands():
     assert process.done.wait(5), "the container's process still runs after the sandbox stopped"
     process.thread.join(2)
     assert not process.thread.is_alive()
+
+
+def test_a_container_that_ends_leaves_its_termination_message_in_its_state(core):
+    """kubernetes.io's *Determine the Reason for Pod Failure*: the message file, and the log as a fallback."""
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "termination-demo"}, "spec": {"containers": [{
+        "name": "termination-demo-container", "image": "debian", "command": ["/bin/sh"],
+        "args": ["-c", "sleep 10 && echo Sleep expired > /dev/termination-log"]}]}}
+    core.create_namespaced_pod("default", body)
+    p = follow(core, "termination-demo", lambda p: "terminated" in (state(p).get("lastState") or {}), timeout=60)
+    assert state(p)["lastState"]["terminated"]["message"] == "Sleep expired\n"
+    assert list(state(p)["lastState"]["terminated"]).index("message") == 2  # exitCode, reason, message, …
+    fallback = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "f"}, "spec": {"restartPolicy": "Never",
+                "containers": [{"name": "c", "image": "busybox", "terminationMessagePolicy": "FallbackToLogsOnError",
+                                "command": ["sh", "-c", "echo one; echo two; exit 3"]}]}}
+    core.create_namespaced_pod("default", fallback)
+    p = follow(core, "f", lambda p: p["status"].get("phase") == "Failed")
+    assert state(p)["state"]["terminated"]["message"] == "one\ntwo\n"
+    quiet = {**fallback, "metadata": {"name": "g"}}
+    quiet["spec"] = {**fallback["spec"], "containers": [{**fallback["spec"]["containers"][0],
+                                                          "terminationMessagePolicy": "File"}]}
+    core.create_namespaced_pod("default", quiet)
+    p = follow(core, "g", lambda p: p["status"].get("phase") == "Failed")
+    assert "message" not in state(p)["state"]["terminated"]

@@ -68,6 +68,7 @@ from ..core.cluster import Cluster
 from ..core.store import Event
 from . import images
 from .backoff import Backoff, go_duration
+from .containers import FsError
 from .logs import ContainerLogs, Instance, LogOptions
 from .probes import TYPES, Prober, Worker
 from .runtime import ContainerRuntime
@@ -670,9 +671,11 @@ class Kubelet:
             return
         now = self.sb.clock.now()
         self._stop_probes(c)
+        message = self._termination_message(run, c, code)
         self.runtime.container_stopped(run.uid, c.name)
         run.logs.end(c.instance, now)
         c.state = {"terminated": {"exitCode": code, "reason": reason or ("Completed" if code == 0 else "Error"),
+                                  **({"message": message} if message else {}),
                                   "startedAt": c.state["running"]["startedAt"],
                                   "finishedAt": self.sb.clock.timestamp(now), "containerID": c.container_id}}
         c.ready = c.init and code == 0  # a completed init container counts as ready
@@ -682,6 +685,25 @@ class Kubelet:
             self._next_init(pod, run, c.index + 1)
         elif not c.ephemeral and self._restarts(pod, code, c.init):
             self._later(self.RESTART_SECONDS, run, self._restart, c, gen, now)
+
+    #: ``MaxContainerTerminationMessageLength``, and the log fallback's ``…LogLines`` and ``…LogLength``
+    TERMINATION_MESSAGE_BYTES, FALLBACK_LOG_LINES, FALLBACK_LOG_BYTES = 4096, 80, 2048
+
+    def _termination_message(self, run: _Run, c: _Container, code: int) -> str:
+        """``getTerminationMessage``: the last 4 KiB of the file at ``terminationMessagePath``; with
+        ``FallbackToLogsOnError``, a failed container that wrote none gets its log's last 80 lines (2 KiB)."""
+        path = c.spec.get("terminationMessagePath") or ""
+        fs = self.runtime.container_fs(run.uid, c.name) if path else None
+        data = b""
+        if fs is not None:
+            try:
+                data = fs.read(path)[-self.TERMINATION_MESSAGE_BYTES:]
+            except FsError:  # not there: the container never wrote it
+                data = b""
+        if not data and code != 0 and c.spec.get("terminationMessagePolicy") == "FallbackToLogsOnError" and c.instance:
+            tail = "".join(text for _, text in c.instance.lines[-self.FALLBACK_LOG_LINES:])
+            return tail.encode()[-self.FALLBACK_LOG_BYTES:].decode("utf-8", "replace")
+        return data.decode("utf-8", "replace")
 
     @staticmethod
     def _restarts(pod: dict, code: int, init: bool = False) -> bool:
