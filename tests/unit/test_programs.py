@@ -414,3 +414,42 @@ def test_dollar_zero_and_the_positional_parameters_come_from_sh_c_or_the_shells_
     assert done(start(cluster, command=["sh", "-c", "echo $0 $1 $2 $#", "myname", "first", "second"])) == (
         "myname first second 2\n", 0)
     assert done(start(cluster, "debian", command=["bash", "-c", "echo $0"])) == ("bash\n", 0)
+
+
+def test_a_shell_given_a_file_runs_it_as_a_script_with_its_arguments(cluster):
+    script = "printf '#!/bin/sh\\necho $0 got $1 and $#\\n' > /tmp/s.sh; sh /tmp/s.sh one two; bash /tmp/s.sh x"
+    assert done(start(cluster, "debian", command=["sh", "-c", script])) == (
+        "/tmp/s.sh got one and 2\n/tmp/s.sh got x and 1\n", 0)
+    assert done(start(cluster, "debian", command=["sh", "/missing.sh"])) == (
+        "sh: 0: cannot open /missing.sh: No such file\n", 2)
+
+
+# ---------------------------------------------------------------------- the Cassandra tutorial's image
+def test_the_cassandra_images_run_sh_echoes_its_settings_and_keeps_running(cluster):
+    env = [{"name": "POD_IP", "value": "10.100.194.99"}, {"name": "CASSANDRA_SEEDS", "value": "cassandra-0.x"},
+           {"name": "CASSANDRA_DC", "value": "DC1"}, {"name": "CASSANDRA_RACK", "value": "R1"}]
+    out = start(cluster, "gcr.io/google-samples/cassandra:v13", env=env)
+    assert out.runs_forever
+    lines = out.output.splitlines()
+    assert lines[:4] == ["Starting Cassandra on 10.100.194.99", "CASSANDRA_CONF_DIR /etc/cassandra",
+                         "CASSANDRA_CFG /etc/cassandra/cassandra.yaml", "CASSANDRA_AUTO_BOOTSTRAP true"]
+    assert "CASSANDRA_SEEDS cassandra-0.x" in lines and "CASSANDRA_NUM_TOKENS 32" in lines
+    assert "CASSANDRA_CLUSTER_NAME Test Cluster" in lines  # run.sh's default
+    # nodetool and the probe are in that image only, and say the node is not up before it has joined
+    probe = done(start(cluster, "gcr.io/google-samples/cassandra:v13", env=env,
+                       command=["/bin/bash", "-c", "/ready-probe.sh"]))
+    assert probe == ("", 1)
+    assert done(start(cluster, "busybox", command=["nodetool", "status"]))[1] == 127
+
+
+def test_effective_ownership_with_two_replicas_adds_up_to_twice_the_ring():
+    from stsnb.sandbox.node.programs.cassandra import _ownership, _tokens
+    ids = ["2cd735a6-d1f7-5e00-9ef0-02a3aef95582", "0123b829-ab60-5608-a884-b6a41cb47e16",
+           "4033f33c-b52b-5983-8f4d-2c664a9cf364"]
+    assert _ownership({"a": _tokens(ids[0], 32)}) == {"a": 1.0}
+    two = _ownership({"a": _tokens(ids[0], 32), "b": _tokens(ids[1], 32)})
+    assert two == {"a": pytest.approx(1.0), "b": pytest.approx(1.0)}  # two nodes, two replicas: each has all
+    three = _ownership({ip: _tokens(h, 32) for ip, h in zip("abc", ids)})
+    assert sum(three.values()) == pytest.approx(2.0)
+    assert all(0.4 < v < 0.9 for v in three.values())
+    assert _tokens(ids[0], 32) == _tokens(ids[0], 32)  # a node's tokens follow from its host ID

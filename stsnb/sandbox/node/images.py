@@ -19,7 +19,8 @@ looks the reference up here instead:
    ``agnhost`` (its ``netexec`` and ``pause``), the Kubernetes Basics tutorial's
    ``kubernetes-bootcamp`` (``v1``, ``v2``; its ``v10`` fails to pull, as the
    tutorial shows), busybox, alpine, debian, ubuntu, python, perl (the Jobs page's ``bpi``),
-   ``polinux/stress`` (its memory hog, ``OOMKilled`` over the limit),
+   ``polinux/stress`` (its memory hog, ``OOMKilled`` over the limit), the Cassandra tutorial's
+   ``gcr.io/google-samples/cassandra`` (its ring, :mod:`.programs.cassandra`),
    ``pause`` and CoreDNS. Some of those default processes are
    servers the kubelet keeps running itself (:attr:`Entry.process`).
 4. **Any other image** is pulled "successfully" and runs as a generic
@@ -213,6 +214,9 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("perl", ("docker.io/library/perl",), (), ("perl", "-de0")),
     # alpine with stress 1.0.4; the Assign Memory Resources task runs `stress --vm 1 --vm-bytes 150M --vm-hang 1`
     Entry("stress", ("docker.io/polinux/stress",), (), ("stress", "--help"), userland="busybox"),
+    # kubernetes/examples cassandra/image: Cassandra 3.11 on ubuntu-slim, the Cassandra tutorial's StatefulSet
+    Entry("cassandra", ("gcr.io/google-samples/cassandra",), (), ("/sbin/dumb-init", "/bin/bash", "/run.sh"),
+          ports=(7000, 7001, 7199, 9042)),
     Entry("pause", ("registry.k8s.io/pause", "k8s.gcr.io/pause", "gcr.io/google_containers/pause"),
           ("/pause",), (), userland=None, alpine_userland=None, process="pause"),
     Entry("coredns", ("registry.k8s.io/coredns/coredns", "k8s.gcr.io/coredns/coredns", "docker.io/coredns/coredns",

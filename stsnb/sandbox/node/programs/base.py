@@ -74,7 +74,7 @@ class Outcome:
 
 
 PROGRAMS = ("agnhost", "cat", "chmod", "cp", "curl", "date", "dd", "echo", "env", "false", "find", "grep", "head",
-            "hostname", "ln", "ls", "mkdir", "mv", "nginx", "node", "nslookup", "perl", "printenv", "printf", "pwd",
+            "hostname", "ln", "ls", "mkdir", "mv", "nginx", "node", "nodetool", "nslookup", "perl", "printenv", "printf", "pwd",
             "rm", "rmdir", "sh", "sleep", "stress", "tail", "tar", "test", "touch", "true", "wc", "wget")
 _COMMON = frozenset({"cat", "chmod", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname",
                      "ln", "ls", "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail",

@@ -14,7 +14,7 @@ import dns.rcode
 import dns.reversename
 
 from .. import containers
-from . import commands, files, net, nslookup
+from . import cassandra, commands, files, net, nslookup
 from .base import (IO, LATEST_BUSYBOX, PROGRAMS, USERLAND, Acc, Image, Limits, ProgramContext, T, ip_or_none,
                    kubelet_expand, printable)
 from .shell import BUILTINS, Shell, p_sh
@@ -144,6 +144,8 @@ class Container(Shell):
             return self.image is not None and self.image.name == "perl"
         if name == "stress":
             return self.image is not None and self.image.name == "stress"
+        if name in CASSANDRA_PROGRAMS:
+            return self.image is not None and self.image.name == "cassandra"
         if name in ("nginx", "/docker-entrypoint.sh"):
             return self.image is not None and self.image.nginx and (name == "nginx" or self.image.name == "nginx")
         return name in USERLAND[self.userland]
@@ -167,7 +169,7 @@ class Container(Shell):
                 return builtin(self, argv, io)
         name = word
         if "/" in word:
-            if word in ("/docker-entrypoint.sh", "/agnhost"):
+            if word in ("/docker-entrypoint.sh", "/agnhost", "/run.sh", "/ready-probe.sh"):
                 name = word
             elif word.startswith(_BIN_DIRS):
                 name = word.rsplit("/", 1)[1]
@@ -255,8 +257,11 @@ PROGRAM_FUNCS = {
     "printenv": files.p_printenv, "date": files.p_date, "test": files.p_test, "[": files.p_test,
     "wget": net.p_wget, "curl": net.p_curl, "ln": files.p_ln, "dd": files.p_dd, "find": files.p_find,
     "printf": commands.p_printf, "/agnhost": commands.p_agnhost, "node": commands.p_node, "perl": commands.p_perl,
-    "stress": commands.p_stress,
+    "stress": commands.p_stress, "dumb-init": cassandra.p_dumb_init, "/run.sh": cassandra.p_run,
+    "/ready-probe.sh": cassandra.p_ready_probe, "nodetool": cassandra.p_nodetool,
 }
+#: The Cassandra tutorial's image's own programs (:mod:`.cassandra`).
+CASSANDRA_PROGRAMS = frozenset({"dumb-init", "/run.sh", "/ready-probe.sh", "nodetool"})
 
 
 def new_filesystem(c: Container) -> containers.FileSystem:

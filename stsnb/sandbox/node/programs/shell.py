@@ -571,6 +571,10 @@ def interactive(c: Container, io: IO) -> int:
         prompt = ("/ # " if c.cwd == "/" else f"{c.cwd} # ") if c.userland == "busybox" else "# "
 
 
+#: Scripts images run that the sandbox runs as programs (``bash /run.sh`` in the Cassandra tutorial's image).
+SCRIPT_PROGRAMS = frozenset({"/run.sh", "/ready-probe.sh"})
+
+
 def p_sh(c: Container, argv: list[str], io: IO) -> int:
     args = argv[1:]
     script: str | None = None
@@ -587,7 +591,13 @@ def p_sh(c: Container, argv: list[str], io: IO) -> int:
     if args and args[0] == "--":
         args.pop(0)
     # $0, $1 …: `sh -c SCRIPT NAME ARG…` gives them; else $0 is the shell as invoked
-    name = args[0] if script is not None and args else argv[0]
+    name = args[0] if args else argv[0]
+    if script is None and args:  # `sh FILE ARG…`: the image's own script, or a file read as a script
+        if args[0] in SCRIPT_PROGRAMS and c.available(args[0]):
+            return c.execute(args, io, in_shell=False)
+        text = c.file(args[0])
+        if text is not None:
+            script = text
     saved = c.shell_name, c.shell_args
     c.shell_name, c.shell_args = name, (tuple(args[1:]) if script is not None else ())
     try:
