@@ -37,6 +37,9 @@ def add_arguments(serve: argparse.ArgumentParser) -> argparse.ArgumentParser:
                        help="discrete clock only: sandbox time flows this many times faster between skips (default: 1)")
     serve.add_argument("--k8s-version", default="1.27",
                        help="Kubernetes version to imitate, 1.25 to 1.37 (default: 1.27, the guide's)")
+    serve.add_argument("--workers", type=int, default=2,
+                       help="worker nodes, k8s-worker1 to k8s-workerN, beside the control plane (default: 2, the "
+                            "guide's cluster; the ZooKeeper tutorial wants 3, or 4 for its drain section; at most 16)")
     serve.add_argument("--seed", type=int, default=None,
                        help="make pod IPs, name suffixes and uids reproducible (default: random)")
     serve.add_argument("--data-dir", metavar="PATH", default=None,
@@ -50,9 +53,11 @@ def add_arguments(serve: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def serve_command(args: argparse.Namespace) -> int:
     from ..sandbox import Sandbox
+    from ..sandbox.node.scheduler import cluster_nodes
     try:
         sb = Sandbox(port=args.port, dns_port=args.dns_port, k8s_version=args.k8s_version, clock=args.clock,
-                     speed=args.speed, lag=args.lag, seed=args.seed, data_dir=args.data_dir)
+                     speed=args.speed, lag=args.lag, seed=args.seed, data_dir=args.data_dir,
+                     nodes=cluster_nodes(args.workers))
     except ValueError as e:
         print(f"stsnb: {e}", file=sys.stderr)
         return 2

@@ -4,17 +4,18 @@ Pure functions after kube-scheduler's filter plugins and the helpers they call:
 ``k8s.io/api/core/v1`` ``Toleration.ToleratesTaint``, ``component-helpers``
 ``scheduling/corev1/nodeaffinity`` (``GetRequiredNodeAffinity``: ``nodeSelector``
 AND any one required term; a term's expressions all hold), the ``NodePorts`` and
-``NodeResourcesFit`` plugins. The sandbox's scheduler and its taint manager use them.
+``NodeResourcesFit`` plugins, and ``InterPodAffinity``'s filter (required pod affinity and
+anti-affinity, ``interpodaffinity/filtering.go``). The sandbox's scheduler and its taint manager use them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from .quantity import parse_quantity
 
 __all__ = ["tolerates", "untolerated_taint", "node_matches", "host_ports_conflict", "insufficient_resources",
-           "pod_requests"]
+           "pod_requests", "inter_pod_affinity"]
 
 
 def tolerates(tolerations: Iterable[dict] | None, taint: dict) -> bool:
@@ -139,3 +140,81 @@ def insufficient_resources(pod: dict, others: Sequence[dict], node: dict) -> lis
     if mem and mem + used_mem > parse_quantity(alloc.get("memory", 0)):
         reasons.append("Insufficient memory")
     return reasons
+
+
+# ------------------------------------------------------------------ InterPodAffinity (required terms)
+#: ``interpodaffinity/filtering.go``'s reasons, in the order its Filter checks them.
+AFFINITY_NOT_MATCH = "node(s) didn't match pod affinity rules"
+ANTI_AFFINITY_NOT_MATCH = "node(s) didn't match pod anti-affinity rules"
+EXISTING_ANTI_AFFINITY_NOT_MATCH = "node(s) didn't satisfy existing pods anti-affinity rules"
+
+
+def _required(pod: dict, kind: str) -> list[dict]:
+    return list((((pod.get("spec") or {}).get("affinity") or {}).get(kind) or {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution") or [])
+
+
+def _term_selects(term: dict, owner_namespace: str, other: dict, ns_labels: Callable[[str], dict]) -> bool:
+    """Whether a pod (anti-)affinity term of a pod in ``owner_namespace`` selects ``other``: its namespaces
+    (the owner's own when neither ``namespaces`` nor ``namespaceSelector`` is given) and its label selector."""
+    from .selectors import selector_from_label_selector
+    meta = other.get("metadata") or {}
+    ns = meta.get("namespace") or ""
+    namespaces = term.get("namespaces") or []
+    ns_selector = term.get("namespaceSelector")
+    if not namespaces and ns_selector is None:
+        in_scope = ns == owner_namespace
+    else:
+        in_scope = ns in namespaces or (ns_selector is not None and
+                                        selector_from_label_selector(ns_selector).matches(ns_labels(ns)))
+    return in_scope and selector_from_label_selector(term.get("labelSelector")).matches(meta.get("labels"))
+
+
+def inter_pod_affinity(pod: dict, node: dict, placed: Iterable[tuple[dict, dict]],
+                       ns_labels: Callable[[str], dict] = lambda ns: {}) -> str | None:
+    """The ``InterPodAffinity`` filter for one node: why ``pod`` may not go there, or None.
+
+    ``placed`` is every pod already on a node, with that node (the scheduler's snapshot). As upstream:
+    each required affinity term needs a matching pod in the node's topology domain (or, when no pod in
+    the cluster matches, a pod that matches its own terms may start the series); no required
+    anti-affinity term may match a pod in the domain; and no placed pod's required anti-affinity term
+    may match this pod in that pod's domain (the symmetry).
+    """
+    ns = (pod.get("metadata") or {}).get("namespace") or ""
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    affinity, anti = _required(pod, "podAffinity"), _required(pod, "podAntiAffinity")
+    placed = list(placed)
+    if affinity:
+        # affinityCounts: a placed pod counts, in its node's domain of each term, only if it matches every term
+        counts: dict[tuple[str, str], int] = {}
+        for other, other_node in placed:
+            if all(_term_selects(t, ns, other, ns_labels) for t in affinity):
+                other_labels = (other_node.get("metadata") or {}).get("labels") or {}
+                for t in affinity:
+                    key = t.get("topologyKey") or ""
+                    if key in other_labels:
+                        counts[(key, other_labels[key])] = counts.get((key, other_labels[key]), 0) + 1
+        pods_exist = True
+        for t in affinity:
+            key = t.get("topologyKey") or ""
+            if key not in labels:
+                return AFFINITY_NOT_MATCH  # all topology labels must exist on the node
+            if counts.get((key, labels[key]), 0) <= 0:
+                pods_exist = False
+        # the first of a series: allowed when no pod anywhere matches and the pod matches its own terms
+        if not pods_exist and (counts or not all(_term_selects(t, ns, pod, ns_labels) for t in affinity)):
+            return AFFINITY_NOT_MATCH
+    for term in anti:
+        key = term.get("topologyKey") or ""
+        if key in labels and any(((n.get("metadata") or {}).get("labels") or {}).get(key) == labels[key]
+                                 for p, n in placed if _term_selects(term, ns, p, ns_labels)):
+            return ANTI_AFFINITY_NOT_MATCH
+    for other, other_node in placed:
+        other_ns = (other.get("metadata") or {}).get("namespace") or ""
+        other_labels = (other_node.get("metadata") or {}).get("labels") or {}
+        for term in _required(other, "podAntiAffinity"):
+            key = term.get("topologyKey") or ""
+            if key in other_labels and labels.get(key) == other_labels[key] and \
+                    _term_selects(term, other_ns, pod, ns_labels):
+                return EXISTING_ANTI_AFFINITY_NOT_MATCH
+    return None

@@ -117,3 +117,61 @@ def test_a_pod_disruption_budget_counts_healthy_pods_and_allows_what_is_spare(co
     core.delete_namespaced_pod("p0", "default")
     pdb = wait_until(policy.list_namespaced_pod_disruption_budget, lambda b: b.status.current_healthy == 2, "default")
     assert pdb.status.disruptions_allowed == 0 and pdb.status.conditions[0].reason == "InsufficientPods"
+
+
+def _anti(app: str, topology: str = "kubernetes.io/hostname") -> dict:
+    return {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": [app]}]},
+         "topologyKey": topology}]}}
+
+
+def _labelled(name: str, app: str, **spec) -> dict:
+    body = pod(name, **spec)
+    body["metadata"]["labels"] = {"app": app}
+    return body
+
+
+def test_required_pod_anti_affinity_puts_each_replica_on_its_own_node_and_the_third_waits(core):
+    for i in range(3):
+        core.create_namespaced_pod("default", _labelled(f"zk-{i}", "zk", affinity=_anti("zk")))
+    placed = {scheduled(core, f"zk-{i}").spec.node_name for i in range(2)}
+    assert placed == {"k8s-worker1", "k8s-worker2"}
+    assert unschedulable(core, "zk-2") == (
+        "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+        "2 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: "
+        "1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod..")
+    # a pod whose own labels another pod's anti-affinity selects is kept off that pod's node (the symmetry)
+    core.delete_namespaced_pod("zk-2", "default")
+    core.create_namespaced_pod("default", _labelled("plain", "zk"))
+    assert unschedulable(core, "plain").startswith(
+        "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+        "2 node(s) didn't satisfy existing pods anti-affinity rules.")
+    # deleting one replica frees its node
+    core.delete_namespaced_pod("zk-0", "default", grace_period_seconds=0)
+    assert scheduled(core, "plain").spec.node_name in placed
+
+
+def test_required_pod_affinity_follows_its_target_and_the_first_of_a_series_may_start_anywhere(core):
+    follow = {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "cache"}}, "topologyKey": "kubernetes.io/hostname"}]}}
+    core.create_namespaced_pod("default", pod("lonely", affinity=follow))
+    assert unschedulable(core, "lonely").startswith(
+        "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+        "2 node(s) didn't match pod affinity rules. preemption: 0/3 nodes are available: "
+        "3 Preemption is not helpful for scheduling")
+    # a pod that matches its own term starts the series; the waiting one then joins it on its node
+    core.create_namespaced_pod("default", _labelled("cache", "cache", affinity=follow,
+                                                     nodeSelector={"kubernetes.io/hostname": "k8s-worker2"}))
+    assert scheduled(core, "cache").spec.node_name == "k8s-worker2"
+    assert scheduled(core, "lonely").spec.node_name == "k8s-worker2"
+
+
+def test_anti_affinity_in_another_namespace_does_not_apply_unless_the_term_names_it(core):
+    core.create_namespace({"metadata": {"name": "other"}})
+    for i in range(2):
+        core.create_namespaced_pod("default", _labelled(f"a-{i}", "a", affinity=_anti("a")))
+    scheduled(core, "a-0"), scheduled(core, "a-1")
+    body = _labelled("b", "a", affinity=_anti("a"))
+    core.create_namespaced_pod("other", body)  # its term selects only pods of its own namespace, and theirs only theirs
+    p = wait_until(core.list_namespaced_pod, lambda p: p.metadata.name == "b" and bool(p.spec.node_name), "other")
+    assert p.spec.node_name in ("k8s-worker1", "k8s-worker2")

@@ -325,3 +325,18 @@ def test_dd_printf_and_hard_links():
                    "printf '\\n%s=%03d;' a 1 b 2; echo; ln /z /z2; echo more >> /z2; wc -c < /z", "nginx")
     assert out == "3\nweb-0\na=001;\nb=002;\n8\n"  # the format is used again for the arguments left
     assert code == 0
+
+
+def test_cluster_nodes_keeps_the_guides_two_workers_first_and_adds_more_in_their_own_pod_ranges():
+    from stsnb.sandbox.node.scheduler import DEFAULT_NODES, MAX_WORKERS, cluster_nodes
+    assert cluster_nodes() == DEFAULT_NODES
+    assert [n.name for n in cluster_nodes(1)] == ["k8s-master", "k8s-worker1"]
+    four = cluster_nodes(4)
+    assert [n.name for n in four] == ["k8s-master", "k8s-worker1", "k8s-worker2", "k8s-worker3", "k8s-worker4"]
+    import ipaddress
+    for n in cluster_nodes(MAX_WORKERS):
+        assert ipaddress.ip_address(n.first_pod_ip) in ipaddress.ip_network(n.pod_cidr)
+    assert len({n.pod_cidr for n in cluster_nodes(MAX_WORKERS)}) == MAX_WORKERS + 1
+    for bad in (0, MAX_WORKERS + 1, -3):
+        with pytest.raises(ValueError, match=r"\(--workers\) must be a whole number from 1 to 16, got"):
+            cluster_nodes(bad)

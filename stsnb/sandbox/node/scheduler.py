@@ -12,7 +12,9 @@ one pending pod at a time:
   ``NodeAffinity`` (``nodeSelector`` and required node affinity: "node(s) didn't match
   Pod's node affinity/selector"), ``NodePorts`` ("node(s) didn't have free ports for the
   requested pod ports"), ``NodeResourcesFit`` ("Too many pods", "Insufficient cpu",
-  "Insufficient memory");
+  "Insufficient memory"), ``InterPodAffinity`` (required pod affinity and anti-affinity, both ways:
+  "node(s) didn't match pod affinity rules", "… pod anti-affinity rules", "node(s) didn't satisfy
+  existing pods anti-affinity rules");
 * **Score**: the node with the fewest pods (ties by name), a stand-in for the default
   spreading and least-allocated scores;
 * **Reserve/PreBind** ``VolumeBinding``: for ``WaitForFirstConsumer`` claims the chosen node
@@ -37,7 +39,7 @@ from ..core.cluster import Cluster, WorkerNode
 from ..core.store import Event
 from ...k8s import scheduling as affinity
 
-__all__ = ["DEFAULT_NODES", "CONTROL_PLANE_TAINT", "Ipam", "NodeSpec", "Scheduler"]
+__all__ = ["DEFAULT_NODES", "CONTROL_PLANE_TAINT", "MAX_WORKERS", "Ipam", "NodeSpec", "Scheduler", "cluster_nodes"]
 
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
 SELECTED_NODE = "volume.kubernetes.io/selected-node"
@@ -64,6 +66,23 @@ DEFAULT_NODES = (  # pod IPs as in the guide's cluster: 10.100.194.x on worker1,
     NodeSpec("k8s-worker1", "192.168.56.11", "10.100.0.0/16", "10.100.194.64"),
     NodeSpec("k8s-worker2", "192.168.56.12", "10.110.0.0/16", "10.110.126.32"),
 )
+
+#: The most workers :func:`cluster_nodes` makes (each takes a /16 of 10.100.0.0 … 10.250.0.0 for its pods).
+MAX_WORKERS = 16
+
+
+def cluster_nodes(workers: int = 2) -> tuple[NodeSpec, ...]:
+    """The control plane and ``workers`` worker nodes (``k8s-worker1`` … ``k8s-workerN``), the guide's two first.
+
+    A tutorial may want more nodes than the guide's cluster has: the ZooKeeper tutorial spreads three servers
+    over three nodes with required pod anti-affinity, and drains nodes with four.
+    """
+    if not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise ValueError(f"the number of worker nodes (--workers) must be a whole number from 1 to {MAX_WORKERS}, got {workers!r}")
+    extra = tuple(NodeSpec(f"k8s-worker{i}", f"192.168.56.{10 + i}", f"10.{100 + 10 * (i - 1)}.0.0/16",
+                           f"10.{100 + 10 * (i - 1)}.{(40 + 17 * i) % 256}.{64 * (i % 4)}")
+                  for i in range(3, workers + 1))
+    return DEFAULT_NODES[:1 + min(workers, 2)] + extra
 
 
 class Ipam:
@@ -216,7 +235,21 @@ class Scheduler:
         others = list(self._on_node.get(node_name, {}).values())
         if affinity.host_ports_conflict(pod, others):
             return ["node(s) didn't have free ports for the requested pod ports"]
-        return affinity.insufficient_resources(pod, others, node)
+        short = affinity.insufficient_resources(pod, others, node)
+        if short:
+            return short
+        why = affinity.inter_pod_affinity(pod, node, self._placed(), self._namespace_labels)
+        return [why] if why else []
+
+    def _placed(self) -> list[tuple[dict, dict]]:
+        """Every pod on a node, with its node: what ``InterPodAffinity`` looks at."""
+        nodes = {n.name: self.sb.store.get("nodes", "", n.name) for n in self.sb.nodes}
+        return [(p, nodes[name]) for name, pods in self._on_node.items() if nodes.get(name) is not None
+                for p in pods.values()]
+
+    def _namespace_labels(self, namespace: str) -> dict:
+        ns = self.sb.store.get("namespaces", "", namespace)
+        return ((ns or {}).get("metadata") or {}).get("labels") or {}
 
     def _score(self, pod: dict, fits: list[str]) -> str:
         counts = self._counts
@@ -238,7 +271,8 @@ class Scheduler:
         is not helpful for scheduling". The message ends in ".." up to 1.28 (a period on the nested
         FitError and one of its own; UNCONFIRMED boundary), "." after.
         """
-        victims = sum(1 for rs in reasons.values() if rs and all(r.startswith(("Insufficient", "Too many")) for r in rs))
+        victims = sum(1 for rs in reasons.values() if rs and all(r.startswith(("Insufficient", "Too many")) or r in (
+            affinity.ANTI_AFFINITY_NOT_MATCH, affinity.EXISTING_ANTI_AFFINITY_NOT_MATCH) for r in rs))
         parts = []
         if len(reasons) - victims:
             parts.append(f"{len(reasons) - victims} Preemption is not helpful for scheduling")
