@@ -53,11 +53,10 @@ def add_arguments(serve: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def serve_command(args: argparse.Namespace) -> int:
     from ..sandbox import Sandbox
-    from ..sandbox.node.scheduler import cluster_nodes
     try:
         sb = Sandbox(port=args.port, dns_port=args.dns_port, k8s_version=args.k8s_version, clock=args.clock,
                      speed=args.speed, lag=args.lag, seed=args.seed, data_dir=args.data_dir,
-                     nodes=cluster_nodes(args.workers))
+                     workers=args.workers)
     except ValueError as e:
         print(f"stsnb: {e}", file=sys.stderr)
         return 2

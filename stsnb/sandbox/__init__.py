@@ -63,7 +63,7 @@ from .core.engine import Engine
 from .bootstrap import ClusterDefaults
 from .node.kubelet import Kubelet
 from .node.node_agent import NodeAgent
-from .node.scheduler import DEFAULT_NODES, NodeSpec, Scheduler
+from .node.scheduler import DEFAULT_NODES, NodeSpec, Scheduler, cluster_nodes
 from .profile import Profile
 from .apiserver.registry import Registry
 from .controllers.statefulset import StatefulSetController
@@ -90,6 +90,8 @@ class Sandbox:
         seed: makes IPs, name suffixes and uids reproducible.
         nodes: the nodes (default: the control plane ``k8s-master``, tainted, and the guide's workers
             ``k8s-worker1`` and ``k8s-worker2``).
+        workers: instead of ``nodes``, the control plane and this many workers, ``k8s-worker1`` …
+            (:func:`~.node.scheduler.cluster_nodes`: 1 to 16; a ValueError says so otherwise).
         zone: the cluster DNS domain.
         defaults: what a fresh cluster holds besides the essentials (:class:`~.bootstrap.ClusterDefaults`:
             the default StorageClass, CoreDNS pods, each namespace's ServiceAccount and CA ConfigMap).
@@ -102,7 +104,9 @@ class Sandbox:
                  clock: "str | Clock" = "discrete", speed: float = 1.0, lag: float = DEFAULT_LAG,
                  seed: int | None = None, nodes: tuple[NodeSpec, ...] = DEFAULT_NODES,
                  zone: str = "cluster.local", defaults: ClusterDefaults = ClusterDefaults(),
-                 data_dir: str | os.PathLike | None = None) -> None:
+                 data_dir: str | os.PathLike | None = None, workers: int | None = None) -> None:
+        if workers is not None:
+            nodes = cluster_nodes(workers)
         self.profile = Profile(str(k8s_version))
         self.data_dir = _data_dir(data_dir)
         self.clock = _make_clock(clock, speed, lag)

@@ -453,3 +453,36 @@ def test_effective_ownership_with_two_replicas_adds_up_to_twice_the_ring():
     assert sum(three.values()) == pytest.approx(2.0)
     assert all(0.4 < v < 0.9 for v in three.values())
     assert _tokens(ids[0], 32) == _tokens(ids[0], 32)  # a node's tokens follow from its host ID
+
+
+# ---------------------------------------------------------------------- the ZooKeeper tutorial's image
+ZK = "registry.k8s.io/kubernetes-zookeeper:1.0-3.4.10"
+
+
+def test_start_zookeeper_refuses_unknown_options_and_pods_without_an_ordinal(cluster):
+    assert done(start(cluster, ZK, command=["start-zookeeper", "--servers=3", "--colour=blue"], pod=_pod("zk-0"))) == (
+        "Unknown option --colour=blue\n", 1)
+    assert done(start(cluster, ZK, command=["start-zookeeper"], pod=_pod("zookeeper"))) == (
+        "Failed to parse name and ordinal of Pod\n", 1)
+
+
+def test_start_zookeeper_writes_its_configuration_and_serves(cluster):
+    out = start(cluster, ZK, command=["sh", "-c", "start-zookeeper --servers=3 --heap=512M"],
+                pod=_pod("zk-1", subdomain="zk-hs"))
+    assert out.runs_forever and out.listens == (2181,) and out.server == "zookeeper:2181:2:/var/lib/zookeeper/data"
+    assert "server.3=zk-2.zk-hs.default.svc.cluster.local:2888:3888\n" in out.output
+    assert "ZooKeeper JMX enabled by default\nUsing config: /opt/zookeeper/conf/zoo.cfg\n" in out.output
+
+
+def test_zkcli_and_zookeeper_ready_without_a_server_say_so(cluster):
+    assert done(start(cluster, ZK, command=["zookeeper-ready", "2181"], pod=_pod("zk-0"))) == ("", 1)
+    lost = done(start(cluster, ZK, command=["zkCli.sh", "get", "/hello"], pod=_pod("zk-0")))
+    assert lost == ("Connecting to localhost:2181\n"
+                    'Exception in thread "main" org.apache.zookeeper.KeeperException$ConnectionLossException: '
+                    "KeeperErrorCode = ConnectionLoss for /hello\n", 1)
+    shell = done(start(cluster, ZK, command=["zkCli.sh"], pod=_pod("zk-0")))
+    assert shell[1] == 1 and "not its interactive shell" in shell[0]
+    # only that image has them, and a removed one is gone
+    assert done(start(cluster, "busybox", command=["zkCli.sh", "ls", "/"]))[1] == 127
+    assert done(start(cluster, ZK, command=["sh", "-c", "rm /usr/bin/zookeeper-ready; zookeeper-ready 2181"],
+                      pod=_pod("zk-0")))[1] == 127

@@ -674,9 +674,11 @@ HTTPD_INDEX = "<html><body><h1>It works!</h1></body></html>\n"
 _APPLET = b"\x7fELF (stsnb sandbox: a simulated program; it runs only inside the sandbox's containers)\n"
 
 
-def image_root(userland: str, nginx: bool, quota: int = ROOT_LAYER_BYTES, httpd: bool = False) -> Volume:
+def image_root(userland: str, nginx: bool, quota: int = ROOT_LAYER_BYTES, httpd: bool = False,
+               files: tuple[str, ...] = ()) -> Volume:
     """A root filesystem for an image: busybox's or Debian's userland, nginx's files when it is nginx,
-    httpd's (``/usr/local/apache2``, its ``htdocs/index.html``) when it is httpd."""
+    httpd's (``/usr/local/apache2``, its ``htdocs/index.html``) when it is httpd, and the image's own
+    programs (``files``) as executables."""
     vol = Volume(quota=quota, label="rootfs")
     fs = FileSystem(vol)
     for d in ("/bin", "/dev", "/etc", "/home", "/proc", "/root", "/sys", "/tmp", "/usr/bin", "/usr/sbin",
@@ -717,6 +719,9 @@ def image_root(userland: str, nginx: bool, quota: int = ROOT_LAYER_BYTES, httpd:
         fs.write("/usr/local/apache2/bin/httpd", _APPLET, mode=0o755)
         fs.write("/usr/local/bin/httpd-foreground", _APPLET, mode=0o755)
         fs.write(f"{HTTPD_HTDOCS}/index.html", HTTPD_INDEX.encode())
+    for path in files:
+        fs.makedirs(path.rsplit("/", 1)[0] or "/")
+        fs.write(path, _APPLET, mode=0o755)
     vol.used = 0  # the image's own files are in the read-only lower layer: only what is written counts
     return vol
 

@@ -20,7 +20,8 @@ looks the reference up here instead:
    ``kubernetes-bootcamp`` (``v1``, ``v2``; its ``v10`` fails to pull, as the
    tutorial shows), busybox, alpine, debian, ubuntu, python, perl (the Jobs page's ``bpi``),
    ``polinux/stress`` (its memory hog, ``OOMKilled`` over the limit), the Cassandra tutorial's
-   ``gcr.io/google-samples/cassandra`` (its ring, :mod:`.programs.cassandra`),
+   ``gcr.io/google-samples/cassandra`` (its ring, :mod:`.programs.cassandra`), the ZooKeeper
+   tutorial's ``registry.k8s.io/kubernetes-zookeeper`` (its ensemble, :mod:`.programs.zookeeper`),
    ``pause`` and CoreDNS. Some of those default processes are
    servers the kubelet keeps running itself (:attr:`Entry.process`).
 4. **Any other image** is pulled "successfully" and runs as a generic
@@ -162,6 +163,7 @@ class Entry:
     autoindex: bool = False
     http_paths: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()  # the tags its registry has, when known: any other fails to pull
+    files: tuple[str, ...] = ()  # the image's own programs, as files (``rm`` one and it is gone)
 
     def has_tag(self, tag: str) -> bool:
         return not self.tags or tag in self.tags
@@ -217,6 +219,11 @@ CATALOGUE: tuple[Entry, ...] = (
     # kubernetes/examples cassandra/image: Cassandra 3.11 on ubuntu-slim, the Cassandra tutorial's StatefulSet
     Entry("cassandra", ("gcr.io/google-samples/cassandra",), (), ("/sbin/dumb-init", "/bin/bash", "/run.sh"),
           ports=(7000, 7001, 7199, 9042)),
+    # kubernetes-retired/contrib statefulsets/zookeeper: ZooKeeper 3.4.10 on Ubuntu, the ZooKeeper tutorial's StatefulSet
+    Entry("zookeeper", ("registry.k8s.io/kubernetes-zookeeper", "k8s.gcr.io/kubernetes-zookeeper",
+                        "gcr.io/google_containers/kubernetes-zookeeper"),
+          (), ("start-zookeeper",), ports=(2181, 2888, 3888),
+          files=("/usr/bin/start-zookeeper", "/usr/bin/zookeeper-ready", "/usr/bin/zkCli.sh")),
     Entry("pause", ("registry.k8s.io/pause", "k8s.gcr.io/pause", "gcr.io/google_containers/pause"),
           ("/pause",), (), userland=None, alpine_userland=None, process="pause"),
     Entry("coredns", ("registry.k8s.io/coredns/coredns", "k8s.gcr.io/coredns/coredns", "docker.io/coredns/coredns",

@@ -101,6 +101,7 @@ class _Container:
     instance: Instance | None = None
     last_instance: Instance | None = None
     ignores_sigterm: bool = False
+    sigterm_code: int = 0  # its exit code when SIGTERM stops it (a JVM's is 143)
     workers: dict[str, Worker] = field(default_factory=dict)
     init: bool = False  # an init container: runs to completion before the next one, then the app containers
     env: list[tuple[str, str]] | None = None  # its environment as made at its last start (:mod:`.envvars`)
@@ -506,6 +507,7 @@ class Kubelet:
         inst = c.instance
 
         def started(output: str, code: int | None, forever, reason: str | None) -> None:
+            c.sigterm_code = forever.sigterm_code if forever else 0
             outcome = Outcome(output=output, exit_code=code, runs_forever=code is None, reason=reason,
                               ignores_sigterm=forever is None or not forever.handles_sigterm,
                               listens=forever.listens if forever else (), server=forever.server if forever else "nginx",
@@ -528,6 +530,7 @@ class Kubelet:
         if gen != c.gen or "running" not in c.state:
             return
         c.ignores_sigterm = not forever.handles_sigterm
+        c.sigterm_code = forever.sigterm_code
         inst = c.instance
         self.runtime.started(run.uid, c.name, run.ip, forever.listens, forever.server,
                              log=lambda text: run.logs.write(inst, text, self.sb.clock.now()) if inst else None,
@@ -559,7 +562,8 @@ class Kubelet:
             delay = self._stop_delay(pod, c)
             self._write_status(pod, run)
             self._after_start(pod, run, c, index)
-            self._later(delay, run, lambda p, r: self._exited(p, r, c, 0 if delay <= self.SHUTDOWN_SECONDS else 137, gen))
+            self._later(delay, run, lambda p, r: self._exited(
+                p, r, c, c.sigterm_code if delay <= self.SHUTDOWN_SECONDS else 137, gen))
             return
         self._start_probes(pod, run, c)
         self._after_start(pod, run, c, index)
@@ -805,7 +809,8 @@ class Kubelet:
             self._event(pod, "Normal", "Killing", f"Container {c.name} failed {what} probe, will be restarted", run)
             self._stop_probes(c)
             delay = self._stop_delay(pod, c)
-            self._later(delay, run, lambda p, r: self._exited(p, r, c, 0 if delay <= self.SHUTDOWN_SECONDS else 137, gen))
+            self._later(delay, run, lambda p, r: self._exited(
+                p, r, c, c.sigterm_code if delay <= self.SHUTDOWN_SECONDS else 137, gen))
 
     def _stop_probes(self, c: _Container) -> None:
         for w in c.workers.values():
@@ -882,7 +887,8 @@ class Kubelet:
         for c in run.containers.values():
             if "running" in c.state:
                 killed = c.ignores_sigterm and waited > self.SHUTDOWN_SECONDS
-                c.state = {"terminated": {"exitCode": 137 if killed else 0, "reason": "Error" if killed else "Completed",
+                code = 137 if killed else c.sigterm_code
+                c.state = {"terminated": {"exitCode": code, "reason": "Error" if code else "Completed",
                                           "startedAt": c.state["running"]["startedAt"], "finishedAt": stamp,
                                           "containerID": c.container_id}}
             elif "waiting" in c.state and terminal:  # status manager TerminatePod

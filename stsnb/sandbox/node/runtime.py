@@ -246,6 +246,12 @@ class ContainerRuntime:
         elif server.startswith("bootcamp:") and listens:
             st.serving[container] = bootcamp_server(hostname, server.partition(":")[2], log or (lambda text: None),
                                                     started=time.monotonic())
+        elif server.startswith("zookeeper:") and listens and st.fs.get(container) is not None:
+            from .zookeeper import zookeeper_server
+            _, port, myid, data_dir = server.split(":", 3)
+            st.serving[container] = zookeeper_server(st.fs[container], data_dir, myid, int(port),
+                                                     log or (lambda text: None),
+                                                     lambda: self.sb.clock.datetime().timestamp())
 
     def container_stopped(self, uid: str, container: str) -> None:
         st = self.state(uid)

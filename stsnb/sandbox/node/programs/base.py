@@ -74,8 +74,9 @@ class Outcome:
 
 
 PROGRAMS = ("agnhost", "cat", "chmod", "cp", "curl", "date", "dd", "echo", "env", "false", "find", "grep", "head",
-            "hostname", "ln", "ls", "mkdir", "mv", "nginx", "node", "nodetool", "nslookup", "perl", "printenv", "printf", "pwd",
-            "rm", "rmdir", "sh", "sleep", "stress", "tail", "tar", "test", "touch", "true", "wc", "wget")
+            "hostname", "ln", "ls", "mkdir", "mv", "nginx", "node", "nodetool", "nslookup", "perl", "printenv",
+            "printf", "pwd", "rm", "rmdir", "sh", "sleep", "start-zookeeper", "stress", "tail", "tar", "test", "touch",
+            "true", "wc", "wget", "zkCli.sh", "zookeeper-ready")
 _COMMON = frozenset({"cat", "chmod", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname",
                      "ln", "ls", "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail",
                      "tar", "test", "[", "touch", "true", "wc"})
@@ -104,6 +105,7 @@ class Image:
     busybox: tuple[int, int]  # the busybox version, for nslookup
     nginx: bool = False  # serves files with nginx (nginx, registry.k8s.io/nginx-slim)
     httpd: bool = False  # has httpd's files (httpd, upstream's e2e httpd images)
+    files: tuple[str, ...] = ()  # the image's own programs, at these paths
 
 
 def is_nginx(name: str) -> bool:
@@ -127,7 +129,7 @@ def parse_image(image: str) -> Image | None:
         return None
     return Image(entry.programs_name, ref.tag, entry.entrypoint, entry.cmd, entry.userland_for(ref.tag) or "none",
                  images.busybox_version(ref, LATEST_BUSYBOX),
-                 nginx=entry.programs_name == "nginx", httpd=entry.programs_name == "httpd")
+                 nginx=entry.programs_name == "nginx", httpd=entry.programs_name == "httpd", files=entry.files)
 
 
 def kubelet_expand(s: str, env: dict[str, str]) -> str:
@@ -171,9 +173,10 @@ class Forever(Exception):
     """The process does not end by itself (a server, ``sleep infinity``, a shell waiting on stdin)."""
 
     def __init__(self, handles_sigterm: bool = False, listens: tuple[int, ...] = (), server: str = "nginx",
-                 hostname: str = "") -> None:
+                 hostname: str = "", sigterm_code: int = 0) -> None:
         super().__init__()
         self.handles_sigterm = handles_sigterm
+        self.sigterm_code = sigterm_code  # how it exits on SIGTERM: 0 (nginx), 143 (a JVM: 128 + SIGTERM)
         self.listens = listens
         self.server = server
         self.hostname = hostname

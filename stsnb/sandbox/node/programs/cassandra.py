@@ -102,11 +102,11 @@ def p_run(c: Container, argv: list[str], io: IO) -> int:
     io.out(_log(c, "CassandraDaemon.java:471", f"Hostname: {c.fqdn}"))
     io.out(_log(c, "StorageService.java:618", "Cassandra version: 3.11.2"))
     io.out(_log(c, "StorageService.java:1538", "JOINING: waiting for ring information"))
-    _wait(c, SEED_JOIN_S if is_seed else SEED_JOIN_S + ring_delay)
+    c.sleep(SEED_JOIN_S if is_seed else SEED_JOIN_S + ring_delay)
     _write(c, JOINED, f"{listen}\n")
     io.out(_log(c, "StorageService.java:2289", f"Node /{listen} state jump to NORMAL"))
     io.out(_log(c, "Server.java:156", "Starting listening for CQL clients on /0.0.0.0:9042 (unencrypted)..."))
-    raise Forever(handles_sigterm=True)
+    raise Forever(handles_sigterm=True, sigterm_code=143)  # the JVM: 128 + SIGTERM
 
 
 def p_ready_probe(c: Container, argv: list[str], io: IO) -> int:
@@ -201,14 +201,6 @@ def _ip_key(ip: str) -> tuple:
 
 
 # ------------------------------------------------------------------ helpers
-
-def _wait(c: Container, seconds: float) -> None:
-    """Sleep in sandbox time: for real where the process runs live, else added up as ``sleep`` adds it."""
-    if c.ctx.sleep is not None:
-        c.ctx.sleep(seconds)
-    else:
-        c.acc.slept += seconds
-
 
 def _joined(c: Container) -> bool:
     try:

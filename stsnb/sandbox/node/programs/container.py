@@ -14,7 +14,7 @@ import dns.rcode
 import dns.reversename
 
 from .. import containers
-from . import cassandra, commands, files, net, nslookup
+from . import cassandra, commands, files, net, nslookup, zookeeper
 from .base import (IO, LATEST_BUSYBOX, PROGRAMS, USERLAND, Acc, Image, Limits, ProgramContext, T, ip_or_none,
                    kubelet_expand, printable)
 from .shell import BUILTINS, Shell, p_sh
@@ -100,6 +100,13 @@ class Container(Shell):
                 entries.append((alias["ip"], list(alias["hostnames"])))
         return entries
 
+    def sleep(self, seconds: float) -> None:
+        """Sleep in sandbox time: for real where the process runs live, else added up as ``sleep`` adds it."""
+        if self.ctx.sleep is not None:
+            self.ctx.sleep(seconds)
+        else:
+            self.acc.slept += seconds
+
     def file(self, path: str) -> str | None:
         """A file's text from the container's filesystem, or None."""
         try:
@@ -146,6 +153,8 @@ class Container(Shell):
             return self.image is not None and self.image.name == "stress"
         if name in CASSANDRA_PROGRAMS:
             return self.image is not None and self.image.name == "cassandra"
+        if name in ZOOKEEPER_PROGRAMS:  # files in /usr/bin: `rm` one and it is gone
+            return self.image is not None and self.image.name == "zookeeper" and self.fs.exists(f"/usr/bin/{name}")
         if name in ("nginx", "/docker-entrypoint.sh"):
             return self.image is not None and self.image.nginx and (name == "nginx" or self.image.name == "nginx")
         return name in USERLAND[self.userland]
@@ -259,16 +268,21 @@ PROGRAM_FUNCS = {
     "printf": commands.p_printf, "/agnhost": commands.p_agnhost, "node": commands.p_node, "perl": commands.p_perl,
     "stress": commands.p_stress, "dumb-init": cassandra.p_dumb_init, "/run.sh": cassandra.p_run,
     "/ready-probe.sh": cassandra.p_ready_probe, "nodetool": cassandra.p_nodetool,
+    "start-zookeeper": zookeeper.p_start_zookeeper, "zookeeper-ready": zookeeper.p_zookeeper_ready,
+    "zkCli.sh": zookeeper.p_zkcli,
 }
 #: The Cassandra tutorial's image's own programs (:mod:`.cassandra`).
 CASSANDRA_PROGRAMS = frozenset({"dumb-init", "/run.sh", "/ready-probe.sh", "nodetool"})
+#: The ZooKeeper tutorial's image's own programs (:mod:`.zookeeper`).
+ZOOKEEPER_PROGRAMS = frozenset({"start-zookeeper", "zookeeper-ready", "zkCli.sh"})
 
 
 def new_filesystem(c: Container) -> containers.FileSystem:
     """A filesystem for a container started without one: its image's files plus the kubelet-managed ones."""
     image = c.image
     fs = containers.FileSystem(containers.image_root(c.userland, bool(image and image.nginx),
-                                                     httpd=bool(image and image.httpd)))
+                                                     httpd=bool(image and image.httpd),
+                                                     files=image.files if image else ()))
     write_managed_files(fs, c)
     return fs
 
