@@ -102,7 +102,7 @@ def test_a_rolling_update_and_its_undo_replace_the_servers_one_at_a_time_and_the
     assert history[history.index("REVISION"):] == ["REVISION", "CHANGE-CAUSE", "1", "<none>", "2", "<none>"]
     assert kubectl("rollout", "undo", "sts/zk").out == "statefulset.apps/zk rolled back\n"
     kubectl("rollout", "status", "sts/zk", timeout=120)
-    assert kubectl("get", "pod", "zk-0", "-o", "jsonpath={.spec.containers[0].resources.requests.cpu}").out == "0.5"
+    assert kubectl("get", "pod", "zk-0", "-o", "jsonpath={.spec.containers[0].resources.requests.cpu}").out == "500m"
     assert kubectl("exec", "zk-1", "--", "zkCli.sh", "get", "/hello").out == WATCHER + "world\n"
 
 

@@ -298,3 +298,12 @@ def test_the_api_creates_a_service_from_kubectls_protobuf_and_answers_json(new_s
     created = json.loads(deploy.body)
     assert created["spec"]["replicas"] == 3
     assert created["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx"
+
+
+def test_the_api_server_stores_a_pods_requests_canonically(core):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "q"},
+           "spec": {"containers": [{"name": "c", "image": "nginx", "resources": {
+               "requests": {"cpu": "0.5", "memory": "1.5Gi"}, "limits": {"cpu": "1.0", "memory": "2048Mi"}}}]}}
+    core.create_namespaced_pod("default", pod)
+    stored = core.read_namespaced_pod("q", "default").spec.containers[0].resources
+    assert stored.requests == {"cpu": "500m", "memory": "1536Mi"} and stored.limits == {"cpu": "1", "memory": "2Gi"}

@@ -204,7 +204,7 @@ def test_quantities_are_strings_or_numbers_and_are_parsed(schemas):
     pvc = schemas.type_for("v1", "PersistentVolumeClaim")
     obj = {"spec": {"resources": {"requests": {"storage": "1Gi", "cpu": 0.5, "memory": 2}}}}
     cleaned, _ = decode(schemas, obj, pvc)
-    assert cleaned["spec"]["resources"]["requests"] == {"storage": "1Gi", "cpu": "0.5", "memory": "2"}
+    assert cleaned["spec"]["resources"]["requests"] == {"storage": "1Gi", "cpu": "500m", "memory": "2"}
     obj["spec"]["resources"]["requests"]["storage"] = "1GG"
     with pytest.raises(SchemaError, match="unable to parse quantity's suffix"):
         decode(schemas, obj, pvc)

@@ -5,7 +5,9 @@ server's decoder does (``sigs.k8s.io/json``, ``encoding/json``): wrong JSON
 types are rejected with the server's exact wording, unknown fields are rejected
 (``fieldValidation=Strict``) or dropped with a warning. The Go types with their
 own unmarshalers are checked as Go checks them: ``resource.Quantity``,
-``metav1.Time`` (RFC 3339) and ``[]byte`` (base64). A body that is a strategically
+``metav1.Time`` (RFC 3339) and ``[]byte`` (base64). A quantity is kept in the form
+``resource.Quantity`` marshals back (``"0.5"`` becomes ``"500m"``, ``"1.5Gi"`` becomes
+``"1536Mi"``: :func:`stsnb.k8s.quantity.canonical_quantity`). A body that is a strategically
 patched object goes through apimachinery's unstructured converter instead of the
 JSON decoder, and its errors are worded as the converter words them.
 
@@ -19,8 +21,6 @@ patch.go,rest.go}`` (how the handlers wrap decoder errors).
 
 Known differences from a real server:
 
-* Quantities are validated but not canonicalised (``"1.5Gi"`` stays as sent;
-  a JSON number becomes its decimal text).
 * Inline-embedded Go structs show up in the Go field path of type errors only
   for the two cases the sandbox meets: ``TypeMeta`` in kinds and
   ``VolumeSource`` in ``Volume``.
@@ -37,6 +37,7 @@ import json
 import re
 from typing import Any
 
+from ...k8s.quantity import canonical_quantity
 from ..hashing import go_json
 from .gofmt import INT64, copy_json, go_fmt, go_kind, go_quote, json_desc, json_number
 from .schemas import SchemaError, Schemas, Shape
@@ -399,7 +400,7 @@ class _Decoder:
             error = _quantity_error(text.strip())
             if error:
                 raise _Special(error, spath)
-            return value if isinstance(value, str) else text
+            return canonical_quantity(text)  # as resource.Quantity marshals it back: "0.5" is stored as "500m"
         if kind == "time":
             if not isinstance(value, str):
                 raise self._mismatch(value, shape, spath, gofield, struct)
