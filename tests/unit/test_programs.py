@@ -486,3 +486,17 @@ def test_zkcli_and_zookeeper_ready_without_a_server_say_so(cluster):
     assert done(start(cluster, "busybox", command=["zkCli.sh", "ls", "/"]))[1] == 127
     assert done(start(cluster, ZK, command=["sh", "-c", "rm /usr/bin/zookeeper-ready; zookeeper-ready 2181"],
                       pod=_pod("zk-0")))[1] == 127
+
+
+def test_a_zookeeper_server_ignores_a_state_it_did_not_write():
+    from stsnb.sandbox.node.containers import FileSystem, image_root
+    from stsnb.sandbox.node.network import HttpRequest
+    from stsnb.sandbox.node.zookeeper import STATE_FILE, empty_state, load_state, zookeeper_server
+    fs = FileSystem(image_root("debian", False))
+    serve = zookeeper_server(fs, "/data", "1", 2181, lambda text: None, lambda: 0.0)
+    for hostile in (b"[]", b'{"epoch": 1, "counter": 1, "nodes": {"/": 5}}', b"\xff", b'{"epoch": -1}'):
+        assert serve(HttpRequest("PUT", "/state", body=hostile)).status == 400
+    fs.makedirs("/data/version-2")
+    fs.write(f"/data/{STATE_FILE}", b'{"epoch": "x", "counter": 0, "nodes": {}}')  # edited by hand in the pod
+    assert load_state(fs, "/data") == empty_state()
+    assert serve(HttpRequest("GET", "/ruok")).body == b"imok"

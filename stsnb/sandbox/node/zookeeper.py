@@ -32,7 +32,7 @@ from typing import Callable
 from .containers import FileSystem, FsError
 from .network import HttpRequest, HttpResponse, Server
 
-__all__ = ["STATE_FILE", "empty_state", "load_state", "save_state", "zookeeper_server", "log_line"]
+__all__ = ["STATE_FILE", "empty_state", "load_state", "save_state", "well_formed", "zookeeper_server", "log_line"]
 
 STATE_FILE = "version-2/stsnb-znodes.json"
 
@@ -49,7 +49,23 @@ def load_state(fs: FileSystem, data_dir: str) -> dict:
         state = json.loads(fs.read(f"{data_dir.rstrip('/')}/{STATE_FILE}"))
     except (FsError, ValueError):
         return empty_state()
-    return state if isinstance(state, dict) and isinstance(state.get("nodes"), dict) else empty_state()
+    return state if well_formed(state) else empty_state()
+
+
+_NODE_FIELDS = {"data": str, "czxid": int, "mzxid": int, "pzxid": int, "ctime": int, "mtime": int, "cversion": int,
+                "version": int}
+
+
+def well_formed(state: object) -> bool:
+    """Whether ``state`` is a tree this module wrote (a file edited in the pod, or a hostile PUT, is not)."""
+    if not isinstance(state, dict) or not all(isinstance(state.get(k), int) and not isinstance(state.get(k), bool)
+                                              and state[k] >= 0 for k in ("epoch", "counter")):
+        return False
+    nodes = state.get("nodes")
+    return isinstance(nodes, dict) and "/" in nodes and all(
+        isinstance(path, str) and path.startswith("/") and isinstance(node, dict) and
+        all(isinstance(node.get(f), t) and not isinstance(node.get(f), bool) for f, t in _NODE_FIELDS.items())
+        for path, node in nodes.items())
 
 
 def save_state(fs: FileSystem, data_dir: str, state: dict) -> None:
@@ -92,6 +108,8 @@ def zookeeper_server(fs: FileSystem, data_dir: str, myid: str, port: int, log: C
             try:
                 state = json.loads(req.body)
             except ValueError:
+                state = None
+            if not well_formed(state):
                 return reply(400, b"not a state")
             try:
                 save_state(fs, data_dir, state)
