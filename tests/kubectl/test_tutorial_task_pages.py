@@ -1,6 +1,7 @@
 """kubernetes.io task pages, with kubectl, on a served sandbox.
 
-*Init Containers*, the *Jobs* page's pi Job, and *Assign Memory Resources*.
+*Init Containers*, the *Jobs* page's pi Job, *Assign Memory Resources*, and *Configure a Security Context*
+(``ps`` and ``id`` in its shell).
 
 The Pod's two init containers loop ``until nslookup …; do echo waiting …; sleep 2; done``: the
 Pod shows ``Init:0/2`` and the first one's log says it waits, until the two Services exist; then
@@ -63,3 +64,11 @@ def test_the_memory_tasks_pods_run_get_oom_killed_and_stay_pending_as_the_page_s
     assert (last["reason"], last["exitCode"]) == ("OOMKilled", 137)
     assert _status(kubectl, "memory-demo-3") == "Pending"
     assert "2 Insufficient memory" in kubectl("describe", "pod", "memory-demo-3").out
+
+
+def test_the_security_context_pages_shell_shows_its_processes_and_ids_as_user_1000(kubectl):
+    kubectl.apply(TUTORIAL / "security-context.yaml")
+    kubectl("wait", "--for=condition=Ready", "pod/security-context-demo", "--timeout=60s", timeout=90)
+    shell = kubectl("exec", "-i", "security-context-demo", "--", "sh", stdin="ps\nid\nexit\n").out
+    assert shell == ("PID   USER     TIME  COMMAND\n    1 1000      0:00 sleep 1h\n    6 1000      0:00 sh\n"
+                     "   11 1000      0:00 ps\nuid=1000 gid=3000 groups=2000\n")

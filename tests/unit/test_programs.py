@@ -500,3 +500,24 @@ def test_a_zookeeper_server_ignores_a_state_it_did_not_write():
     fs.write(f"/data/{STATE_FILE}", b'{"epoch": "x", "counter": 0, "nodes": {}}')  # edited by hand in the pod
     assert load_state(fs, "/data") == empty_state()
     assert serve(HttpRequest("GET", "/ruok")).body == b"imok"
+
+
+# ---------------------------------------------------------------------- who runs (Configure a Security Context)
+def test_id_shows_run_as_user_run_as_group_and_fs_group_as_the_security_context_page_does(cluster):
+    demo = _pod("security-context-demo", securityContext={"runAsUser": 1000, "runAsGroup": 3000, "fsGroup": 2000})
+    assert done(start(cluster, "busybox:1.28", command=["id"], pod=demo)) == ("uid=1000 gid=3000 groups=2000\n", 0)
+    assert done(start(cluster, "busybox:1.28", command=["id", "-u"], pod=demo)) == ("1000\n", 0)
+    # the container's own runAsUser wins; a user the image knows gets its names and its primary group
+    own = start(cluster, "debian", command=["id"], pod=demo, securityContext={"runAsUser": 33})
+    assert done(own) == ("uid=33(www-data) gid=3000 groups=3000,2000\n", 0)
+    assert done(start(cluster, "busybox", command=["id"])) == ("uid=0(root) gid=0(root) groups=0(root)\n", 0)
+    assert done(start(cluster, "busybox", command=["id", "-x"]))[1] == 1
+
+
+def test_ps_lists_the_main_process_as_pid_1_with_a_lone_sh_c_command_in_its_place(cluster):
+    demo = _pod("security-context-demo", securityContext={"runAsUser": 1000})
+    alone = done(start(cluster, "busybox:1.28", command=["sh", "-c", "ps"], pod=demo))
+    assert alone == ("PID   USER     TIME  COMMAND\n    1 1000      0:00 ps\n", 0)
+    child = done(start(cluster, "busybox:1.28", command=["sh", "-c", "ps; true"], pod=demo))
+    assert child == ("PID   USER     TIME  COMMAND\n    1 1000      0:00 sh -c ps; true\n    6 1000      0:00 ps\n", 0)
+    assert done(start(cluster, "debian", command=["ps"]))[1] == 127  # Debian's slim images have no procps

@@ -550,11 +550,11 @@ class FileSystem:
 # ---------------------------------------------------------------------- images
 
 BUSYBOX_APPLETS = ("ash", "busybox", "cat", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head",
-                   "hostname", "ln", "ls", "mkdir", "mv", "nslookup", "printenv", "printf", "pwd", "rm", "rmdir", "sh",
-                   "sleep", "tail", "tar", "touch", "true", "wc", "wget")
-DEBIAN_BIN = ("bash", "cat", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname", "ln", "ls",
-              "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail", "tar", "touch", "true",
-              "wc")
+                   "hostname", "id", "ln", "ls", "mkdir", "mv", "nslookup", "printenv", "printf", "ps", "pwd", "rm",
+                   "rmdir", "sh", "sleep", "tail", "tar", "touch", "true", "wc", "wget")
+DEBIAN_BIN = ("bash", "cat", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname", "id", "ln",
+              "ls", "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail", "tar", "touch",
+              "true", "wc")
 
 _BUSYBOX_PASSWD = ("root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
                    "bin:x:2:2:bin:/bin:/bin/false\nsys:x:3:3:sys:/dev:/bin/false\nsync:x:4:100:sync:/bin:/bin/sync\n"

@@ -53,6 +53,7 @@ class _PodState:
     watchers: dict[str, set] = field(default_factory=dict)  # attach sessions per container: on_output callables
     execs: set = field(default_factory=set)
     ip: str | None = None
+    pids: dict[str, int] = field(default_factory=dict)  # per container: the last PID given to an exec session
 
 
 _SUFFIX = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30,
@@ -409,6 +410,14 @@ class ContainerRuntime:
             st.execs.discard(proc)
             on_exit(code, reason)
 
+        name = (ctx.container or {}).get("name", "")
+        with self.lock:
+            ctx.pid = st.pids[name] = st.pids.get(name, 1) + 5
+
+        def sessions() -> list[tuple[int, list[str]]]:
+            return sorted((p.ctx.pid, p.argv) for p in list(st.execs)
+                          if (p.ctx.container or {}).get("name") == name and not p.done.is_set())
+        ctx.processes = sessions
         proc = Process(ctx, argv, tty=tty, on_output=on_output, on_exit=done, stdin=stdin,
                        sleep_scale=self.sb.clock.wall_delay)
         st.execs.add(proc)

@@ -40,6 +40,8 @@ class ProgramContext:
     sleep: Callable[[float], None] | None = None  # really wait (exec sessions); None: add up sleeps
     clock: Callable[[], float] = time.time  # what ``date`` reads: seconds since the epoch, in sandbox time
     env: list[tuple[str, str]] | None = None  # the kubelet's variables (declared, then Service links); None: from the spec
+    pid: int = 1  # the process's PID in its container (1: the main process; exec sessions get their own)
+    processes: Callable[[], list[tuple[int, list[str]]]] | None = None  # the container's exec sessions, for ``ps``
 
 
 @dataclass(frozen=True)
@@ -74,14 +76,14 @@ class Outcome:
 
 
 PROGRAMS = ("agnhost", "cat", "chmod", "cp", "curl", "date", "dd", "echo", "env", "false", "find", "grep", "head",
-            "hostname", "ln", "ls", "mkdir", "mv", "nginx", "node", "nodetool", "nslookup", "perl", "printenv",
-            "printf", "pwd", "rm", "rmdir", "sh", "sleep", "start-zookeeper", "stress", "tail", "tar", "test", "touch",
+            "hostname", "id", "ln", "ls", "mkdir", "mv", "nginx", "node", "nodetool", "nslookup", "perl", "printenv",
+            "printf", "ps", "pwd", "rm", "rmdir", "sh", "sleep", "start-zookeeper", "stress", "tail", "tar", "test", "touch",
             "true", "wc", "wget", "zkCli.sh", "zookeeper-ready")
-_COMMON = frozenset({"cat", "chmod", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname",
+_COMMON = frozenset({"cat", "chmod", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname", "id",
                      "ln", "ls", "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail",
                      "tar", "test", "[", "touch", "true", "wc"})
 USERLAND = {  # what each image family has of them
-    "busybox": _COMMON | {"ash", "nslookup", "busybox", "wget"},
+    "busybox": _COMMON | {"ash", "nslookup", "busybox", "ps", "wget"},
     "debian": _COMMON | {"bash", "curl"},
     "none": frozenset(),  # images without a shell or tools (pause, CoreDNS)
 }

@@ -14,7 +14,7 @@ import dns.rcode
 import dns.reversename
 
 from .. import containers
-from . import cassandra, commands, files, net, nslookup, zookeeper
+from . import cassandra, commands, files, identity, net, nslookup, zookeeper
 from .base import (IO, LATEST_BUSYBOX, PROGRAMS, USERLAND, Acc, Image, Limits, ProgramContext, T, ip_or_none,
                    kubelet_expand, printable)
 from .shell import BUILTINS, Shell, p_sh
@@ -266,7 +266,7 @@ PROGRAM_FUNCS = {
     "printenv": files.p_printenv, "date": files.p_date, "test": files.p_test, "[": files.p_test,
     "wget": net.p_wget, "curl": net.p_curl, "ln": files.p_ln, "dd": files.p_dd, "find": files.p_find,
     "printf": commands.p_printf, "/agnhost": commands.p_agnhost, "node": commands.p_node, "perl": commands.p_perl,
-    "stress": commands.p_stress, "dumb-init": cassandra.p_dumb_init, "/run.sh": cassandra.p_run,
+    "stress": commands.p_stress, "id": identity.p_id, "ps": identity.p_ps, "dumb-init": cassandra.p_dumb_init, "/run.sh": cassandra.p_run,
     "/ready-probe.sh": cassandra.p_ready_probe, "nodetool": cassandra.p_nodetool,
     "start-zookeeper": zookeeper.p_start_zookeeper, "zookeeper-ready": zookeeper.p_zookeeper_ready,
     "zkCli.sh": zookeeper.p_zkcli,
