@@ -72,3 +72,9 @@ def test_the_security_context_pages_shell_shows_its_processes_and_ids_as_user_10
     shell = kubectl("exec", "-i", "security-context-demo", "--", "sh", stdin="ps\nid\nexit\n").out
     assert shell == ("PID   USER     TIME  COMMAND\n    1 1000      0:00 sleep 1h\n    6 1000      0:00 sh\n"
                      "   11 1000      0:00 ps\nuid=1000 gid=3000 groups=2000\n")
+    # the fsGroup owns the volume, setgid, so the file the user makes there is the group's
+    files = kubectl("exec", "-i", "security-context-demo", "--", "sh",
+                    stdin="cd /data\nls -l\ncd demo\necho hello > testfile\nls -l\nexit\n").out.splitlines()
+    assert files[0].startswith("drwxrwsrwx ") and files[0].split()[2:4] == ["root", "2000"] and files[0].endswith(" demo")
+    assert files[1].startswith("-rw-r--r-- ") and files[1].split()[2:5] == ["1000", "2000", "6"]
+    assert files[1].endswith(" testfile")

@@ -56,6 +56,9 @@ def test_the_ensemble_comes_up_one_server_a_node_with_its_ids_names_and_configur
             "tickTime=2000", "initLimit=10", "syncLimit=5", "maxClientCnxns=60", "minSessionTimeout=4000",
             "maxSessionTimeout=40000", "autopurge.snapRetainCount=3"} <= set(cfg)
     assert cfg[-3:] == [f"server.{i + 1}=zk-{i}.zk-hs.default.svc.cluster.local:2888:3888" for i in range(3)]
+    # runAsUser 1000, fsGroup 1000: the server's data directory is its own, setgid to the volume's group
+    data = kubectl("exec", "zk-0", "--", "ls", "-ld", "/var/lib/zookeeper/data").out.split()
+    assert data[0] == "drwxr-sr-x" and data[2:4] == ["zookeeper", "zookeeper"]
     log4j = kubectl("exec", "zk-0", "--", "cat", "/opt/zookeeper/conf/log4j.properties").out
     assert log4j.startswith("zookeeper.root.logger=CONSOLE\nzookeeper.console.threshold=INFO\n")
     # the probes' ruok, as `kubectl logs zk-0 --tail 20` shows them

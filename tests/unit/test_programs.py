@@ -521,3 +521,12 @@ def test_ps_lists_the_main_process_as_pid_1_with_a_lone_sh_c_command_in_its_plac
     child = done(start(cluster, "busybox:1.28", command=["sh", "-c", "ps; true"], pod=demo))
     assert child == ("PID   USER     TIME  COMMAND\n    1 1000      0:00 sh -c ps; true\n    6 1000      0:00 ps\n", 0)
     assert done(start(cluster, "debian", command=["ps"]))[1] == 127  # Debian's slim images have no procps
+
+
+def test_files_made_by_a_non_root_user_are_theirs_and_the_kubelets_stay_roots(cluster):
+    demo = _pod("security-context-demo", securityContext={"runAsUser": 1000, "runAsGroup": 3000})
+    out = done(start(cluster, "busybox:1.28", command=["sh", "-c", "echo hello > /tmp/f; ls -l /tmp/f; ls -l /etc/hostname"],
+                     pod=demo))
+    lines = out[0].splitlines()
+    assert lines[0].startswith("-rw-r--r--    1 1000     3000             6 ") and lines[0].endswith(" /tmp/f")
+    assert " root     root " in lines[1]  # the kubelet's files stay root's

@@ -132,6 +132,8 @@ class Stat:
     mtime: float
     is_link: bool = False
     target: str = ""
+    uid: int = 0
+    gid: int = 0
 
 
 class VolumeStorage:
@@ -163,6 +165,9 @@ class VolumeStorage:
         self.read_only = read_only
         self.label = label
         self.lock = threading.RLock()
+        #: who owns what, by path in the volume: ``(uid, gid, setgid)``; anything not in it is root's. The
+        #: :class:`FileSystem` keeps it (a process's files are its user's; ``fsGroup`` marks a volume's root).
+        self.owners: dict[tuple[str, ...], tuple[int, int, bool]] = {}
 
     def charge(self, delta: int, path: str) -> None:
         if delta > 0 and self.used + delta > self.quota:
@@ -334,6 +339,14 @@ class Volume(VolumeStorage):
         self._node(rest, path).mode = mode
 
 
+def _exists(vol: VolumeStorage, rest: list[str]) -> bool:
+    try:
+        vol.stat(rest)
+    except FsError:
+        return False
+    return True
+
+
 def _stat(node: File | Dir | Link) -> Stat:
     if isinstance(node, Dir):
         return Stat(True, 4096, node.mode, node.mtime)
@@ -362,6 +375,10 @@ class FileSystem:
     def __init__(self, root: VolumeStorage) -> None:
         self.root = root
         self.mounts: dict[tuple[str, ...], tuple[VolumeStorage, list[str], bool]] = {}
+        #: ``(uid, gid)`` that files and directories made from now on belong to (the container's user;
+        #: None: root, as for what the image and the kubelet put there). A setgid directory passes its
+        #: group (and, to directories, its setgid bit) on, as Linux does.
+        self.owner: tuple[int, int] | None = None
 
     # ------------------------------------------------------------------ mounts
     def mount(self, path: str, volume: VolumeStorage, sub_path: str = "", read_only: bool = False) -> None:
@@ -441,15 +458,43 @@ class FileSystem:
             raise FsError(EROFS, path)
         return vol, rest, parts
 
+    # ------------------------------------------------------------------ owners
+    @staticmethod
+    def _owned(vol: VolumeStorage, rest: list[str], st: Stat) -> Stat:
+        owner = vol.owners.get(tuple(rest))
+        if owner is None:
+            return st
+        uid, gid, setgid = owner
+        st.uid, st.gid = uid, gid
+        if setgid and st.is_dir:
+            st.mode |= 0o2000
+        return st
+
+    def _own(self, vol: VolumeStorage, rest: list[str], directory: bool) -> None:
+        """Record who owns what was just made at ``rest``: this filesystem's owner, the group of a setgid parent."""
+        parent = vol.owners.get(tuple(rest[:-1]))
+        inherit = parent is not None and parent[2]
+        if self.owner is None and not inherit:
+            vol.owners.pop(tuple(rest), None)
+            return
+        uid, gid = self.owner or (0, 0)
+        vol.owners[tuple(rest)] = (uid, parent[1] if inherit else gid, bool(inherit and directory))
+
+    def set_group(self, path: str, gid: int) -> None:
+        """``fsGroup``: the directory at ``path`` belongs to group ``gid``, setgid, so what is made in it does too."""
+        vol, rest = self._at(path, "/")
+        uid = vol.owners.get(tuple(rest), (0, 0, False))[0]
+        vol.owners[tuple(rest)] = (uid, gid, True)
+
     # ------------------------------------------------------------------ queries
     def stat(self, path: str, cwd: str = "/") -> Stat:
         vol, rest = self._at(path, cwd)
-        return vol.stat(rest, path)
+        return self._owned(vol, rest, vol.stat(rest, path))
 
     def lstat(self, path: str, cwd: str = "/") -> Stat:
         """As :meth:`stat`, but a symbolic link is described itself (``is_link``, ``target``)."""
         vol, rest = self._at(path, cwd, follow=False)
-        return vol.stat(rest, path)
+        return self._owned(vol, rest, vol.stat(rest, path))
 
     def is_link(self, path: str, cwd: str = "/") -> bool:
         try:
@@ -482,11 +527,16 @@ class FileSystem:
     def write(self, path: str, data: bytes, cwd: str = "/", append: bool = False, mode: int = 0o644) -> None:
         """Create or replace (``append``: extend) a file; writing through a link writes its target."""
         vol, rest, _ = self._writable(path, cwd, follow=True)
+        created = (self.owner is not None or bool(vol.owners)) and not _exists(vol, rest)
         vol.write(rest, data, path, append=append, mode=mode)
+        if created:
+            self._own(vol, rest, directory=False)
 
     def mkdir(self, path: str, cwd: str = "/", mode: int = 0o755) -> None:
         vol, rest, _ = self._writable(path, cwd)
         vol.mkdir(rest, path, mode=mode)
+        if self.owner is not None or vol.owners:
+            self._own(vol, rest, directory=True)
 
     def symlink(self, target: str, path: str, cwd: str = "/") -> None:
         """``ln -s target path``: a link holding ``target`` as written (resolved when looked up)."""
@@ -675,7 +725,7 @@ _APPLET = b"\x7fELF (stsnb sandbox: a simulated program; it runs only inside the
 
 
 def image_root(userland: str, nginx: bool, quota: int = ROOT_LAYER_BYTES, httpd: bool = False,
-               files: tuple[str, ...] = ()) -> Volume:
+               files: tuple[str, ...] = (), users: tuple[tuple[str, int], ...] = ()) -> Volume:
     """A root filesystem for an image: busybox's or Debian's userland, nginx's files when it is nginx,
     httpd's (``/usr/local/apache2``, its ``htdocs/index.html``) when it is httpd, and the image's own
     programs (``files``) as executables."""
@@ -722,6 +772,9 @@ def image_root(userland: str, nginx: bool, quota: int = ROOT_LAYER_BYTES, httpd:
     for path in files:
         fs.makedirs(path.rsplit("/", 1)[0] or "/")
         fs.write(path, _APPLET, mode=0o755)
+    for name, uid in users:  # as `useradd NAME` leaves them: a group of the same name and id
+        fs.write("/etc/passwd", f"{name}:x:{uid}:{uid}::/home/{name}:/bin/sh\n".encode(), append=True)
+        fs.write("/etc/group", f"{name}:x:{uid}:\n".encode(), append=True)
     vol.used = 0  # the image's own files are in the read-only lower layer: only what is written counts
     return vol
 

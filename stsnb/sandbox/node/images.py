@@ -164,6 +164,7 @@ class Entry:
     http_paths: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()  # the tags its registry has, when known: any other fails to pull
     files: tuple[str, ...] = ()  # the image's own programs, as files (``rm`` one and it is gone)
+    users: tuple[tuple[str, int], ...] = ()  # users the image adds, each with a group of its own: (name, id)
 
     def has_tag(self, tag: str) -> bool:
         return not self.tags or tag in self.tags
@@ -223,7 +224,8 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("zookeeper", ("registry.k8s.io/kubernetes-zookeeper", "k8s.gcr.io/kubernetes-zookeeper",
                         "gcr.io/google_containers/kubernetes-zookeeper"),
           (), ("start-zookeeper",), ports=(2181, 2888, 3888),
-          files=("/usr/bin/start-zookeeper", "/usr/bin/zookeeper-ready", "/usr/bin/zkCli.sh")),
+          files=("/usr/bin/start-zookeeper", "/usr/bin/zookeeper-ready", "/usr/bin/zkCli.sh"),
+          users=(("zookeeper", 1000),)),
     Entry("pause", ("registry.k8s.io/pause", "k8s.gcr.io/pause", "gcr.io/google_containers/pause"),
           ("/pause",), (), userland=None, alpine_userland=None, process="pause"),
     Entry("coredns", ("registry.k8s.io/coredns/coredns", "k8s.gcr.io/coredns/coredns", "docker.io/coredns/coredns",

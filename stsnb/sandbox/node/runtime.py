@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING
 
 from ..core import errors
 from ..core.resources import BY_PLURAL
-from .containers import (MAX_VOLUME_BYTES, FileSystem, VolumeData, VolumeStorage, config_items, projected_volume)
+from .containers import (MAX_VOLUME_BYTES, FileSystem, Volume, VolumeData, VolumeStorage, config_items,
+                         projected_volume)
 from .disk import PvDirectories
 from .network import (NGINX_VERSIONS, HttpConnection, PodNetwork, Server, bootcamp_server, netexec_server,
                       nginx_server)
@@ -131,15 +132,23 @@ class ContainerRuntime:
         thousand-pod StatefulSet starts no slower for having filesystems.
         """
         volumes = {v.get("name"): v for v in (pod.get("spec") or {}).get("volumes") or []}
+        fs_group = ((pod.get("spec") or {}).get("securityContext") or {}).get("fsGroup")
 
         def build() -> FileSystem:
             fs = make_root()
+            owner, fs.owner = fs.owner, None  # the kubelet mounts, as root
             for m in container.get("volumeMounts") or []:
                 source = volumes.get(m.get("name"))
                 if source is None or not m.get("mountPath"):
                     continue
-                fs.mount(m["mountPath"], self._volume(pod, source), sub_path=m.get("subPath") or "",
-                         read_only=bool(m.get("readOnly")))
+                vol = self._volume(pod, source)
+                fs.mount(m["mountPath"], vol, sub_path=m.get("subPath") or "", read_only=bool(m.get("readOnly")))
+                # fsGroup: volumes that support ownership belong to the group, setgid (SetVolumeOwnership)
+                if isinstance(fs_group, int) and not m.get("subPath") and any(
+                        k in source for k in ("emptyDir", "persistentVolumeClaim", "configMap", "secret",
+                                              "downwardAPI", "projected")):
+                    fs.set_group(m["mountPath"], fs_group)
+            fs.owner = owner
             return fs
 
         fs = LazyFileSystem(build)
@@ -180,7 +189,12 @@ class ContainerRuntime:
             return projected_volume(files, label="projected")
         if "emptyDir" in source:
             limit = (source.get("emptyDir") or {}).get("sizeLimit")
-            return self.volumes.get(("emptydir", uid, name), _quantity(limit), label="emptyDir")
+
+            def empty_dir(quota: int) -> VolumeStorage:
+                vol = Volume(quota=quota, label="emptyDir")
+                vol.chmod([], 0o777)  # the kubelet makes an emptyDir's directory world-writable
+                return vol
+            return self.volumes.get(("emptydir", uid, name), _quantity(limit), label="emptyDir", make=empty_dir)
         return projected_volume({}, label="unsupported volume type")
 
     def _source_files(self, pod: dict, part: dict) -> dict[str, bytes]:

@@ -108,6 +108,7 @@ class Image:
     nginx: bool = False  # serves files with nginx (nginx, registry.k8s.io/nginx-slim)
     httpd: bool = False  # has httpd's files (httpd, upstream's e2e httpd images)
     files: tuple[str, ...] = ()  # the image's own programs, at these paths
+    users: tuple[tuple[str, int], ...] = ()  # users (and their groups) the image adds
 
 
 def is_nginx(name: str) -> bool:
@@ -131,7 +132,8 @@ def parse_image(image: str) -> Image | None:
         return None
     return Image(entry.programs_name, ref.tag, entry.entrypoint, entry.cmd, entry.userland_for(ref.tag) or "none",
                  images.busybox_version(ref, LATEST_BUSYBOX),
-                 nginx=entry.programs_name == "nginx", httpd=entry.programs_name == "httpd", files=entry.files)
+                 nginx=entry.programs_name == "nginx", httpd=entry.programs_name == "httpd", files=entry.files,
+                 users=entry.users)
 
 
 def kubelet_expand(s: str, env: dict[str, str]) -> str:

@@ -282,7 +282,8 @@ def new_filesystem(c: Container) -> containers.FileSystem:
     image = c.image
     fs = containers.FileSystem(containers.image_root(c.userland, bool(image and image.nginx),
                                                      httpd=bool(image and image.httpd),
-                                                     files=image.files if image else ()))
+                                                     files=image.files if image else (),
+                                                     users=image.users if image else ()))
     write_managed_files(fs, c)
     return fs
 
@@ -291,3 +292,6 @@ def write_managed_files(fs: containers.FileSystem, c: Container) -> None:
     for path, text in c.managed_files().items():
         fs.write(path, text.encode())
     fs.root.used = 0
+    uid, gid, _ = identity.identity(c, fs)
+    if (uid, gid) != (0, 0):
+        fs.owner = (uid, gid)  # what the container's processes make is their user's

@@ -17,6 +17,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..containers import ENOENT, FsError, join, split_path
+from . import identity
 from .base import IO
 
 if TYPE_CHECKING:
@@ -74,7 +75,8 @@ def p_ls(c: Container, argv: list[str], io: IO) -> int:
                 when = time.strftime("%b %e %H:%M", time.gmtime(s.mtime))
                 mode = "l" + _mode_string(False, s.mode)[1:] if s.is_link else _mode_string(s.is_dir, s.mode)
                 shown = f"{n} -> {s.target}" if s.is_link else n
-                lines.append(f"{mode}    1 root     root     {s.size:>9} {when} {shown}")
+                owner = f"{identity.user_name(c, s.uid):<8} {identity.group_name(c, s.gid):<8}"
+                lines.append(f"{mode}    1 {owner} {s.size:>9} {when} {shown}")
             else:
                 lines.append(n)
         blocks.append((path, lines))

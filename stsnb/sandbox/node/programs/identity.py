@@ -10,8 +10,9 @@ and the ``/etc/group`` entries that list it (containerd's ``WithAdditionalGIDs``
 
 ``ps`` lists the container's main process as PID 1 (``sh -c "sleep 1h"`` shows as ``sleep 1h``: busybox
 ``sh -c`` runs a lone command in its own place) and the ``kubectl exec`` sessions into the container
-with their own PIDs, then ``ps`` itself; times are ``0:00``. Files have no owner in the sandbox, so
-``ls -l`` still shows ``root``, and Debian's slim images have no ``ps``, as on a node.
+with their own PIDs, then ``ps`` itself; times are ``0:00``. Debian's slim images have no ``ps``, as
+on a node. What the processes make is their user's, and a volume with ``fsGroup`` passes its group on
+(:class:`~..containers.FileSystem` ``owner``, ``set_group``), so ``ls -l`` shows both.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from ..containers import FsError
 from .base import IO
 
 if TYPE_CHECKING:
+    from ..containers import FileSystem
     from .container import Container
 
 
@@ -30,22 +33,26 @@ def _security(c: Container, field: str) -> object:
     return own if own is not None else (((c.ctx.pod or {}).get("spec") or {}).get("securityContext") or {}).get(field)
 
 
-def _table(c: Container, path: str) -> list[list[str]]:
-    return [line.split(":") for line in (c.file(path) or "").splitlines() if line.count(":") >= 3]
+def _table(c: Container, path: str, fs: "FileSystem | None" = None) -> list[list[str]]:
+    try:
+        text = (fs or c.fs).read(path).decode("utf-8", "replace")
+    except (FsError, AttributeError):
+        text = ""
+    return [line.split(":") for line in text.splitlines() if line.count(":") >= 3]
 
 
-def identity(c: Container) -> tuple[int, int, list[int]]:
-    """``(uid, gid, supplementary groups)`` of the container's processes."""
+def identity(c: Container, fs: "FileSystem | None" = None) -> tuple[int, int, list[int]]:
+    """``(uid, gid, supplementary groups)`` of the container's processes (names read from ``fs``, else its own)."""
     uid = _security(c, "runAsUser")
     uid = uid if isinstance(uid, int) else 0
-    user = next((row for row in _table(c, "/etc/passwd") if row[2] == str(uid)), None)
+    user = next((row for row in _table(c, "/etc/passwd", fs) if row[2] == str(uid)), None)
     gid = _security(c, "runAsGroup")
     if not isinstance(gid, int):
         gid = int(user[3]) if user and user[3].isdigit() else 0
     groups: list[int] = []
     if user is not None:
         groups.append(gid)
-        groups += [int(row[2]) for row in _table(c, "/etc/group")
+        groups += [int(row[2]) for row in _table(c, "/etc/group", fs)
                    if row[2].isdigit() and user[0] in row[3].split(",")]
     pod = ((c.ctx.pod or {}).get("spec") or {}).get("securityContext") or {}
     if isinstance(pod.get("fsGroup"), int):
@@ -57,6 +64,15 @@ def identity(c: Container) -> tuple[int, int, list[int]]:
 def _named(c: Container, path: str, number: int) -> str:
     name = next((row[0] for row in _table(c, path) if row[2] == str(number)), None)
     return f"{number}({name})" if name else str(number)
+
+
+def user_name(c: Container, uid: int) -> str:
+    """The name ``/etc/passwd`` gives ``uid``, else the number (what ``ls -l`` and ``ps`` print)."""
+    return next((row[0] for row in _table(c, "/etc/passwd") if row[2] == str(uid)), str(uid))
+
+
+def group_name(c: Container, gid: int) -> str:
+    return next((row[0] for row in _table(c, "/etc/group") if row[2] == str(gid)), str(gid))
 
 
 def p_id(c: Container, argv: list[str], io: IO) -> int:
