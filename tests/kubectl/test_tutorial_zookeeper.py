@@ -6,8 +6,9 @@ Services, the ``zk-pdb`` PodDisruptionBudget, and the ``zk`` StatefulSet of
 ``registry.k8s.io/kubernetes-zookeeper:1.0-3.4.10`` spread one server a node by required pod
 anti-affinity, started by ``start-zookeeper`` and probed by ``zookeeper-ready 2181``. Each section
 of the page is a test: the ensemble's ids, names and configuration; a value written on one server
-and read on another, which survives deleting the set; a rolling update and its undo; the liveness
-probe after ``rm /usr/bin/zookeeper-ready``; and draining nodes under the disruption budget.
+and read on another, which survives deleting the set; a rolling update and its undo; ``ps -ef`` and
+``pkill java``; the liveness probe after ``rm /usr/bin/zookeeper-ready``; and draining nodes under the
+disruption budget.
 """
 
 from __future__ import annotations
@@ -120,6 +121,26 @@ def test_removing_zookeeper_ready_fails_the_liveness_probe_and_the_restarted_ser
     assert "Liveness probe failed: sh: 1: zookeeper-ready: not found" in described
     assert "Container kubernetes-zookeeper failed liveness probe, will be restarted" in described
     assert kubectl("exec", "zk-0", "--", "ls", "/usr/bin/zookeeper-ready").out == "/usr/bin/zookeeper-ready\n"
+
+
+def test_ps_shows_the_jvm_under_pid_1_and_pkill_java_restarts_the_container(kubectl):
+    _ensemble(kubectl)
+    ps = kubectl("exec", "zk-0", "--", "ps", "-ef").out.splitlines()
+    assert ps[0] == "UID        PID  PPID  C STIME TTY          TIME CMD"
+    assert ps[1].startswith("zookeep+     1     0  0 ") and " ?        00:00:00 sh -c start-zookeeper --servers=3 " in ps[1]
+    java = next(line for line in ps if line.split()[1] == "27")
+    assert java.split()[2] == "1" and java.split()[7] == "/usr/lib/jvm/java-8-openjdk-amd64/bin/java"
+    assert java.endswith("org.apache.zookeeper.server.quorum.QuorumPeerMain /opt/zookeeper/conf/zoo.cfg")
+    assert " -Xmx512M -Xms512M " in java
+    assert kubectl("exec", "zk-0", "--", "ps", "-elf").out.startswith(
+        "F S UID        PID  PPID  C PRI  NI ADDR SZ WCHAN  STIME TTY          TIME CMD\n4 S zookeep+     1     0  0  80")
+
+    assert kubectl("exec", "zk-0", "--", "pkill", "java").code == 0
+    kubectl.wait("zk-0 to be restarted and Ready", lambda: (lambda s: s.get("restartCount") == 1 and s.get("ready"))(
+        kubectl.obj("pods", "zk-0")["status"]["containerStatuses"][0]), timeout=60)
+    last = kubectl.obj("pods", "zk-0")["status"]["containerStatuses"][0]["lastState"]["terminated"]
+    assert (last["exitCode"], last["reason"]) == (143, "Error")
+    assert kubectl("exec", "zk-0", "--", "pkill", "nothing-like-it", check=False).code == 1
 
 
 def test_draining_nodes_respects_the_disruption_budget_and_the_anti_affinity(kubectl):

@@ -432,6 +432,14 @@ class ContainerRuntime:
             return sorted((p.ctx.pid, p.argv) for p in list(st.execs)
                           if (p.ctx.container or {}).get("name") == name and not p.done.is_set())
         ctx.processes = sessions
+
+        def signal_main(code: int) -> bool:
+            main = st.main.get(name)
+            if main is None or main.done.is_set():
+                return False
+            main.kill(code)
+            return True
+        ctx.signal_main = signal_main
         proc = Process(ctx, argv, tty=tty, on_output=on_output, on_exit=done, stdin=stdin,
                        sleep_scale=self.sb.clock.wall_delay)
         st.execs.add(proc)

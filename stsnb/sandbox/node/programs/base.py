@@ -42,6 +42,7 @@ class ProgramContext:
     env: list[tuple[str, str]] | None = None  # the kubelet's variables (declared, then Service links); None: from the spec
     pid: int = 1  # the process's PID in its container (1: the main process; exec sessions get their own)
     processes: Callable[[], list[tuple[int, list[str]]]] | None = None  # the container's exec sessions, for ``ps``
+    signal_main: Callable[[int], bool] | None = None  # stop the container's main process with this exit code
 
 
 @dataclass(frozen=True)

@@ -153,8 +153,8 @@ class Container(Shell):
             return self.image is not None and self.image.name == "stress"
         if name in CASSANDRA_PROGRAMS:
             return self.image is not None and self.image.name == "cassandra"
-        if name in ZOOKEEPER_PROGRAMS:  # files in /usr/bin: `rm` one and it is gone
-            return self.image is not None and self.image.name == "zookeeper" and self.fs.exists(f"/usr/bin/{name}")
+        if self.image is not None and self.image.name == "zookeeper" and name in ZOOKEEPER_PROGRAMS:
+            return self.fs.exists(f"/usr/bin/{name}")  # files in /usr/bin: `rm` one and it is gone
         if name in ("nginx", "/docker-entrypoint.sh"):
             return self.image is not None and self.image.nginx and (name == "nginx" or self.image.name == "nginx")
         return name in USERLAND[self.userland]
@@ -269,12 +269,12 @@ PROGRAM_FUNCS = {
     "stress": commands.p_stress, "id": identity.p_id, "ps": identity.p_ps, "dumb-init": cassandra.p_dumb_init, "/run.sh": cassandra.p_run,
     "/ready-probe.sh": cassandra.p_ready_probe, "nodetool": cassandra.p_nodetool,
     "start-zookeeper": zookeeper.p_start_zookeeper, "zookeeper-ready": zookeeper.p_zookeeper_ready,
-    "zkCli.sh": zookeeper.p_zkcli,
+    "zkCli.sh": zookeeper.p_zkcli, "pkill": zookeeper.p_pkill,
 }
 #: The Cassandra tutorial's image's own programs (:mod:`.cassandra`).
 CASSANDRA_PROGRAMS = frozenset({"dumb-init", "/run.sh", "/ready-probe.sh", "nodetool"})
 #: The ZooKeeper tutorial's image's own programs (:mod:`.zookeeper`).
-ZOOKEEPER_PROGRAMS = frozenset({"start-zookeeper", "zookeeper-ready", "zkCli.sh"})
+ZOOKEEPER_PROGRAMS = frozenset({"start-zookeeper", "zookeeper-ready", "zkCli.sh", "ps", "pkill"})
 
 
 def new_filesystem(c: Container) -> containers.FileSystem:

@@ -103,20 +103,24 @@ def p_id(c: Container, argv: list[str], io: IO) -> int:
 
 
 def main_command(c: Container) -> str:
-    """What ``ps`` shows for PID 1: the container's command (a lone ``sh -c`` command in its own place)."""
+    """What ``ps`` shows for PID 1: the container's command (busybox's ``sh -c`` runs a lone command in its place;
+    dash stays, as ``sh -c …``)."""
     spec = c.ctx.container or {}
     image = c.image
     command = list(spec.get("command") or (image.entrypoint if image else ()))
     args = list(spec.get("args") or ([] if spec.get("command") else (image.cmd if image else ())))
     argv = command + args
-    if len(argv) == 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "ash") and argv[1] == "-c" \
-            and not re.search(r"[;&|<>()`$\n]", argv[2]):
+    if c.userland == "busybox" and len(argv) == 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "ash") \
+            and argv[1] == "-c" and not re.search(r"[;&|<>()`$\n]", argv[2]):
         return argv[2].strip()
     return " ".join(argv)
 
 
 def p_ps(c: Container, argv: list[str], io: IO) -> int:
-    """busybox ``ps``: PID 1, the ``kubectl exec`` sessions, then itself."""
+    """busybox ``ps``: PID 1, the ``kubectl exec`` sessions, then itself (procps's in the ZooKeeper image)."""
+    if c.image is not None and c.image.name == "zookeeper":
+        from .zookeeper import p_procps
+        return p_procps(c, argv, io)
     uid, _, _ = identity(c)
     user = _named(c, "/etc/passwd", uid).partition("(")[2].rstrip(")") or str(uid)
     rows = [(1, main_command(c))]

@@ -41,6 +41,7 @@ class Process:
         self._line: list[str] = []
         self._escape = False
         self.cancel = threading.Event()
+        self._kill_code = 137  # what a server stopped by kill() exits with
         self.done = threading.Event()
         self.exit_code: int | None = None
         self.reason: str | None = None
@@ -83,8 +84,10 @@ class Process:
     def resize(self, width: int, height: int) -> None:
         self.size = (width, height)  # the sandbox's programs do not lay out text by terminal size
 
-    def kill(self) -> None:
-        """Stop the process (SIGKILL): it ends at its next step, sleep or read with exit code 137."""
+    def kill(self, code: int = 137) -> None:
+        """Stop the process (SIGKILL): it ends at its next step, sleep or read with exit code 137. A server
+        stopped by a signal it handles (``code``: 143 for a JVM's SIGTERM) ends with that code."""
+        self._kill_code = code
         self.cancel.set()
         self._input.put(_EOF)
 
@@ -170,7 +173,7 @@ class Process:
                 if self._on_forever is not None:
                     self._on_forever(f)
                 self.cancel.wait()
-                code = 137
+                code = self._kill_code
         except Killed as k:
             code, self.reason = k.code, k.reason
             if k.message:

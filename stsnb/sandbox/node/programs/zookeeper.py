@@ -23,7 +23,11 @@ kubernetes.io's *Running ZooKeeper, A Distributed System Coordinator* starts eac
   Ready pods of the headless Service); without one it fails with ``ConnectionLoss``. Without a
   command (the interactive shell) it says that only one command at a time is simulated.
 
-Sequential and ephemeral nodes, watches, ACLs and ``ps``/``pkill`` are not simulated.
+* ``ps -ef`` / ``ps -elf`` (the image's procps) show PID 1 and, while the server runs, the JVM as PID 27
+  under it; ``pkill java`` stops the JVM, which takes PID 1 with it: the container exits 143 and is
+  restarted, as the page's *Handling Process Failure* shows.
+
+Sequential and ephemeral nodes, watches and ACLs are not simulated.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from ..containers import FsError
 from ..network import HttpRequest, Refused
 from ..zookeeper import empty_state, load_state, log_line, save_state
 from .base import IO, Forever
+from .identity import identity, main_command, user_name
 
 if TYPE_CHECKING:
     from .container import Container
@@ -308,3 +313,75 @@ def _reachable(c: Container, hosts: list[str], port: int, skip: set[str]) -> lis
             if state is not None:
                 out.append((ip, state))
     return out
+
+
+# ------------------------------------------------------------------ the image's procps: ps and pkill
+
+JAVA_PID = 27  # the JVM, a child of PID 1, as the page's `ps -ef` shows it
+
+
+def _java(c: Container) -> str | None:
+    """The JVM's command line while the server runs (start-zookeeper has written its configuration), else None."""
+    try:
+        conf = json.loads(c.fs.read(_MARK)).get("conf") or CONF
+    except (FsError, ValueError):
+        return None
+    env = c.file(conf.rsplit("/", 1)[0] + "/java.env") or ""
+    heap = re.search(r"-Xmx(\S+)", env)
+    size = heap.group(1).rstrip('"') if heap else "2G"
+    return ("/usr/lib/jvm/java-8-openjdk-amd64/bin/java -Dzookeeper.log.dir=/var/log/zookeeper "
+            "-Dzookeeper.root.logger=INFO,CONSOLE -cp /usr/bin/../build/classes:/usr/bin/../build/lib/*.jar:"
+            "/usr/bin/../share/zookeeper/zookeeper-3.4.10.jar:/usr/bin/../etc/zookeeper: "
+            f"-Xmx{size} -Xms{size} -Dcom.sun.management.jmxremote -Dcom.sun.management.jmxremote.local.only=false "
+            f"org.apache.zookeeper.server.quorum.QuorumPeerMain {conf}")
+
+
+def p_procps(c: Container, argv: list[str], io: IO) -> int:
+    """procps ``ps`` (``-ef``, ``-elf``; plain ``ps`` lists the same processes): PID 1, the JVM, exec sessions."""
+    uid, _, _ = identity(c)
+    user = user_name(c, uid)
+    user = user if len(user) <= 8 else user[:7] + "+"
+    stime = time.strftime("%H:%M", time.gmtime(c.ctx.clock()))
+    rows = [(1, 0, main_command(c), 1127)]
+    java = _java(c)
+    if java:
+        rows.append((JAVA_PID, 1, java, 1155556))
+    sessions = c.ctx.processes() if c.ctx.processes is not None else []
+    rows += [(pid, 0, " ".join(cmd), 4624) for pid, cmd in sessions]
+    if not any(pid == c.ctx.pid for pid, _, _, _ in rows):
+        rows.append((c.ctx.pid, 0, " ".join(argv), 4624))
+    long = "l" in "".join(a for a in argv[1:] if a.startswith("-"))
+    if long:
+        io.out("F S UID        PID  PPID  C PRI  NI ADDR SZ WCHAN  STIME TTY          TIME CMD\n")
+    else:
+        io.out("UID        PID  PPID  C STIME TTY          TIME CMD\n")
+    for pid, ppid, cmd, size in sorted(rows):
+        if long:
+            pad = " " * max(1, 6 - max(0, len(str(size)) - 5))  # a wide SZ takes from WCHAN's padding
+            io.out(f"{4 if ppid == 0 else 0} {'R' if cmd.startswith('ps') else 'S'} {user:<8} {pid:>5} {ppid:>5}  0"
+                   f"  80   0 - {size:>5} -{pad}{stime} ?        00:00:00 {cmd}\n")
+        else:
+            io.out(f"{user:<8} {pid:>5} {ppid:>5}  0 {stime} ?        00:00:00 {cmd}\n")
+    return 0
+
+
+def p_pkill(c: Container, argv: list[str], io: IO) -> int:
+    """procps ``pkill PATTERN``: SIGTERM to the processes whose name matches. The JVM exits 143 and takes its
+    parent, the container's PID 1, with it (``pkill java``, the page's process failure); PID 1 itself (``sh``)
+    ignores SIGTERM, as PID 1 does without a handler."""
+    patterns = [a for a in argv[1:] if not a.startswith("-")]
+    if len(patterns) != 1:
+        io.err("pkill: no matching criteria specified\nTry `pkill --help' for more information.\n")
+        return 2
+    try:
+        pattern = re.compile(patterns[0])
+    except re.error as e:
+        io.err(f"pkill: cannot compile regular expression '{patterns[0]}': {e}\n")
+        return 2
+    names = {"java": _java(c) is not None, (main_command(c).split() or ["sh"])[0].rsplit("/", 1)[-1]: True}
+    matched = [name for name, running in names.items() if running and pattern.search(name)]
+    if not matched:
+        return 1
+    if "java" in matched and c.ctx.signal_main is not None:
+        c.ctx.signal_main(143)
+    return 0
