@@ -254,6 +254,12 @@ def cluster_zone(ctx: ProgramContext) -> str:
     return "cluster.local"
 
 
+def _ps(c: Container, argv: list[str], io: IO) -> int:
+    """busybox's ``ps``, or procps's where the image has it (the ZooKeeper tutorial's)."""
+    ps = zookeeper.p_procps if c.image is not None and c.image.name == "zookeeper" else identity.p_ps
+    return ps(c, argv, io)
+
+
 #: The programs by name (as found in PATH); each is ``f(container, argv, io) -> exit status``.
 PROGRAM_FUNCS = {
     "sh": p_sh, "ash": p_sh, "bash": p_sh, "cat": commands.p_cat, "echo": commands.p_echo,
@@ -266,7 +272,7 @@ PROGRAM_FUNCS = {
     "printenv": files.p_printenv, "date": files.p_date, "test": files.p_test, "[": files.p_test,
     "wget": net.p_wget, "curl": net.p_curl, "ln": files.p_ln, "dd": files.p_dd, "find": files.p_find,
     "printf": commands.p_printf, "/agnhost": commands.p_agnhost, "node": commands.p_node, "perl": commands.p_perl,
-    "stress": commands.p_stress, "id": identity.p_id, "ps": identity.p_ps, "dumb-init": cassandra.p_dumb_init, "/run.sh": cassandra.p_run,
+    "stress": commands.p_stress, "id": identity.p_id, "ps": _ps, "dumb-init": cassandra.p_dumb_init, "/run.sh": cassandra.p_run,
     "/ready-probe.sh": cassandra.p_ready_probe, "nodetool": cassandra.p_nodetool,
     "start-zookeeper": zookeeper.p_start_zookeeper, "zookeeper-ready": zookeeper.p_zookeeper_ready,
     "zkCli.sh": zookeeper.p_zkcli, "pkill": zookeeper.p_pkill,

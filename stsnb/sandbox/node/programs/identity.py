@@ -117,10 +117,7 @@ def main_command(c: Container) -> str:
 
 
 def p_ps(c: Container, argv: list[str], io: IO) -> int:
-    """busybox ``ps``: PID 1, the ``kubectl exec`` sessions, then itself (procps's in the ZooKeeper image)."""
-    if c.image is not None and c.image.name == "zookeeper":
-        from .zookeeper import p_procps
-        return p_procps(c, argv, io)
+    """busybox ``ps``: PID 1, the ``kubectl exec`` sessions, then itself."""
     uid, _, _ = identity(c)
     user = _named(c, "/etc/passwd", uid).partition("(")[2].rstrip(")") or str(uid)
     rows = [(1, main_command(c))]
