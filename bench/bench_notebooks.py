@@ -6,7 +6,13 @@ Interleaved rounds, in one process and with the same runner and settings: each r
    :func:`stsnb.cli.run.run_notebooks`: kernel start-up, papermill and the runner are all it measures;
 2. every lesson of the chosen languages on the sandbox, through the same function;
 3. with ``--connect-only``, notebooks that only import stsnb, connect and clean up (the fixed cost
-   every lesson pays before its first step).
+   every lesson pays before its first step);
+4. with ``--replay``, *replays* of that round's executed lessons: the same cells (markdown as it is,
+   each code cell replaced by one that re-publishes the outputs the lesson cell printed and showed,
+   its tables, figures and widget views byte for byte, without computing them). Jupyter, papermill
+   and the runner handle the same cells and the same output bytes as for the lessons, so this is the
+   floor of "unchanged outputs": what the lessons would cost if the lab, the sandbox, pandas and
+   matplotlib took no time at all.
 
 Each is reported as wall seconds and CPU seconds (this process plus every child process it waited
 for: the zygote and its kernels, or pool workers and theirs), min/median/max over the rounds, and
@@ -14,6 +20,7 @@ the ratio lessons/empty per round (wall and CPU). Numbers are reported, never as
 also go to ``bench/results/notebooks.json`` (git-ignored).
 
     .venv/bin/python bench/bench_notebooks.py [--rounds 3] [--jobs 2] [--lang all] [--cold-kernels]
+                                              [--connect-only] [--replay]
 
 ``PYTHONPATH=<folder with another stsnb/>`` (run from a folder that has no ``stsnb/``) measures
 that copy's runner the same way, e.g. an older commit for a before/after comparison.
@@ -69,6 +76,67 @@ def _stand_ins(root: Path, langs: list[str], names: dict[str, list[str]], body: 
     return root
 
 
+#: The replay's first cell: reads the recorded outputs, and ``_replay(i)`` re-emits those of code cell ``i``
+#: (streams written, displays published, the cell's value returned as a mime bundle for the display hook).
+REPLAY_PRELUDE = """\
+import json as _json, sys as _sys
+from IPython.display import publish_display_data as _publish
+_OUTPUTS = _json.load(open({path!r}, encoding="utf-8"))
+class _Value:
+    def __init__(self, output):
+        self.output = output
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return self.output["data"], self.output.get("metadata", {{}})
+def _replay(i):
+    value = None
+    for output in _OUTPUTS[i]:
+        kind = output["output_type"]
+        if kind == "stream":
+            (_sys.stdout if output["name"] == "stdout" else _sys.stderr).write(output["text"])
+        elif kind == "execute_result":
+            value = _Value(output)
+        elif kind == "display_data":
+            _publish(output["data"], output.get("metadata", {{}}))
+    return value"""
+
+
+def _joined(output: dict) -> dict:
+    """An output as the kernel sent it: nbformat stores multi-line text as lists of lines."""
+    out = dict(output)
+    if isinstance(out.get("text"), list):
+        out["text"] = "".join(out["text"])
+    if "data" in out:
+        out["data"] = {k: "".join(v) if isinstance(v, list) else v for k, v in out["data"].items()}
+    return out
+
+
+def _replays(root: Path, executed: Path, langs: list[str], names: dict[str, list[str]]) -> Path:
+    """Replays of the executed lessons in ``executed/<lang>/``: same cells, outputs re-emitted (see the docstring)."""
+    for lang in langs:
+        for name in names[lang]:
+            lesson = nbformat.read(str(executed / lang / name), as_version=4)
+            outputs, cells = [], []
+            for cell in lesson.cells:
+                if cell.cell_type != "code":
+                    cells.append(cell)
+                elif "parameters" in cell.metadata.get("tags", []) or \
+                        "injected-parameters" in cell.metadata.get("tags", []):
+                    if "parameters" in cell.metadata.get("tags", []):
+                        cells.append(v4.new_code_cell(cell.source, metadata={"tags": ["parameters"]}))
+                else:
+                    cells.append(v4.new_code_cell(f"_replay({len(outputs)})"))
+                    outputs.append([_joined(o) for o in cell.outputs if o.output_type != "error"])
+            (root / lang).mkdir(parents=True, exist_ok=True)
+            data = root / lang / (name + ".outputs.json")
+            data.write_text(json.dumps(outputs), encoding="utf-8")
+            first = next(i for i, c in enumerate(cells) if c.cell_type == "code") + 1
+            cells.insert(first, v4.new_code_cell(REPLAY_PRELUDE.format(path=str(data))))
+            nb = v4.new_notebook(cells=cells, metadata=lesson.metadata)
+            nb.metadata.pop("papermill", None)
+            nbformat.write(nb, str(root / lang / name))
+    return root
+
+
 def _cpu() -> float:
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
@@ -97,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=180.0, help="cell timeout in seconds (default: 180)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default: 3)")
     p.add_argument("--connect-only", action="store_true", help="also time notebooks that only connect and clean up")
+    p.add_argument("--replay", action="store_true",
+                   help="also time replays of each round's executed lessons (same cells and output bytes, no work)")
     p.add_argument("--cold-kernels", action="store_true", help="start kernels as new interpreters (no zygote)")
     p.add_argument("--source", default=None, help="folder with en/ and ko/ (default: the lessons stsnb finds)")
     args = p.parse_args(argv)
@@ -104,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     source = Path(args.source) if args.source else default_source()
     names = {lang: [nb.name for nb in find_notebooks(source, lang)] for lang in langs}
     count = sum(len(v) for v in names.values())
-    kinds = ["empty", "lessons"] + (["connect"] if args.connect_only else [])
+    kinds = ["empty", "lessons"] + (["connect"] if args.connect_only else []) + (["replay"] if args.replay else [])
     rounds: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="stsnb-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -113,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.rounds):
             row: dict = {}
             for kind in kinds:
+                if kind == "replay":
+                    sources["replay"] = _replays(tmp_path / f"replay-src-{i}", tmp_path / f"lessons-{i}", langs, names)
                 wall, cpu, results = _timed(langs=langs, backend="sandbox", jobs=args.jobs, timeout=args.timeout,
                                             source_dir=sources[kind], out_dir=tmp_path / f"{kind}-{i}",
                                             warm=False if args.cold_kernels else None)
@@ -122,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(format_summary(results))
             row["ratio_wall"] = round(row["lessons"]["wall_s"] / row["empty"]["wall_s"], 2)
             row["ratio_cpu"] = round(row["lessons"]["cpu_s"] / row["empty"]["cpu_s"], 2)
+            if "replay" in row:
+                row["ratio_replay_wall"] = round(row["replay"]["wall_s"] / row["empty"]["wall_s"], 2)
+                row["ratio_replay_cpu"] = round(row["replay"]["cpu_s"] / row["empty"]["cpu_s"], 2)
             rounds.append(row)
             print(f"round {i + 1}: " + "  ".join(f"{k} {row[k]['wall_s']:.1f} s wall / {row[k]['cpu_s']:.1f} s CPU "
                                                f"({row[k]['passed']}/{count})" for k in kinds)
@@ -133,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {'':<8} CPU s   {_spread([r[kind]['cpu_s'] for r in rounds])}")
     print(f"  ratio lessons/empty, wall  {_spread([r['ratio_wall'] for r in rounds])}")
     print(f"  ratio lessons/empty, CPU   {_spread([r['ratio_cpu'] for r in rounds])}")
+    if args.replay:
+        print(f"  ratio replay/empty, wall   {_spread([r['ratio_replay_wall'] for r in rounds])}")
+        print(f"  ratio replay/empty, CPU    {_spread([r['ratio_replay_cpu'] for r in rounds])}")
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / "notebooks.json").write_text(json.dumps({
