@@ -227,6 +227,15 @@ CATALOGUE: tuple[Entry, ...] = (
           files=("/usr/bin/start-zookeeper", "/usr/bin/zookeeper-ready", "/usr/bin/zkCli.sh", "/usr/bin/ps",
                  "/usr/bin/pkill"),
           users=(("zookeeper", 1000),)),
+    # MySQL's official images (5.7: Oracle Linux with bash; the sandbox gives them Debian's tools): the Single-Instance
+    # and Replicated Stateful Application tasks' servers and clients, and the WordPress tutorial's database
+    Entry("mysql", ("docker.io/library/mysql", "docker.io/mysql/mysql-server"), ("docker-entrypoint.sh",), ("mysqld",),
+          ports=(3306, 33060),
+          files=("/usr/local/bin/docker-entrypoint.sh", "/usr/sbin/mysqld", "/usr/bin/mysql", "/usr/bin/mysqladmin"),
+          users=(("mysql", 999),)),
+    # the Replicated Stateful Application task's sidecar: Percona XtraBackup 2.4, ncat and the mysql client on Debian
+    Entry("xtrabackup", ("gcr.io/google-samples/xtrabackup",), (), ("bash",), tags=("1.0",),
+          files=("/usr/bin/xtrabackup", "/usr/bin/xbstream", "/usr/bin/ncat", "/usr/bin/mysql")),
     Entry("pause", ("registry.k8s.io/pause", "k8s.gcr.io/pause", "gcr.io/google_containers/pause"),
           ("/pause",), (), userland=None, alpine_userland=None, process="pause"),
     Entry("coredns", ("registry.k8s.io/coredns/coredns", "k8s.gcr.io/coredns/coredns", "docker.io/coredns/coredns",

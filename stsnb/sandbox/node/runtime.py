@@ -248,7 +248,7 @@ class ContainerRuntime:
                 vol.discard()
 
     # ------------------------------------------------------------------ lifecycle
-    def started(self, uid: str, container: str, ip: str | None, listens: tuple[int, ...], server: str = "nginx",
+    def started(self, uid: str, container: str, ip: str | None, listens: tuple[int, ...], server: "str | Server" = "nginx",
                 log: Callable[[str], None] | None = None, hostname: str = "") -> None:
         """The container's process is up and serves ``listens`` with ``server`` (see :mod:`.network`);
         ``log`` appends to its log (a server's request lines)."""
@@ -256,7 +256,12 @@ class ContainerRuntime:
         st.ip = ip
         st.listens[container] = listens
         st.serving.pop(container, None)
-        if server == "netexec" and listens:
+        if callable(server):  # a program's own server (mysqld, ncat --listen), built where it ran
+            if listens:
+                if hasattr(server, "set_log") and log is not None:
+                    server.set_log(log)
+                st.serving[container] = server
+        elif server == "netexec" and listens:
             st.serving[container] = netexec_server(hostname, log or (lambda text: None), started=time.monotonic())
         elif server.startswith("bootcamp:") and listens:
             st.serving[container] = bootcamp_server(hostname, server.partition(":")[2], log or (lambda text: None),

@@ -176,6 +176,11 @@ def _run(ctx: ProgramContext) -> Outcome:
 
 
 def _reads_stdin(argv: list[str]) -> bool:
-    """A shell without a script (``sh``, ``/bin/sh -i``): with ``stdin: true`` it reads commands from its stdin."""
+    """A program that reads its stdin: a shell without a script (``sh``, ``/bin/sh -i``) reads commands from it,
+    ``mysql`` without ``-e`` its statements (``kubectl run -i … -- mysql -h mysql-0.mysql <<EOF``)."""
     name = argv[0].rsplit("/", 1)[-1] if argv else ""
+    if name == "docker-entrypoint.sh" and len(argv) > 1 and argv[1] != "mysqld":  # the entrypoint execs its arguments
+        return _reads_stdin(argv[1:])
+    if name == "mysql":
+        return not any(a == "-e" or a.startswith(("--execute", "-e")) for a in argv[1:])
     return name in ("sh", "ash", "bash") and "-c" not in " ".join(argv[1:]).split()

@@ -71,17 +71,19 @@ class Outcome:
     exit_code_after_sleep: int | None = 0  # how it exits then; None = it keeps running (e.g. a server)
     reason: str | None = None  # the terminated state's reason when not Completed/Error (OOMKilled)
     listens: tuple[int, ...] = ()  # TCP ports the program serves (nginx: the ``listen`` ports of its config)
-    server: str = "nginx"  # what answers: "nginx" (its web root), "netexec" (agnhost), "bootcamp:v=N" (Basics)
+    server: Any = "nginx"  # what answers: "nginx" (its web root), "netexec" (agnhost), "bootcamp:v=N" (Basics), or
+    #                        a program's own server (a callable taking an HttpRequest: mysqld, ncat --listen)
     hostname: str = ""  # the hostname the server reports (netexec's /hostname)
     interactive: bool = False  # a shell reading its stdin (``stdin: true``): the kubelet keeps it running
 
 
 PROGRAMS = ("agnhost", "cat", "chmod", "cp", "curl", "date", "dd", "echo", "env", "false", "find", "grep", "head",
-            "hostname", "id", "ln", "ls", "mkdir", "mv", "nginx", "node", "nodetool", "nslookup", "perl", "printenv",
-            "printf", "ps", "pwd", "rm", "rmdir", "sh", "sleep", "start-zookeeper", "stress", "tail", "tar", "test", "touch",
-            "true", "wc", "wget", "zkCli.sh", "zookeeper-ready")
+            "hostname", "id", "ln", "ls", "mkdir", "mv", "mysql", "mysqladmin", "mysqld", "ncat", "nginx", "node",
+            "nodetool", "nslookup", "perl", "printenv", "printf", "ps", "pwd", "rm", "rmdir", "sed", "sh", "sleep",
+            "start-zookeeper", "stress", "tail", "tar", "test", "touch", "true", "wc", "wget", "xbstream",
+            "xtrabackup", "zkCli.sh", "zookeeper-ready")
 _COMMON = frozenset({"cat", "chmod", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname", "id",
-                     "ln", "ls", "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "sh", "sleep", "tail",
+                     "ln", "ls", "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "sed", "sh", "sleep", "tail",
                      "tar", "test", "[", "touch", "true", "wc"})
 USERLAND = {  # what each image family has of them
     "busybox": _COMMON | {"ash", "nslookup", "busybox", "ps", "wget"},
@@ -177,7 +179,7 @@ class Exit(Exception):
 class Forever(Exception):
     """The process does not end by itself (a server, ``sleep infinity``, a shell waiting on stdin)."""
 
-    def __init__(self, handles_sigterm: bool = False, listens: tuple[int, ...] = (), server: str = "nginx",
+    def __init__(self, handles_sigterm: bool = False, listens: tuple[int, ...] = (), server: Any = "nginx",
                  hostname: str = "", sigterm_code: int = 0) -> None:
         super().__init__()
         self.handles_sigterm = handles_sigterm

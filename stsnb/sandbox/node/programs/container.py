@@ -14,7 +14,7 @@ import dns.rcode
 import dns.reversename
 
 from .. import containers
-from . import cassandra, commands, files, identity, net, nslookup, zookeeper
+from . import cassandra, commands, files, identity, mysql, net, nslookup, zookeeper
 from .base import (IO, LATEST_BUSYBOX, PROGRAMS, USERLAND, Acc, Image, Limits, ProgramContext, T, ip_or_none,
                    kubelet_expand, printable)
 from .shell import BUILTINS, Shell, p_sh
@@ -155,6 +155,9 @@ class Container(Shell):
             return self.image is not None and self.image.name == "cassandra"
         if self.image is not None and self.image.name == "zookeeper" and name in ZOOKEEPER_PROGRAMS:
             return self.fs.exists(f"/usr/bin/{name}")  # files in /usr/bin: `rm` one and it is gone
+        if name in IMAGE_FILE_PROGRAMS:  # the image's own programs are its files: `mv` one away and it is gone
+            path = next((f for f in self.image.files if f.rsplit("/", 1)[1] == name), None) if self.image else None
+            return path is not None and self.fs.exists(path)
         if name in ("nginx", "/docker-entrypoint.sh"):
             return self.image is not None and self.image.nginx and (name == "nginx" or self.image.name == "nginx")
         return name in USERLAND[self.userland]
@@ -276,11 +279,17 @@ PROGRAM_FUNCS = {
     "/ready-probe.sh": cassandra.p_ready_probe, "nodetool": cassandra.p_nodetool,
     "start-zookeeper": zookeeper.p_start_zookeeper, "zookeeper-ready": zookeeper.p_zookeeper_ready,
     "zkCli.sh": zookeeper.p_zkcli, "pkill": zookeeper.p_pkill,
+    "docker-entrypoint.sh": mysql.p_entrypoint, "mysqld": mysql.p_mysqld, "mysql": mysql.p_mysql,
+    "mysqladmin": mysql.p_mysqladmin, "ncat": mysql.p_ncat, "xtrabackup": mysql.p_xtrabackup,
+    "xbstream": mysql.p_xbstream, "sed": files.p_sed,
 }
 #: The Cassandra tutorial's image's own programs (:mod:`.cassandra`).
 CASSANDRA_PROGRAMS = frozenset({"dumb-init", "/run.sh", "/ready-probe.sh", "nodetool"})
 #: The ZooKeeper tutorial's image's own programs (:mod:`.zookeeper`).
 ZOOKEEPER_PROGRAMS = frozenset({"start-zookeeper", "zookeeper-ready", "zkCli.sh", "ps", "pkill"})
+#: Programs that exist only as files of the images that have them (:mod:`.mysql`'s).
+IMAGE_FILE_PROGRAMS = frozenset({"docker-entrypoint.sh", "mysqld", "mysql", "mysqladmin", "ncat", "xtrabackup",
+                                 "xbstream"})
 
 
 def new_filesystem(c: Container) -> containers.FileSystem:

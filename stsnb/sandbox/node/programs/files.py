@@ -14,7 +14,7 @@ import re
 import stat as _stat
 import tarfile
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from ..containers import ENOENT, FsError, join, split_path
 from . import identity
@@ -691,3 +691,204 @@ def p_find(c: Container, argv: list[str], io: IO) -> int:
             io.err(f"find: {path}: {e.strerror}\n" if _bb(c) else f"find: '{path}': {e.strerror}\n")
             status = 1
     return status
+
+
+# ------------------------------------------------------------------ sed
+
+_POSIX_CLASSES = {"space": r"\s", "digit": r"0-9", "alpha": r"A-Za-z", "alnum": r"A-Za-z0-9", "upper": r"A-Z",
+                  "lower": r"a-z", "blank": r" \t", "punct": r"!-/:-@\[-`{-~", "xdigit": r"0-9A-Fa-f"}
+
+
+def posix_regex(pattern: str, extended: bool) -> str:
+    """A POSIX regular expression (basic, or extended with ``-E``) as Python's ``re`` writes it."""
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "[":  # a bracket expression, with [:class:] inside
+            j = i + 1
+            body = ""
+            if j < len(pattern) and pattern[j] == "^":
+                body, j = "^", j + 1
+            if j < len(pattern) and pattern[j] == "]":
+                body, j = body + r"\]", j + 1
+            while j < len(pattern) and pattern[j] != "]":
+                m = re.match(r"\[:([a-z]+):\]", pattern[j:])
+                if m:
+                    body += _POSIX_CLASSES.get(m.group(1), "")
+                    j += m.end()
+                    continue
+                body += "\\\\" if pattern[j] == "\\" else pattern[j]
+                j += 1
+            out.append(f"[{body}]")
+            i = j + 1
+            continue
+        if ch == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if not extended and nxt in "(){}|+?":
+                out.append(nxt)
+            elif nxt.isdigit():
+                out.append("\\" + nxt)
+            else:
+                out.append(re.escape(nxt) if nxt not in "nt" else "\\" + nxt)
+            i += 2
+            continue
+        if not extended and ch in "(){}|+?":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _sed_replacement(repl: str) -> Callable[[re.Match], str]:
+    parts: list[str | int] = []
+    i = 0
+    while i < len(repl):
+        ch = repl[i]
+        if ch == "\\" and i + 1 < len(repl):
+            nxt = repl[i + 1]
+            parts.append(int(nxt) if nxt.isdigit() else {"n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+            continue
+        parts.append(0 if ch == "&" else ch)
+        i += 1
+    return lambda m: "".join(p if isinstance(p, str) else (m.group(p) or "") for p in parts)
+
+
+def _sed_commands(script: str, extended: bool) -> list[tuple]:
+    """``[ADDRESS]s/RE/REPL/FLAGS``, ``[ADDRESS]d`` and ``[ADDRESS]p``, separated by ``;`` or newlines."""
+    commands: list[tuple] = []
+    i = 0
+    while i < len(script):
+        while i < len(script) and script[i] in " \t\n;":
+            i += 1
+        if i >= len(script):
+            break
+        address = None
+        if script[i] == "/":
+            end = script.index("/", i + 1)
+            address = re.compile(posix_regex(script[i + 1:end], extended))
+            i = end + 1
+        elif script[i].isdigit() or script[i] == "$":
+            m = re.match(r"\d+|\$", script[i:])
+            address = m.group(0)
+            i += m.end()
+        cmd = script[i] if i < len(script) else ""
+        if cmd == "s" and i + 1 < len(script):
+            sep = script[i + 1]
+            pieces, j, buf = [], i + 2, ""
+            while j < len(script) and len(pieces) < 2:
+                if script[j] == "\\" and j + 1 < len(script) and script[j + 1] == sep:
+                    buf += sep
+                    j += 2
+                    continue
+                if script[j] == sep:
+                    pieces.append(buf)
+                    buf = ""
+                else:
+                    buf += script[j]
+                j += 1
+            if len(pieces) < 2:
+                raise ValueError("unterminated `s' command")
+            m = re.match(r"[gpiI0-9]*", script[j:])
+            flags = m.group(0)
+            i = j + m.end()
+            count = int(re.sub(r"\D", "", flags) or 0) if re.search(r"\d", flags) else 0
+            rx = re.compile(posix_regex(pieces[0], extended), re.I if "i" in flags.lower() else 0)
+            commands.append((address, "s", rx, _sed_replacement(pieces[1]), "g" in flags, "p" in flags, count))
+        elif cmd in ("d", "p"):
+            commands.append((address, cmd))
+            i += 1
+        else:
+            raise ValueError(f"unknown command: `{cmd}'")
+    return commands
+
+
+def p_sed(c: Container, argv: list[str], io: IO) -> int:
+    """``sed [-E|-r] [-n] [-i] [-e] SCRIPT [FILE]…``: ``s/RE/REPL/[g][p][N]``, ``d`` and ``p``, with ``/RE/``, ``N`` or
+    ``$`` addresses (GNU sed's and busybox's messages); other commands are a clear error."""
+    args, scripts, extended, quiet, in_place, files = argv[1:], [], False, False, False, []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        i += 1
+        if a in ("-E", "-r", "--regexp-extended"):
+            extended = True
+        elif a in ("-n", "--quiet", "--silent"):
+            quiet = True
+        elif a in ("-i", "--in-place"):
+            in_place = True
+        elif a in ("-e", "--expression") and i < len(args):
+            scripts.append(args[i])
+            i += 1
+        elif a.startswith("-") and len(a) > 1 and set(a[1:]) <= set("Erni"):
+            extended = extended or "E" in a or "r" in a
+            quiet = quiet or "n" in a
+            in_place = in_place or "i" in a
+        elif a.startswith("-") and len(a) > 1:
+            io.err(f"sed: invalid option -- '{a[1:2]}'\n")
+            return 1
+        elif not scripts and not files:
+            scripts.append(a)
+        else:
+            files.append(a)
+    if not scripts:
+        io.err("Usage: sed [OPTION]... {script-only-if-no-other-script} [input-file]...\n")
+        return 1 if not _bb(c) else 1
+    try:
+        commands = [cmd for s in scripts for cmd in _sed_commands(s, extended)]
+    except (ValueError, re.error) as e:
+        io.err(f"sed: -e expression #1, char {len(scripts[0])}: {e}\n")
+        return 1
+    status = 0
+    for path, text in _inputs(c, "sed", files, io):
+        if text is None:
+            status = 2
+            continue
+        lines = text.split("\n")
+        trailing = lines[-1] == ""
+        if trailing:
+            lines.pop()
+        out: list[str] = []
+        for n, line in enumerate(lines, 1):
+            c.tick()
+            deleted = False
+            for cmd in commands:
+                address = cmd[0]
+                if address is not None and not (address == "$" and n == len(lines) or address == str(n) or
+                                                isinstance(address, re.Pattern) and address.search(line)):
+                    continue
+                if cmd[1] == "d":
+                    deleted = True
+                    break
+                if cmd[1] == "p":
+                    out.append(line)
+                    continue
+                _, _, rx, repl, glob, show, count = cmd
+                new = rx.sub(repl, line, count=0 if glob else 1) if not count else _nth_sub(rx, repl, line, count)
+                changed, line = new != line, new
+                if show and changed:
+                    out.append(line)
+            if not deleted and not quiet:
+                out.append(line)
+        result = "\n".join(out) + ("\n" if out and (trailing or len(out) > len(lines)) else "")
+        if in_place and path != "-":
+            try:
+                c.fs.write(path, result.encode("utf-8", "surrogateescape"), c.cwd)
+            except FsError as e:
+                io.err(f"sed: couldn't open temporary file {path}: {e.strerror}\n")
+                status = 4
+        else:
+            io.out(result)
+    return status
+
+
+def _nth_sub(rx: re.Pattern, repl: Callable[[re.Match], str], line: str, n: int) -> str:
+    seen = 0
+
+    def one(m: re.Match) -> str:
+        nonlocal seen
+        seen += 1
+        return repl(m) if seen == n else m.group(0)
+
+    return rx.sub(one, line)
