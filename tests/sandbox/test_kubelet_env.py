@@ -11,6 +11,7 @@ container, and a failing one gets upstream's event.
 from __future__ import annotations
 
 import base64
+import time
 
 from kubernetes import client
 
@@ -139,7 +140,11 @@ def test_a_volume_of_a_missing_secret_holds_the_pod_in_container_creating_until_
             {"name": "secret-volume", "mountPath": "/etc/secret-volume", "readOnly": True}]}],
         "volumes": [{"name": "secret-volume", "secret": {"secretName": "test-secret"}}]}}
     core.create_namespaced_pod("default", body)
-    p = follow(core, "secret-test-pod", lambda p: any(e.reason == "FailedMount" for e in events(core, "secret-test-pod")))
+    # the event and the status are written apart (as a kubelet's event recorder and status manager do): wait for both
+    p = follow(core, "secret-test-pod", lambda p: bool(p["status"].get("containerStatuses")))
+    deadline = time.monotonic() + 30
+    while not any(e.reason == "FailedMount" for e in events(core, "secret-test-pod")) and time.monotonic() < deadline:
+        time.sleep(0.05)
     [failed] = [e for e in events(core, "secret-test-pod") if e.reason == "FailedMount"]
     assert failed.type == "Warning" and failed.message == \
         'MountVolume.SetUp failed for volume "secret-volume" : secret "test-secret" not found'

@@ -485,9 +485,10 @@ class Kubelet:
             self._program_started(pod, run, c, outcome, None, stamp_started, index, gen)
             return
 
-        from .programs import container_argv
+        from .programs import container_argv, reads_stdin
         argv = container_argv(c.spec)
-        if argv and not c.spec.get("stdin"):
+        # live, in sandbox time, unless it reads what is attached (`kubectl run -i … -- sh`, `… -- mysql <<EOF`)
+        if argv and not (c.spec.get("stdin") and reads_stdin(argv)):
             self._run_program(run, c, ctx, argv, stamp_started, index, gen)
             return
 

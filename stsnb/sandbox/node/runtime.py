@@ -414,8 +414,8 @@ class ContainerRuntime:
             finally:
                 pacer.release()
 
-        proc = Process(ctx, argv, tty=False, on_output=output, on_exit=on_exit, stdin=False,
-                       sleeper=sleeper, on_forever=on_forever)
+        proc = Process(ctx, argv, tty=bool((ctx.container or {}).get("tty")), on_output=output, on_exit=on_exit,
+                       stdin=False, sleeper=sleeper, on_forever=on_forever)
         st.main[name] = proc
         proc.start()
 

@@ -107,7 +107,7 @@ from .container import Container
 from .process import Process
 
 __all__ = ["ProgramContext", "Outcome", "Limits", "Process", "run", "supported_programs", "container_argv",
-           "parse_image", "is_nginx", "new_container_fs"]
+           "reads_stdin", "parse_image", "is_nginx", "new_container_fs"]
 
 
 def run(ctx: ProgramContext) -> Outcome:
@@ -168,19 +168,19 @@ def _run(ctx: ProgramContext) -> Outcome:
                        ignores_sigterm=not forever.handles_sigterm, output_after_sleep=after,
                        exit_code_after_sleep=None, listens=forever.listens, server=forever.server,
                        hostname=forever.hostname,
-                       interactive=waits_on_stdin and _reads_stdin(argv))
+                       interactive=waits_on_stdin and reads_stdin(argv))
     if slept:
         return Outcome(output=before, exit_code=None, runs_forever=True, sleep_seconds=slept,
                        ignores_sigterm=True, output_after_sleep=after, exit_code_after_sleep=status & 0xFF)
     return Outcome(output=before, exit_code=status & 0xFF, runs_forever=False)
 
 
-def _reads_stdin(argv: list[str]) -> bool:
+def reads_stdin(argv: list[str]) -> bool:
     """A program that reads its stdin: a shell without a script (``sh``, ``/bin/sh -i``) reads commands from it,
     ``mysql`` without ``-e`` its statements (``kubectl run -i … -- mysql -h mysql-0.mysql <<EOF``)."""
     name = argv[0].rsplit("/", 1)[-1] if argv else ""
     if name == "docker-entrypoint.sh" and len(argv) > 1 and argv[1] != "mysqld":  # the entrypoint execs its arguments
-        return _reads_stdin(argv[1:])
+        return reads_stdin(argv[1:])
     if name == "mysql":
         return not any(a == "-e" or a.startswith(("--execute", "-e")) for a in argv[1:])
     return name in ("sh", "ash", "bash") and "-c" not in " ".join(argv[1:]).split()
