@@ -2,10 +2,12 @@
 
 The grammar is in :mod:`.grammar`; this runs it. What it runs (the package docstring
 has the whole list): single and double quotes and backslashes; ``$VAR``, ``${VAR}``,
-``$?``, ``$(command)`` and backquotes; ``NAME=value`` assignments; the builtins
+``$?``, ``$(command)`` and backquotes; ``NAME=value`` assignments (their values are not
+split; alone, their status is the last command substitution's); the builtins
 ``exit``, ``exec``, ``set -e``, ``export``, ``:``, ``true``, ``false``, ``cd``,
 ``read``; redirections ``>``, ``>>``, ``<`` to files in the container's filesystem,
-``N>&M`` and ``/dev/null``. Anything else (``&``, ``case``, functions, subshells,
+``N>&M`` and ``/dev/null``. ``set -e`` stops the shell at a failing command, except in the
+condition of ``if``/``elif``/``while``/``until`` and before ``&&``/``||``. Anything else (``&``, ``case``, functions, subshells,
 arithmetic) is a clear error with exit status 2. Error texts follow the image's
 shell: busybox ``ash`` (``sh: ...``) or Debian's ``dash`` (``sh: 1: ...``).
 Every command and loop turn is a step counted against the program's
@@ -111,6 +113,8 @@ class Shell:
     fs: object  # containers.FileSystem
     shell_name: str = "sh"  # $0
     shell_args: tuple[str, ...] = ()  # $1 … of `sh -c SCRIPT NAME ARG…`
+    substitutions: int = 0  # command substitutions run so far: an assignment-only command returns the last one's status
+    cond_depth: int = 0  # the if/elif/while/until conditions being run: set -e does not stop the shell there
     cwd: str
     steps: int
     limits: object  # base.Limits
@@ -170,7 +174,8 @@ class Shell:
                     return self.status
                 raise Exit(2) from None
             nxt = nodes[k][0] if k < len(nodes) else None
-            if self.errexit and self.status != 0 and nxt not in ("&&", "||") and op not in ("&&", "||"):
+            if (self.errexit and self.status != 0 and nxt not in ("&&", "||") and op not in ("&&", "||")
+                    and not self.cond_depth):
                 raise Exit(self.status)
         return self.status
 
@@ -194,12 +199,20 @@ class Shell:
             self.check_memory(len(data))
         return status
 
+    def run_condition(self, nodes: list[tuple], io: IO) -> int:
+        """The condition of ``if``, ``elif``, ``while``, ``until``: a failure there does not stop a ``set -e`` shell."""
+        self.cond_depth += 1
+        try:
+            return self.run_nodes(nodes, io)
+        finally:
+            self.cond_depth -= 1
+
     def run_node(self, node: object, io: IO) -> int:
         if isinstance(node, Simple):
             return self.run_simple(node.text, io)
         if isinstance(node, If):
             for cond, body in node.branches:
-                if self.run_nodes(cond, io) == 0:
+                if self.run_condition(cond, io) == 0:
                     return self.run_nodes(body, io)
             self.status = 0
             return self.run_nodes(node.orelse, io) if node.orelse else 0
@@ -207,7 +220,7 @@ class Shell:
             status = 0
             while True:
                 self.tick()
-                ok = self.run_nodes(node.condition, io) == 0
+                ok = self.run_condition(node.condition, io) == 0
                 if ok == node.until:
                     return status
                 status = self.run_nodes(node.body, io)
@@ -223,11 +236,12 @@ class Shell:
 
     def run_simple(self, text: str, io: IO) -> int:
         self.tick()
+        substitutions = self.substitutions
         first = text.split(None, 1)[0] if text.split() else ""
         if first in KEYWORDS or first.startswith("(") or first.endswith("()"):
             raise ShellError(f"'{first}': not supported by the stsnb sandbox shell, which runs simple commands, "
                               "pipelines, if, while, until and for (with quotes, $VAR and $(...))")
-        tokens = self.words(text, io)
+        tokens = self.words(text, io, command=True)
         redirects = [t for t in tokens if isinstance(t, Redirect)]
         words = [t for t in tokens if isinstance(t, str)]
         assigns: dict[str, str] = {}
@@ -241,7 +255,7 @@ class Shell:
         if not words:
             self.env.update(assigns)
             self.check_memory(0)
-            return 0
+            return self.status if self.substitutions != substitutions else 0
         saved = dict(self.env)
         self.env.update(assigns)
         try:
@@ -290,13 +304,15 @@ class Shell:
     def substitute(self, script: str, io: IO) -> str:
         """``$(script)``: run in a subshell (its variables stay its own), stdout captured."""
         captured: list[str] = []
-        saved = dict(self.env)
+        self.substitutions += 1
+        saved, cond_depth = dict(self.env), self.cond_depth
+        self.cond_depth = 0
         try:
             self.status = self.run_script(script, IO(captured.append, io.stderr, io.stdin))
         except Exit as e:
             self.status = e.code
         finally:
-            self.env = saved
+            self.env, self.cond_depth = saved, cond_depth
         out = "".join(captured).rstrip("\n")
         self.check_memory(len(out))
         return out
@@ -324,9 +340,13 @@ class Shell:
             return positional[int(name) - 1] if int(name) <= len(positional) else ""
         return self.env.get(name, "")
 
-    def words(self, text: str, io: IO) -> list:
-        """Split one simple command into words and redirections, expanding as it goes."""
+    def words(self, text: str, io: IO, command: bool = False) -> list:
+        """Split one simple command into words and redirections, expanding as it goes.
+
+        In a ``command``, the value of an assignment before the command name is not split (``x=$(echo a b)``).
+        """
         w = _Words(self.limits.memory, self)
+        w.assignments = command
         i, n = 0, len(text)
         while i < n:
             c = text[i]
@@ -351,10 +371,10 @@ class Shell:
                 i = self._double_quoted(text, i, io, w)
             elif c == "$":
                 value, i = self.dollar(text, i, io)
-                w.unquoted(value)
+                w.expanded(value)
             elif c == "`":
                 end = find_backquote(text, i)
-                w.unquoted(self.substitute(text[i + 1:end], io))
+                w.expanded(self.substitute(text[i + 1:end], io))
                 i = end + 1
             elif c in "<>":
                 i = w.redirection(text, i)
@@ -422,6 +442,11 @@ class Shell:
     # ----- name resolution as libc does it (nsswitch "files dns", resolv.conf search and ndots)
 
 
+def _is_assignment(word: str) -> bool:
+    name, eq, _ = word.partition("=")
+    return bool(eq) and NAME_RE.fullmatch(name) is not None
+
+
 class _Words:
     """The words and redirections of one simple command, as they are scanned."""
 
@@ -430,6 +455,7 @@ class _Words:
         self.cur: list[str] = []  # pieces of the word being scanned
         self.have = False  # a word is being scanned (it may be empty: "")
         self.size, self.limit, self.shell = 0, limit, shell
+        self.assignments = False  # the words so far are assignments (NAME=value) before a command name
 
     def add(self, text: str) -> None:
         self.cur.append(text)
@@ -442,6 +468,14 @@ class _Words:
         if self.have:
             self.out.append("".join(self.cur))
         self.cur, self.have = [], False
+
+    def expanded(self, value: str) -> None:
+        """An unquoted expansion: split into fields, unless it is in the value of an assignment."""
+        if self.assignments and all(isinstance(word, str) and _is_assignment(word) for word in self.out) \
+                and _is_assignment("".join(self.cur)):
+            self.add(value)
+        else:
+            self.unquoted(value)
 
     def unquoted(self, value: str) -> None:
         """Field splitting of an unquoted expansion."""
