@@ -353,6 +353,21 @@ def test_a_double_bracket_syntax_error_is_reported_as_bash_does_and_nothing_runs
         "myname: -c: line 1: unexpected argument `]]' to conditional binary operator\n")
 
 
+def test_a_bash_reading_its_stdin_reports_a_syntax_error_without_a_line_and_goes_on():
+    from stsnb.sandbox.node.programs.process import Process
+
+    chunks: list[bytes] = []
+    ctx = ProgramContext({"metadata": {"name": "p", "namespace": "default"}, "spec": {}},
+                         {"name": "c", "image": "debian", "stdin": True}, _no_dns, "10.96.0.10", [])
+    proc = Process(ctx, ["bash"], tty=False, on_output=lambda ch, d: chunks.append(d),
+                   on_exit=lambda c, r: None).start()
+    proc.write(b"[[ a b ]]\necho $?\n")
+    proc.close_stdin()
+    proc.wait(5)
+    assert b"".join(chunks).decode() == (
+        "bash: conditional binary operator expected\nbash: syntax error near `b'\n2\n")
+
+
 def test_dash_has_no_double_brackets_and_says_not_found():
     assert sh("[[ -d /tmp ]] && exit 0; echo status $?") == ("sh: 1: [[: not found\nstatus 127\n", 0)
 

@@ -394,7 +394,7 @@ class Shell:
     shell_args: tuple[str, ...] = ()  # $1 … of `sh -c SCRIPT NAME ARG…`
     substitutions: int = 0  # command substitutions run so far: an assignment-only command returns the last one's status
     shell_kind: str = "sh"  # "bash" when run as bash; "sh" is the image's own (busybox ash, Debian dash)
-    shell_source: str = "-c"  # where the script came from ("-c", else a file): bash's syntax errors name it
+    shell_source: str = "-c"  # where the script came from ("-c", a file, "" for stdin): bash's syntax errors say
     xtrace: bool = False  # set -x
     trace_depth: int = 0  # the command substitutions being run: xtrace prints one "+" more for each
     cond_depth: int = 0  # the if/elif/while/until conditions being run: set -e does not stop the shell there
@@ -457,9 +457,14 @@ class Shell:
         return f"sh: {message}\n"
 
     def syntax_error(self, e: SyntaxErrorAt) -> str:
-        """bash's report of a syntax error: ``bash: -c: line N: MESSAGE`` lines, then the line itself in `…'."""
+        """bash's report of a syntax error: ``bash: -c: line N: MESSAGE`` lines, then the line itself in `…'.
+
+        A bash reading commands from its stdin (a prompt) says only ``bash: MESSAGE``.
+        """
         if not self.is_bash:
             return self.shell_error(e.messages[0])
+        if not self.shell_source:
+            return "".join(f"{self.shell_name}: {m}\n" for m in e.messages)
         where = f"{self.shell_name}: {'-c: ' if self.shell_source == '-c' else ''}line {e.line}: "
         lines = [where + m for m in e.messages]
         if e.offending is not None:
@@ -471,9 +476,11 @@ class Shell:
             nodes = parse(script, self.double_brackets)
         except SyntaxErrorAt as e:
             io.err(self.syntax_error(e))
+            self.status = 2  # $? at a prompt after the broken line
             return 2
         except ShellError as e:
             io.err(self.shell_error(str(e)))
+            self.status = 2
             return 2
         return self.run_nodes(nodes, io)
 
@@ -1244,7 +1251,7 @@ def p_sh(c: Container, argv: list[str], io: IO) -> int:
         script = args.pop(0)
     # $0, $1 …: `sh -c SCRIPT NAME ARG…` gives them; else $0 is the shell as invoked
     name = args[0] if args else argv[0]
-    source = "-c"
+    source = "-c" if script is not None else ""
     if script is None and args:  # `sh FILE ARG…`: the image's own script, or a file read as a script
         if args[0] in SCRIPT_PROGRAMS and c.available(args[0]):
             return c.execute(args, io, in_shell=False)
