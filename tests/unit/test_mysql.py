@@ -73,7 +73,8 @@ def test_errors_carry_mysqls_codes_states_and_texts():
         "SELECT * FROM test.nope": (1146, "42S02", "Table 'test.nope' doesn't exist"),
         "CREATE DATABASE test": (1007, "HY000", "Can't create database 'test'; database exists"),
         "CREATE TABLE test.messages (m INT)": (1050, "42S01", "Table 'messages' already exists"),
-        "INSERT INTO test.messages VALUES ('a', 'b')": (1136, "21S01", "Column count doesn't match value count at row 1"),
+        "INSERT INTO test.messages VALUES ('a', 'b')":
+            (1136, "21S01", "Column count doesn't match value count at row 1"),
         "SELECT nope FROM test.messages": (1054, "42S22", "Unknown column 'nope' in 'field list'"),
     }.items():
         error = _query(server, sql)["error"]

@@ -525,3 +525,20 @@ def test_a_glob_with_a_bad_bracket_matches_nothing_and_an_unclosed_one_is_litera
     assert glob_regex([(ch, False) for ch in "[[:bogus:]]"]).fullmatch("a") is None
     assert glob_regex([(ch, False) for ch in "a[b"]).fullmatch("a[b") is not None
     assert glob_regex([(ch, False) for ch in "[!a]x"]).fullmatch("bx") is not None
+
+
+def test_a_missing_command_under_bash_is_command_not_found_with_status_127():
+    out, code = bash("nope; echo $?")
+    assert out.startswith("bash: nope: command not found\n") and out.endswith("127\n") and code == 0
+
+
+@pytest.mark.parametrize("argv, reads", [
+    (["sh"], True), (["/bin/sh", "-i"], True), (["bash", "-ic", "while sleep 1; do date; done"], False),
+    (["sh", "-c", "read x"], False), (["bash", "-ec", "true"], False),
+    (["mysql", "-h", "mysql-0.mysql"], True), (["mysql", "-h", "mysql-read", "-e", "SELECT 1"], False),
+    (["docker-entrypoint.sh", "mysql", "-h", "mysql"], True), (["docker-entrypoint.sh", "mysqld"], False),
+    (["nginx", "-g", "daemon off;"], False),
+])
+def test_only_programs_that_read_their_stdin_wait_for_what_kubectl_attaches(argv, reads):
+    from stsnb.sandbox.node.programs import reads_stdin
+    assert reads_stdin(argv) is reads

@@ -89,7 +89,7 @@ def empty_state(root_password: str | None) -> dict:
 
 def initialize(fs: FileSystem, datadir: str, root_password: str | None, database: str = "",
                user: str = "", password: str = "") -> None:
-    """``mysqld --initialize-insecure`` and the entrypoint's set-up: system schemas, root, an optional database and user."""
+    """``mysqld --initialize-insecure`` and the entrypoint's set-up: system schemas, root, a database and a user."""
     base = datadir.rstrip("/")
     for d in SYSTEM_SCHEMAS[1:]:
         fs.makedirs(f"{base}/{d}")
@@ -289,7 +289,8 @@ class _Request:
             alias = "main" if db == self.database else db
             tables = {}
             for name, sql in conn.execute(f'SELECT name, sql FROM "{alias}".sqlite_master WHERE type = \'table\''):
-                tables[name] = {"create": sql, "rows": [list(r) for r in conn.execute(f'SELECT * FROM "{alias}"."{name}"')]}
+                rows = conn.execute(f'SELECT * FROM "{alias}"."{name}"')
+                tables[name] = {"create": sql, "rows": [list(r) for r in rows]}
             databases[db] = tables
         self.state["databases"] = databases
 
@@ -587,7 +588,7 @@ class _Server:
             return {"results": results, "error": error, "database": req.database}
 
     def backup(self) -> dict:
-        """What ``xtrabackup --backup`` copies: tables and users, the binary log position, a replica's source position."""
+        """What ``xtrabackup --backup`` copies: tables and users, the binlog position, a replica's source position."""
         with self.lock:
             state = self.state()
             self.catch_up(state)

@@ -248,7 +248,8 @@ class ContainerRuntime:
                 vol.discard()
 
     # ------------------------------------------------------------------ lifecycle
-    def started(self, uid: str, container: str, ip: str | None, listens: tuple[int, ...], server: "str | Server" = "nginx",
+    def started(self, uid: str, container: str, ip: str | None, listens: tuple[int, ...],
+                server: "str | Server" = "nginx",
                 log: Callable[[str], None] | None = None, hostname: str = "") -> None:
         """The container's process is up and serves ``listens`` with ``server`` (see :mod:`.network`);
         ``log`` appends to its log (a server's request lines)."""

@@ -66,12 +66,25 @@ Programs (each only where its image has it):
   joined by ``;``, newlines, ``&&`` and ``||``; pipelines (``|``, one stage after the
   other); ``if``/``elif``/``else``, ``while``, ``until`` and ``for NAME in WORDS``;
   quotes and backslashes; ``$VAR``, ``${VAR}``, ``$?``, ``$(command)`` and backquotes;
-  ``NAME=value``; ``exit``, ``exec``, ``set -e``, ``export``, ``cd``, ``read``;
+  ``NAME=value``, ``${#VAR}``; ``exit``, ``exec``, ``set -e``/``-x``, ``export``, ``cd``, ``read``;
   redirections ``>``, ``>>``, ``<`` to files, ``N>&M`` and ``/dev/null``. Not supported
   (a clear error, exit 2): ``&``, ``case``, functions, brace groups, subshells.
-  ``$((...))`` does integer arithmetic (``+ - * / %``, comparisons, parentheses). ``sh`` with no script exits 0 at once, unless the container has
-  ``stdin: true``: then it is an interactive shell (:class:`.process.Process`) that
-  ``kubectl attach`` and ``kubectl run -it`` type into.
+  ``$((...))`` does integer arithmetic (``+ - * / %``, comparisons, parentheses).
+  ``bash`` also runs ``[[ EXPRESSION ]]`` (file and string tests, ``==``/``!=`` globs, ``=~``
+  POSIX extended regular expressions that set ``BASH_REMATCH``, ``-eq`` …, ``!``, ``&&``, ``||``,
+  ``( )``; busybox ash has it too, dash says ``[[: not found``), ``${BASH_REMATCH[N]}``,
+  ``"${BASH_REMATCH[@]}"``, ``${#BASH_REMATCH[@]}`` and ``$(<FILE)``. ``set -x``, ``sh -x`` and
+  ``bash -x`` trace commands as the shell does; options combine (``bash -ec``, ``-ic``, ``-xc``);
+  ``set -e`` does not stop the shell inside ``if``/``while``/``until`` conditions. ``sh`` with no
+  script exits 0 at once, unless the container has ``stdin: true``: then it is an interactive
+  shell (:class:`.process.Process`) that ``kubectl attach`` and ``kubectl run -it`` type into
+  (so is ``mysql`` without ``-e``: ``kubectl run -i … -- mysql -h mysql-0.mysql <<EOF``). A
+  container with ``stdin: true`` whose program does not read it runs live, as any other.
+* ``sed [-E] [-n] [-i] [-e] SCRIPT``: ``s/RE/REPL/[g][p][N]``, ``d`` and ``p`` with ``/RE/``,
+  ``N`` and ``$`` addresses (basic or extended regular expressions, ``&`` and ``\\N`` in
+  replacements).
+* The MySQL images' ``docker-entrypoint.sh``, ``mysqld``, ``mysql``, ``mysqladmin``, and Percona
+  XtraBackup's ``xtrabackup``, ``xbstream`` and ``ncat`` (:mod:`.mysql`, :mod:`..mysql`).
 
 Every program run is bounded (:class:`Limits`): 20,000 commands or loop turns
 without sleeping or waiting for input, and 4 MiB of shell variables. Past the
@@ -183,4 +196,11 @@ def reads_stdin(argv: list[str]) -> bool:
         return reads_stdin(argv[1:])
     if name == "mysql":
         return not any(a == "-e" or a.startswith(("--execute", "-e")) for a in argv[1:])
-    return name in ("sh", "ash", "bash") and "-c" not in " ".join(argv[1:]).split()
+    if name not in ("sh", "ash", "bash"):
+        return False
+    for arg in argv[1:]:  # its options: a `c` among them (`-c`, `-ic`, `-ec`) gives it a script to run instead
+        if not arg.startswith("-") or arg.startswith("--") or arg == "-":
+            break
+        if "c" in arg[1:]:
+            return False
+    return True

@@ -163,7 +163,9 @@ class Container(Shell):
         return name in USERLAND[self.userland]
 
     def not_found(self, name: str, io: IO, in_shell: bool) -> int:
-        if in_shell and self.userland == "debian":
+        if in_shell and self.shell_kind == "bash":  # bash 4's words (the MySQL 5.7 and XtraBackup images' bash)
+            io.err(f"{self.shell_name}: {name}: command not found\n")
+        elif in_shell and self.userland == "debian":
             io.err(f"sh: 1: {name}: not found\n")
         else:
             io.err(f"sh: {name}: not found\n")

@@ -557,7 +557,8 @@ def _xb_stamp(c: Container) -> str:
 
 
 def p_xtrabackup(c: Container, argv: list[str], io: IO) -> int:
-    """``xtrabackup --backup --stream=xbstream [--slave-info] [--host=H] [--user=U]`` or ``--prepare --target-dir=D``."""
+    """``xtrabackup --backup --stream=xbstream [--slave-info] [--host=H] [--user=U]``, or ``--prepare --target-dir=D``
+    (see the module docstring)."""
     opts: dict[str, str] = {}
     for arg in argv[1:]:
         m = re.fullmatch(r"--([a-z0-9_-]+)(?:=(.*))?", arg)
