@@ -242,3 +242,37 @@ def test_sed_e_substitutes_and_deletes_as_gnu_sed(script, text, out):
     written: list[str] = []
     assert p_sed(c, ["sed", "-E", script], IO(written.append, written.append, Input(text))) == 0
     assert "".join(written) == out
+
+
+def test_sql_cannot_reach_the_hosts_files_or_settings(tmp_path):
+    _, server = _server()
+    target = tmp_path / "escaped.db"
+    for sql in (f"ATTACH DATABASE '{target}' AS x", f"VACUUM INTO '{target}'", "PRAGMA journal_mode"):
+        error = _query(server, sql)["error"]
+        assert error["code"] == 1064, sql
+    assert not target.exists()
+
+
+def test_a_runaway_statement_is_stopped_and_the_server_keeps_serving():
+    _, server = _server()
+    error = _query(server, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c")["error"]
+    assert (error["code"], error["message"]) == (3024, "Query execution was interrupted, maximum statement execution "
+                                                       "time exceeded")
+    error = _query(server, "SELECT length(zeroblob(100000000))")["error"]
+    assert error["code"] == 1153
+    _query(server, "CREATE DATABASE d")
+    error = _query(server, "CREATE VIEW d.v AS SELECT 1")["error"]
+    assert error["code"] == 1105 and "views and triggers are not simulated" in error["message"]
+    assert _rows(_query(server, "SELECT 1")) == [[[1]]]
+
+
+def test_a_state_file_edited_in_the_pod_cannot_make_the_server_attach_host_files(tmp_path):
+    fs, server = _server()
+    target = tmp_path / "escaped.db"
+    evil = {"databases": {"d": {"t": {"create": f"CREATE TABLE t (x); ATTACH DATABASE '{target}' AS y",
+                                      "rows": []},
+                                "u": {"create": "CREATE TABLE u AS SELECT 1", "rows": [["a", "b"]]}}},
+            "users": {"root": ""}, "binlog": {"index": 0, "events": []}, "master": None}
+    fs.write(f"/var/lib/mysql/{STATE_FILE}", json.dumps(evil).encode())
+    answer = _query(server, "SHOW TABLES FROM d")
+    assert answer["error"] is None and not target.exists()

@@ -55,6 +55,15 @@ STATE_FILE = "stsnb-mysql.json"
 VERSION = "5.7.44"
 #: Where the first event of a new binary log file starts (after the format description and previous-GTIDs events).
 BINLOG_START = 154
+#: SQLite virtual-machine steps one statement may take, and the largest value it may build (runaway SQL is stopped).
+MAX_STEPS = 2_000_000
+MAX_VALUE_BYTES = 1_000_000
+#: What SQL may do (SQLite's authorizer actions): read and change tables; not ATTACH, DETACH, PRAGMA, views, triggers.
+_ALLOWED = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE,
+                      sqlite3.SQLITE_DELETE, sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_DROP_TABLE,
+                      sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_DROP_INDEX,
+                      sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_ALTER_TABLE, sqlite3.SQLITE_RECURSIVE,
+                      sqlite3.SQLITE_SAVEPOINT})
 #: The system schemas, shown by ``SHOW DATABASES`` before the user's.
 SYSTEM_SCHEMAS = ("information_schema", "mysql", "performance_schema", "sys")
 
@@ -121,7 +130,7 @@ def _well_formed(state: object) -> bool:
             return False
         for table in tables.values():
             if not isinstance(table, dict) or not isinstance(table.get("create"), str) \
-                    or not isinstance(table.get("rows"), list):
+                    or not table["create"].startswith("CREATE TABLE ") or not isinstance(table.get("rows"), list):
                 return False
     events = state["binlog"].get("events")
     master = state.get("master")
@@ -236,18 +245,9 @@ class _Request:
     def _connect(self) -> tuple[sqlite3.Connection, dict]:
         conn = sqlite3.connect(":memory:", isolation_level=None)
         denied: dict = {}
-        names = {}
-        for db, tables in self.state["databases"].items():
-            alias = "main" if db == self.database else db
-            if alias != "main":
-                conn.execute(f'ATTACH DATABASE \':memory:\' AS "{db}"')
-            names[alias] = db
-            for name, table in tables.items():
-                conn.execute(table["create"].replace("CREATE TABLE ", f'CREATE TABLE "{alias}".', 1)
-                             if table["create"].startswith("CREATE TABLE ") else table["create"])
-                if table["rows"]:
-                    marks = ",".join("?" * len(table["rows"][0]))
-                    conn.executemany(f'INSERT INTO "{alias}"."{name}" VALUES ({marks})', table["rows"])
+        for db in self.state["databases"]:  # each database a schema of its own; the current one is `main`
+            if db != self.database:
+                conn.execute('ATTACH DATABASE \':memory:\' AS "' + db.replace('"', '""') + '"')
         s = self.server.settings
         now = self.server.now
         conn.create_function("NOW", 0, lambda: time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now())))
@@ -260,6 +260,9 @@ class _Request:
         no_db = self.database is None
 
         def authorize(action: int, arg1: Any, arg2: Any, dbname: Any, _trigger: Any) -> int:
+            if action not in _ALLOWED:  # ATTACH (and VACUUM INTO) would reach the host's files, PRAGMA its settings
+                denied["action"] = action
+                return sqlite3.SQLITE_DENY
             if dbname == "main" and no_db and action in (sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_INSERT,
                                                          sqlite3.SQLITE_READ, sqlite3.SQLITE_UPDATE,
                                                          sqlite3.SQLITE_DELETE, sqlite3.SQLITE_DROP_TABLE) \
@@ -268,7 +271,28 @@ class _Request:
                 return sqlite3.SQLITE_DENY
             return sqlite3.SQLITE_OK
 
+        steps = [0]
+
+        def progress() -> int:  # a runaway statement (a recursive CTE without end) is stopped, as max_execution_time
+            steps[0] += 1
+            return 1 if steps[0] > MAX_STEPS // 1000 else 0
+
         conn.set_authorizer(authorize)
+        conn.set_progress_handler(progress, 1000)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+        # the tables, under the same rules as a client's SQL (a state file edited in the pod cannot ATTACH)
+        for db, tables in self.state["databases"].items():
+            alias = "main" if db == self.database else db
+            for name, table in tables.items():
+                try:
+                    conn.execute(table["create"].replace("CREATE TABLE ", f'CREATE TABLE "{alias}".', 1))
+                    if table["rows"]:
+                        marks = ",".join("?" * len(table["rows"][0]))
+                        conn.executemany(f'INSERT INTO "{alias}"."{name}" VALUES ({marks})', table["rows"])
+                except (sqlite3.DatabaseError, ValueError, TypeError):
+                    continue  # not a table this server wrote: left out
+        denied.clear()
+        steps[0] = 0
         return conn, denied
 
     def _sysvar(self, name: str) -> Any:
@@ -417,8 +441,19 @@ class _Request:
             conn.close()
 
     def _mysql_error(self, message: str, text: str, denied: dict) -> SqlError:
+        if denied.get("action") in (sqlite3.SQLITE_CREATE_VIEW, sqlite3.SQLITE_CREATE_TRIGGER,
+                                    sqlite3.SQLITE_CREATE_TEMP_VIEW, sqlite3.SQLITE_CREATE_TEMP_TRIGGER):
+            return SqlError(1105, "HY000", "views and triggers are not simulated by the stsnb sandbox's MySQL "
+                                           "(its SQL is run by SQLite); use tables")
+        if denied.get("action") is not None:
+            return _syntax(text)
         if denied.get("no_db") or message.startswith("not authorized"):
             return SqlError(1046, "3D000", "No database selected")
+        if message == "interrupted":
+            return SqlError(3024, "HY000", "Query execution was interrupted, maximum statement execution time "
+                                           "exceeded")
+        if "too big" in message:
+            return SqlError(1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes")
         m = re.match(r"no such table: (?:(\w+)\.)?(\w+)", message)
         if m:
             db = m.group(1) if m.group(1) and m.group(1) != "main" else self.database
