@@ -1,7 +1,8 @@
 """kubernetes.io task pages, with kubectl, on a served sandbox.
 
-*Init Containers*, the *Jobs* page's pi Job, *Assign Memory Resources*, and *Configure a Security Context*
-(``ps`` and ``id`` in its shell).
+*Init Containers*, the *Jobs* page's pi Job, *Assign Memory Resources*, *Configure a Security Context*
+(``ps`` and ``id`` in its shell), and the StatefulSet tasks *Scale a StatefulSet*, *Force Delete
+StatefulSet Pods* and *Delete a StatefulSet*.
 
 The Pod's two init containers loop ``until nslookup …; do echo waiting …; sleep 2; done``: the
 Pod shows ``Init:0/2`` and the first one's log says it waits, until the two Services exist; then
@@ -78,3 +79,33 @@ def test_the_security_context_pages_shell_shows_its_processes_and_ids_as_user_10
     assert files[0].startswith("drwxrwsrwx ") and files[0].split()[2:4] == ["root", "2000"] and files[0].endswith(" demo")
     assert files[1].startswith("-rw-r--r-- ") and files[1].split()[2:5] == ["1000", "2000", "6"]
     assert files[1].endswith(" testfile")
+
+
+def test_the_scale_force_delete_and_delete_statefulset_pages_work_on_the_basics_set(kubectl):
+    """*Scale a StatefulSet*, *Force Delete StatefulSet Pods* and *Delete a StatefulSet*, on StatefulSet Basics' web."""
+    kubectl("apply", "-f", str(TUTORIAL / "web.yaml"))
+    kubectl.settled("web", 2)
+    ns = " from default namespace" if kubectl.minor >= 35 else ""
+    assert kubectl("scale", "statefulsets", "web", "--replicas=3").out == "statefulset.apps/web scaled\n"
+    kubectl.settled("web", 3)
+    assert kubectl("patch", "statefulsets", "web", "-p", '{"spec":{"replicas":2}}').out == \
+        "statefulset.apps/web patched\n"
+    kubectl.settled("web", 2)
+    uid = kubectl.obj("pods", "web-0")["metadata"]["uid"]
+    forced = kubectl("delete", "pods", "web-0", "--grace-period=0", "--force")
+    assert forced.out == f'pod "web-0" force deleted{ns}\n'
+    assert forced.err == ("Warning: Immediate deletion does not wait for confirmation that the running resource has "
+                          "been terminated. The resource may continue to run on the cluster indefinitely.\n")
+    kubectl.wait("a new web-0", lambda: (kubectl.obj("pods", "web-0") or {}).get("metadata", {}).get("uid", uid) != uid)
+    kubectl.settled("web", 2)
+    assert kubectl("patch", "pod", "web-0", "-p", '{"metadata":{"finalizers":null}}').out == \
+        "pod/web-0 patched (no change)\n"
+    assert kubectl("get", "pods", "web-0", "--template", "{{.spec.terminationGracePeriodSeconds}}").out == "30"
+    assert kubectl("delete", "-f", str(TUTORIAL / "web.yaml"), "--cascade=orphan").out == (
+        f'service "nginx" deleted{ns}\nstatefulset.apps "web" deleted{ns}\n')
+    assert [p["metadata"]["name"] for p in kubectl.objs("pods", "app=nginx")] == ["web-0", "web-1"]
+    kubectl("delete", "pods", "-l", "app=nginx")
+    kubectl.wait("the pods to go", lambda: not kubectl.objs("pods", "app=nginx"))
+    assert kubectl("delete", "pvc", "-l", "app=nginx").out == (
+        f'persistentvolumeclaim "www-web-0" deleted{ns}\npersistentvolumeclaim "www-web-1" deleted{ns}\n'
+        f'persistentvolumeclaim "www-web-2" deleted{ns}\n')

@@ -29,6 +29,13 @@ a server is what a learner can see of it:
   log position (``xtrabackup_binlog_info``) and, on a replica, its source's position
   (``xtrabackup_slave_info``).
 
+Not simulated: users other than root and the entrypoint's ``MYSQL_USER`` (``CREATE USER`` and
+``GRANT`` are accepted and change nothing), ``SET`` (accepted, no variable changes), transactions
+(each statement stands alone), views and triggers (refused with a message saying so), GTIDs, and
+replication lag (a replica catches up when asked). SQL cannot reach the host: SQLite's ``ATTACH``,
+``VACUUM INTO`` and ``PRAGMA`` are refused as syntax errors, and a statement is stopped after
+:data:`MAX_STEPS` steps of SQLite's machine (``ERROR 3024``), as ``max_execution_time`` would.
+
 Clients speak to a server as JSON over HTTP on the sandbox's pod network (:mod:`.network`), the
 only transport it has: ``POST /query`` (``{"sql", "database", "user", "password", "client"}``),
 ``POST /binlog`` (events after a position), ``POST /backup`` and ``GET /ping``. MySQL's wire
