@@ -45,6 +45,9 @@ def test_the_single_instance_page_runs_mysql_on_its_claim_and_the_monitor_answer
     log = kubectl("logs", "deploy/mysql").out
     assert "[Note] [Entrypoint]: Initializing database files" in log
     assert "Version: '5.6.51'  socket: '/var/run/mysqld/mysqld.sock'  port: 3306  MySQL Community Server (GPL)" in log
+    # the entrypoint switched to the image's mysql user: the data directory's files are mysql's
+    listing = kubectl("exec", "deploy/mysql", "--", "ls", "-l", "/var/lib/mysql").out
+    assert re.search(r"^d\S+\s+\d+\s+mysql\s+mysql\s.*\smysql$", listing, re.M), listing
 
     child = _spawn(kubectl, "run", "-it", "--rm", "--image=mysql:5.6", "--restart=Never", "mysql-client", "--",
                    "mysql", "-h", "mysql", "-ppassword")

@@ -340,3 +340,13 @@ def test_cluster_nodes_keeps_the_guides_two_workers_first_and_adds_more_in_their
     for bad in (0, MAX_WORKERS + 1, -3):
         with pytest.raises(ValueError, match=r"\(--workers\) must be a whole number from 1 to 16, got"):
             cluster_nodes(bad)
+
+
+def test_a_lazy_filesystem_passes_settings_to_the_filesystem_it_builds():
+    from stsnb.sandbox.node.runtime import LazyFileSystem
+    built = []
+    lazy = LazyFileSystem(lambda: built.append(1) or FileSystem(image_root("debian", nginx=False)))
+    lazy.owner = (999, 999)  # as the MySQL entrypoint switching to its user does
+    lazy.makedirs("/var/lib/mysql/mysql")
+    assert built == [1] and lazy.owner == (999, 999)
+    assert (lazy.stat("/var/lib/mysql/mysql").uid, lazy.stat("/var/lib/mysql/mysql").gid) == (999, 999)

@@ -232,7 +232,7 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("mysql", ("docker.io/library/mysql", "docker.io/mysql/mysql-server"), ("docker-entrypoint.sh",), ("mysqld",),
           ports=(3306, 33060),
           files=("/usr/local/bin/docker-entrypoint.sh", "/usr/sbin/mysqld", "/usr/bin/mysql", "/usr/bin/mysqladmin"),
-          users=(("mysql", 999),)),
+          users=(("mysql", 999),)),  # programs.mysql.MYSQL_UID
     # the Replicated Stateful Application task's sidecar: Percona XtraBackup 2.4, ncat and the mysql client on Debian
     Entry("xtrabackup", ("gcr.io/google-samples/xtrabackup",), (), ("bash",), tags=("1.0",),
           files=("/usr/bin/xtrabackup", "/usr/bin/xbstream", "/usr/bin/ncat", "/usr/bin/mysql")),

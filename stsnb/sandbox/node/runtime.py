@@ -552,12 +552,22 @@ class LazyFileSystem:
     def built(self) -> bool:
         return self._fs is not None
 
-    def __getattr__(self, name: str):
+    def _real(self) -> FileSystem:
         if self._fs is None:
             with self._lock:
                 if self._fs is None:
                     self._fs = self._build()
-        return getattr(self._fs, name)
+        return self._fs
+
+    def __getattr__(self, name: str):
+        return getattr(self._real(), name)
+
+    def __setattr__(self, name: str, value) -> None:
+        """Its own fields stay its own; anything else (``fs.owner = …``) is set on the filesystem itself."""
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._real(), name, value)
 
 
 class Attachment:

@@ -43,6 +43,7 @@ from ..containers import FsError
 from ..mysql import (Settings, ask, initialize, initialized, mysql_server, read_config, split_statements)
 from ..network import HttpRequest, HttpResponse, Refused
 from .base import IO, Exit, Forever, Input
+from .identity import identity
 
 if TYPE_CHECKING:
     from .container import Container
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 INIT_S = 6.0
 START_S = 2.0
 DATADIR = "/var/lib/mysql"
+MYSQL_UID = 999  # the images' mysql user and group
 SOCKET = "/var/run/mysqld/mysqld.sock"
 _VERSIONS = {"5.6": "5.6.51", "5.7": "5.7.44", "8.0": "8.0.40", "8.4": "8.4.3", "9": "9.1.0"}
 _connections = itertools.count(2)
@@ -93,8 +95,12 @@ def p_entrypoint(c: Container, argv: list[str], io: IO) -> int:
     if not args or args[0] != "mysqld":
         return c.execute(args, io, in_shell=False) if args else 0
     version = server_version(c)
-    io.out(_note(c, f"Entrypoint script for MySQL Server {_package(version)} started.\nSwitching to dedicated user "
-                    f"'mysql'\nEntrypoint script for MySQL Server {_package(version)} started."))
+    started = f"Entrypoint script for MySQL Server {_package(version)} started."
+    if identity(c)[0] == 0:  # root switches to the image's mysql user (gosu): what mysqld makes is mysql's
+        io.out(_note(c, f"{started}\nSwitching to dedicated user 'mysql'\n{started}"))
+        c.fs.owner = (MYSQL_UID, MYSQL_UID)
+    else:
+        io.out(_note(c, started))
     if not initialized(c.fs, DATADIR):
         env = c.env
         if not any(env.get(k) for k in ("MYSQL_ROOT_PASSWORD", "MYSQL_ALLOW_EMPTY_PASSWORD",
