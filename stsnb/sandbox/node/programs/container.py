@@ -9,12 +9,14 @@ kubelet hands in.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import dns.message
 import dns.rcode
 import dns.reversename
 
 from .. import containers
-from . import cassandra, commands, files, identity, mysql, net, nslookup, zookeeper
+from . import cassandra, commands, files, identity, net, nslookup, zookeeper
 from .base import (IO, LATEST_BUSYBOX, PROGRAMS, USERLAND, Acc, Image, Limits, ProgramContext, T, ip_or_none,
                    kubelet_expand, printable)
 from .shell import BUILTINS, Shell, p_sh
@@ -265,6 +267,15 @@ def _ps(c: Container, argv: list[str], io: IO) -> int:
     return ps(c, argv, io)
 
 
+def _mysql(name: str) -> Callable[[Container, list[str], IO], int]:
+    """A program of :mod:`.mysql`, imported when a MySQL image first runs one (SQLite stays unloaded until then)."""
+    def program(c: Container, argv: list[str], io: IO) -> int:
+        from . import mysql
+        return getattr(mysql, name)(c, argv, io)
+    program.__name__ = name
+    return program
+
+
 #: The programs by name (as found in PATH); each is ``f(container, argv, io) -> exit status``.
 PROGRAM_FUNCS = {
     "sh": p_sh, "ash": p_sh, "bash": p_sh, "cat": commands.p_cat, "echo": commands.p_echo,
@@ -281,9 +292,9 @@ PROGRAM_FUNCS = {
     "/ready-probe.sh": cassandra.p_ready_probe, "nodetool": cassandra.p_nodetool,
     "start-zookeeper": zookeeper.p_start_zookeeper, "zookeeper-ready": zookeeper.p_zookeeper_ready,
     "zkCli.sh": zookeeper.p_zkcli, "pkill": zookeeper.p_pkill,
-    "docker-entrypoint.sh": mysql.p_entrypoint, "mysqld": mysql.p_mysqld, "mysql": mysql.p_mysql,
-    "mysqladmin": mysql.p_mysqladmin, "ncat": mysql.p_ncat, "xtrabackup": mysql.p_xtrabackup,
-    "xbstream": mysql.p_xbstream, "sed": files.p_sed,
+    "docker-entrypoint.sh": _mysql("p_entrypoint"), "mysqld": _mysql("p_mysqld"), "mysql": _mysql("p_mysql"),
+    "mysqladmin": _mysql("p_mysqladmin"), "ncat": _mysql("p_ncat"), "xtrabackup": _mysql("p_xtrabackup"),
+    "xbstream": _mysql("p_xbstream"), "sed": files.p_sed,
 }
 #: The Cassandra tutorial's image's own programs (:mod:`.cassandra`).
 CASSANDRA_PROGRAMS = frozenset({"dumb-init", "/run.sh", "/ready-probe.sh", "nodetool"})
