@@ -156,3 +156,13 @@ def test_attach_joins_a_running_shell_whose_exit_completes_the_pod(web):
     while time.monotonic() < deadline and "attached" not in web("logs", "keeper").out:
         time.sleep(0.1)
     assert "attached" in web("logs", "keeper").out
+
+
+def test_cat_with_stdin_echoes_what_is_attached_and_keeps_a_tty_container_running(kubectl):
+    echoed = kubectl("run", "echo", "-i", "--rm", "--image=busybox", "--restart=Never", "--", "cat",
+                     stdin="hi\nthere\n")
+    assert echoed.out.startswith("hi\nthere\n")
+    kubectl("run", "keep", "--image=busybox", "--restart=Never", "--stdin", "--tty", "--attach=false", "--", "cat")
+    kubectl.wait("keep to run", lambda: (kubectl.obj("pods", "keep") or {}).get("status", {}).get("phase") == "Running")
+    assert kubectl("exec", "keep", "--", "echo", "alive").out == "alive\n"
+    assert kubectl.obj("pods", "keep")["status"]["phase"] == "Running"  # `cat` waits on its open stdin

@@ -537,7 +537,7 @@ def test_a_missing_command_under_bash_is_command_not_found_with_status_127():
     (["sh", "-c", "read x"], False), (["bash", "-ec", "true"], False),
     (["mysql", "-h", "mysql-0.mysql"], True), (["mysql", "-h", "mysql-read", "-e", "SELECT 1"], False),
     (["docker-entrypoint.sh", "mysql", "-h", "mysql"], True), (["docker-entrypoint.sh", "mysqld"], False),
-    (["nginx", "-g", "daemon off;"], False),
+    (["nginx", "-g", "daemon off;"], False), (["cat"], True), (["cat", "-"], True), (["cat", "/etc/hosts"], False),
 ])
 def test_only_programs_that_read_their_stdin_wait_for_what_kubectl_attaches(argv, reads):
     from stsnb.sandbox.node.programs import reads_stdin

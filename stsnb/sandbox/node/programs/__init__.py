@@ -196,6 +196,8 @@ def reads_stdin(argv: list[str]) -> bool:
         return reads_stdin(argv[1:])
     if name == "mysql":
         return not any(a == "-e" or a.startswith(("--execute", "-e")) for a in argv[1:])
+    if name == "cat":  # no file: it copies its stdin (`kubectl run -i … -- cat`, `stdin: true` + `tty: true`)
+        return not [a for a in argv[1:] if a not in ("-", "-u")]
     if name not in ("sh", "ash", "bash"):
         return False
     for arg in argv[1:]:  # its options: a `c` among them (`-c`, `-ic`, `-ec`) gives it a script to run instead

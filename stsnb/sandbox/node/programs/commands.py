@@ -73,9 +73,17 @@ def _echo_escapes(text: str) -> tuple[str, bool]:
 
 def p_cat(c: Container, argv: list[str], io: IO) -> int:
     status = 0
-    for path in [a for a in argv[1:] if a != "-u"] or ["-"]:
+    paths = [a for a in argv[1:] if a != "-u"] or ["-"]
+    if paths == ["-"] and not io.stdin.live and c.ctx.pid == 1 and (c.ctx.container or {}).get("stdin"):
+        raise Forever()  # `stdin: true` with `cat` (the keep-alive of CI agents, `kubectl run -i … -- cat`): it waits
+    for path in paths:
         if path == "-":
-            io.out(io.stdin.read())
+            if io.stdin.live:  # a terminal or an attached stream: each line comes back as it arrives
+                while (line := io.stdin.readline()) is not None:
+                    c.steps = 0  # waiting for input is not busy
+                    io.out(line)
+            else:
+                io.out(io.stdin.read())
             continue
         content = c.file(path)
         if content is None:
