@@ -78,7 +78,8 @@ Programs (each only where its image has it):
   ``set -e`` does not stop the shell inside ``if``/``while``/``until`` conditions. ``sh`` with no
   script exits 0 at once, unless the container has ``stdin: true``: then it is an interactive
   shell (:class:`.process.Process`) that ``kubectl attach`` and ``kubectl run -it`` type into
-  (so is ``mysql`` without ``-e``: ``kubectl run -i … -- mysql -h mysql-0.mysql <<EOF``). A
+  (so are ``mysql`` without ``-e``: ``kubectl run -i … -- mysql -h mysql-0.mysql <<EOF``, and ``cat``
+  without files, which echoes each line and keeps a ``stdin``/``tty`` container running). A
   container with ``stdin: true`` whose program does not read it runs live, as any other.
 * ``sed [-E] [-n] [-i] [-e] SCRIPT``: ``s/RE/REPL/[g][p][N]``, ``d`` and ``p`` with ``/RE/``,
   ``N`` and ``$`` addresses (basic or extended regular expressions, ``&`` and ``\\N`` in
