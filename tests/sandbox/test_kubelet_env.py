@@ -130,6 +130,10 @@ def test_a_failing_pre_stop_hook_is_reported_and_the_pod_still_goes(core):
     core.create_namespaced_pod("default", body)
     follow(core, "p", lambda p: state(p).get("ready"))
     core.delete_namespaced_pod("p", "default")
+    # the kubelet sees the deletion and runs the hook on its own thread: the event follows the DELETE's answer
+    deadline = time.monotonic() + 30
+    while not [e for e in events(core, "p") if e.type == "Warning"] and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert [e.reason for e in events(core, "p") if e.type == "Warning"] == ["FailedPreStopHook"]
 
 
