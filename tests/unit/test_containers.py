@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import io
 import os
 import tarfile
@@ -350,3 +351,14 @@ def test_a_lazy_filesystem_passes_settings_to_the_filesystem_it_builds():
     lazy.makedirs("/var/lib/mysql/mysql")
     assert built == [1] and lazy.owner == (999, 999)
     assert (lazy.stat("/var/lib/mysql/mysql").uid, lazy.stat("/var/lib/mysql/mysql").gid) == (999, 999)
+
+
+def test_a_pod_never_gets_an_address_a_service_holds_inside_the_pod_range():
+    import random
+    from stsnb.sandbox.node.scheduler import DEFAULT_NODES, Ipam
+    worker1 = DEFAULT_NODES[1]
+    first = Ipam([worker1], random.Random(0)).allocate(worker1.name)
+    ipam = Ipam([worker1], random.Random(0))  # the same start: `first` is the next address
+    second = ipam.allocate(worker1.name, taken=lambda ip: ip == first)  # a Service's ClusterIP, e.g. set by hand
+    assert second != first and ipaddress.ip_address(second) == ipaddress.ip_address(first) + 1
+    assert ipam.allocate(worker1.name) == str(ipaddress.ip_address(first) + 2)

@@ -256,10 +256,12 @@ class Registry:
                     used.add(port["nodePort"])
 
     def _free_cluster_ip(self) -> str:
+        """A free address of the Service range, never one a pod holds (the guide's pod ranges lie inside it)."""
         net = SERVICE_CIDR
         while True:
             ip = str(net.network_address + self.rng.randrange(2, net.num_addresses - 1))
-            if ip not in self._cluster_ips and ip != "10.96.0.10":
+            if ip not in self._cluster_ips and ip != "10.96.0.10" and not any(
+                    ((p.get("status") or {}).get("podIP") == ip) for p in self.store.list("pods")):
                 return ip
 
     # ------------------------------------------------------------------ update

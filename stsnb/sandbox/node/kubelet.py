@@ -274,7 +274,8 @@ class Kubelet:
             self._later(delay, run, self._mount, attempt + 1)
             return
         host_network = (pod.get("spec") or {}).get("hostNetwork")  # the node's address, not one of the pod CIDR
-        run.ip = self.sb.node(run.node).internal_ip if host_network else self.ipam.allocate(run.node)
+        run.ip = self.sb.node(run.node).internal_ip if host_network else \
+            self.ipam.allocate(run.node, taken=self._cluster_ip)
         self._write_status(pod, run)
         self._next_init(pod, run, 0)
 
@@ -654,6 +655,10 @@ class Kubelet:
         run = self.runs.get(pod["metadata"]["uid"])
         c = run.containers.get(container.get("name", "")) if run else None
         return c.env if c is not None else None
+
+    def _cluster_ip(self, ip: str) -> bool:
+        """Whether a Service holds ``ip`` as its ClusterIP (the guide's pod ranges lie inside the Service range)."""
+        return any((s.get("spec") or {}).get("clusterIP") == ip for s in self.sb.store.list("services"))
 
     def _epoch(self) -> float:
         """Sandbox time as seconds since the epoch (what ``date`` in a container prints)."""

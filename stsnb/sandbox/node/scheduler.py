@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from ..apiserver.registry import deep_copy
@@ -97,15 +97,19 @@ class Ipam:
             first = int(ipaddress.ip_address(n.first_pod_ip)) if n.first_pod_ip else int(net.network_address) + 1
             self._next[n.name] = first + (rng.randrange(0, 16) if getattr(n, "role", "worker") == "worker" else 0)
 
-    def allocate(self, node: str) -> str:
-        """The next free address after the last one given: a re-created pod gets a new IP."""
+    def allocate(self, node: str, taken: Callable[[str], bool] = lambda ip: False) -> str:
+        """The next free address after the last one given: a re-created pod gets a new IP.
+
+        ``taken`` says which addresses something else holds: the guide's pod ranges lie inside the
+        Service range (10.96.0.0/12), so a Service's ClusterIP is never given to a pod.
+        """
         net = self._net[node]
         lo, hi = int(net.network_address) + 1, int(net.broadcast_address) - 1
         for _ in range(hi - lo + 1):
             n = self._next[node]
             self._next[node] = n + 1 if n < hi else lo
             ip = str(ipaddress.ip_address(n))
-            if ip not in self._used and not ip.endswith((".0", ".255")):
+            if ip not in self._used and not ip.endswith((".0", ".255")) and not taken(ip):
                 self._used.add(ip)
                 return ip
         raise RuntimeError(f"node {node} has no free pod IPs in {net}")
