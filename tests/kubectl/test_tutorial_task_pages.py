@@ -109,3 +109,26 @@ def test_the_scale_force_delete_and_delete_statefulset_pages_work_on_the_basics_
     assert kubectl("delete", "pvc", "-l", "app=nginx").out == (
         f'persistentvolumeclaim "www-web-0" deleted{ns}\npersistentvolumeclaim "www-web-1" deleted{ns}\n'
         f'persistentvolumeclaim "www-web-2" deleted{ns}\n')
+
+
+def test_connecting_applications_with_services_finds_my_nginx_by_env_and_by_dns(kubectl):
+    """*Connecting Applications with Services*: the Service's variables in pods made after it, its DNS name and
+    its pages from ``radial/busyboxplus:curl`` (busybox 1.22: nslookup's old libc-resolver format)."""
+    kubectl("apply", "-f", str(TUTORIAL / "run-my-nginx.yaml"))
+    kubectl.settled("my-nginx", 2, plural="deployments")
+    assert kubectl("expose", "deployment/my-nginx").out == "service/my-nginx exposed\n"
+    cluster_ip = kubectl.obj("services", "my-nginx")["spec"]["clusterIP"]
+    pod_ips = {p["status"]["podIP"] for p in kubectl.objs("pods", "run=my-nginx")}
+    assert cluster_ip not in pod_ips
+    kubectl("scale", "deployment", "my-nginx", "--replicas=0")
+    kubectl.wait("no pods", lambda: not kubectl.objs("pods", "run=my-nginx"))
+    kubectl("scale", "deployment", "my-nginx", "--replicas=2")
+    kubectl.settled("my-nginx", 2, plural="deployments")
+    pod = kubectl.objs("pods", "run=my-nginx")[0]["metadata"]["name"]
+    env = kubectl("exec", pod, "--", "printenv").out.splitlines()
+    assert f"MY_NGINX_SERVICE_HOST={cluster_ip}" in env and "KUBERNETES_SERVICE_HOST=10.96.0.1" in env
+    out = kubectl("run", "curl", "--image=radial/busyboxplus:curl", "-i", "--rm", "--restart=Never", "--",
+                  "sh", "-c", "nslookup my-nginx; curl -s my-nginx", timeout=60).out
+    assert out.startswith("Server:    10.96.0.10\nAddress 1: 10.96.0.10 kube-dns.kube-system.svc.cluster.local\n\n"
+                          f"Name:      my-nginx\nAddress 1: {cluster_ip} my-nginx.default.svc.cluster.local\n")
+    assert "<title>Welcome to nginx!</title>" in out

@@ -209,6 +209,10 @@ CATALOGUE: tuple[Entry, ...] = (
                       "registry.k8s.io/e2e-test-images/busybox"),
           (), ("sh",), userland="busybox"),
     Entry("alpine", ("docker.io/library/alpine",), (), ("/bin/sh",), userland="busybox"),
+    # busybox 1.22 with curl (radial/busyboxplus:curl): *Connecting Applications with Services* runs nslookup and
+    # curl in it; its nslookup prints the old libc-resolver format the page shows
+    Entry("busyboxplus", ("docker.io/radial/busyboxplus",), (), ("/bin/sh",), userland="busybox",
+          family="busybox", files=("/usr/bin/curl",)),
     # Debian's and Ubuntu's base images: a shell (`kubectl debug --image=ubuntu`, `kubectl run -it --image=debian`)
     Entry("debian", ("docker.io/library/debian",), (), ("bash",)),
     Entry("ubuntu", ("docker.io/library/ubuntu",), (), ("/bin/bash",)),
@@ -255,8 +259,14 @@ def lookup(ref: Reference) -> Entry | None:
     return _BY_REPOSITORY.get(ref.repository)
 
 
+#: Images whose busybox is older than any tag says (radial/busyboxplus was built on busybox 1.22.1).
+_BUSYBOX_OF = {"docker.io/radial/busyboxplus": (1, 22)}
+
+
 def busybox_version(ref: Reference, latest: tuple[int, int] = (1, 37)) -> tuple[int, int]:
     """The busybox version a busybox image carries, from its tag (``1.28`` → (1, 28)); ``latest`` otherwise."""
+    if ref.repository in _BUSYBOX_OF:
+        return _BUSYBOX_OF[ref.repository]
     m = re.match(r"(\d+)\.(\d+)", ref.tag)
     return (int(m.group(1)), int(m.group(2))) if m and ref.repository.endswith("/busybox") else latest
 

@@ -157,9 +157,9 @@ class Container(Shell):
             return self.image is not None and self.image.name == "cassandra"
         if self.image is not None and self.image.name == "zookeeper" and name in ZOOKEEPER_PROGRAMS:
             return self.fs.exists(f"/usr/bin/{name}")  # files in /usr/bin: `rm` one and it is gone
-        if name in IMAGE_FILE_PROGRAMS:  # the image's own programs are its files: `mv` one away and it is gone
-            path = next((f for f in self.image.files if f.rsplit("/", 1)[1] == name), None) if self.image else None
-            return path is not None and self.fs.exists(path)
+        path = next((f for f in self.image.files if f.rsplit("/", 1)[1] == name), None) if self.image else None
+        if path is not None or name in IMAGE_FILE_PROGRAMS:  # the image's own programs are its files: `mv` one
+            return path is not None and self.fs.exists(path)  # away and it is gone
         if name in ("nginx", "/docker-entrypoint.sh"):
             return self.image is not None and self.image.nginx and (name == "nginx" or self.image.name == "nginx")
         return name in USERLAND[self.userland]
