@@ -12,7 +12,10 @@ Interleaved rounds, in one process and with the same runner and settings: each r
    its tables, figures and widget views byte for byte, without computing them). Jupyter, papermill
    and the runner handle the same cells and the same output bytes as for the lessons, so this is the
    floor of "unchanged outputs": what the lessons would cost if the lab, the sandbox, pandas and
-   matplotlib took no time at all.
+   matplotlib took no time at all;
+5. with ``--replay-connected``, the same replays except that the cells which connect, ``lab.reset()``
+   and ``lab.cleanup()`` run as written: the sandbox starts and stops as in a lesson, so this adds the
+   fixed cost no lesson can skip to the floor of unchanged outputs.
 
 Each is reported as wall seconds and CPU seconds (this process plus every child process it waited
 for: the zygote and its kernels, or pool workers and theirs), min/median/max over the rounds, and
@@ -20,7 +23,7 @@ the ratio lessons/empty per round (wall and CPU). Numbers are reported, never as
 also go to ``bench/results/notebooks.json`` (git-ignored).
 
     .venv/bin/python bench/bench_notebooks.py [--rounds 3] [--jobs 2] [--lang all] [--cold-kernels]
-                                              [--connect-only] [--replay]
+                                              [--connect-only] [--replay] [--replay-connected]
 
 ``PYTHONPATH=<folder with another stsnb/>`` (run from a folder that has no ``stsnb/``) measures
 that copy's runner the same way, e.g. an older commit for a before/after comparison.
@@ -110,8 +113,16 @@ def _joined(output: dict) -> dict:
     return out
 
 
-def _replays(root: Path, executed: Path, langs: list[str], names: dict[str, list[str]]) -> Path:
-    """Replays of the executed lessons in ``executed/<lang>/``: same cells, outputs re-emitted (see the docstring)."""
+#: With ``--replay-connected``, the lesson cells that run as written in a replay: connecting (the sandbox starts),
+#: ``lab.reset()`` and ``lab.cleanup()``, the fixed cost every lesson pays whatever its steps.
+CONNECTED = ("stsnb.connect(", "lab.reset()", "lab.cleanup()")
+
+
+def _replays(root: Path, executed: Path, langs: list[str], names: dict[str, list[str]],
+             keep: tuple[str, ...] = ()) -> Path:
+    """Replays of the executed lessons in ``executed/<lang>/``: same cells, outputs re-emitted (see the docstring).
+
+    A code cell whose source contains one of ``keep`` runs as written instead of being replayed."""
     for lang in langs:
         for name in names[lang]:
             lesson = nbformat.read(str(executed / lang / name), as_version=4)
@@ -123,6 +134,8 @@ def _replays(root: Path, executed: Path, langs: list[str], names: dict[str, list
                         "injected-parameters" in cell.metadata.get("tags", []):
                     if "parameters" in cell.metadata.get("tags", []):
                         cells.append(v4.new_code_cell(cell.source, metadata={"tags": ["parameters"]}))
+                elif any(k in cell.source for k in keep):
+                    cells.append(v4.new_code_cell(cell.source))
                 else:
                     cells.append(v4.new_code_cell(f"_replay({len(outputs)})"))
                     outputs.append([_joined(o) for o in cell.outputs if o.output_type != "error"])
@@ -167,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--connect-only", action="store_true", help="also time notebooks that only connect and clean up")
     p.add_argument("--replay", action="store_true",
                    help="also time replays of each round's executed lessons (same cells and output bytes, no work)")
+    p.add_argument("--replay-connected", action="store_true",
+                   help="also time replays whose connect, reset and cleanup cells run as written (the sandbox starts)")
     p.add_argument("--cold-kernels", action="store_true", help="start kernels as new interpreters (no zygote)")
     p.add_argument("--source", default=None, help="folder with en/ and ko/ (default: the lessons stsnb finds)")
     args = p.parse_args(argv)
@@ -174,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     source = Path(args.source) if args.source else default_source()
     names = {lang: [nb.name for nb in find_notebooks(source, lang)] for lang in langs}
     count = sum(len(v) for v in names.values())
-    kinds = ["empty", "lessons"] + (["connect"] if args.connect_only else []) + (["replay"] if args.replay else [])
+    kinds = ["empty", "lessons"] + (["connect"] if args.connect_only else []) + (["replay"] if args.replay else []) \
+        + (["replay+connect"] if args.replay_connected else [])
     rounds: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="stsnb-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -183,8 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.rounds):
             row: dict = {}
             for kind in kinds:
-                if kind == "replay":
-                    sources["replay"] = _replays(tmp_path / f"replay-src-{i}", tmp_path / f"lessons-{i}", langs, names)
+                if kind in ("replay", "replay+connect"):
+                    sources[kind] = _replays(tmp_path / f"{kind}-src-{i}", tmp_path / f"lessons-{i}", langs, names,
+                                             keep=CONNECTED if kind == "replay+connect" else ())
                 wall, cpu, results = _timed(langs=langs, backend="sandbox", jobs=args.jobs, timeout=args.timeout,
                                             source_dir=sources[kind], out_dir=tmp_path / f"{kind}-{i}",
                                             warm=False if args.cold_kernels else None)
@@ -194,9 +211,10 @@ def main(argv: list[str] | None = None) -> int:
                     print(format_summary(results))
             row["ratio_wall"] = round(row["lessons"]["wall_s"] / row["empty"]["wall_s"], 2)
             row["ratio_cpu"] = round(row["lessons"]["cpu_s"] / row["empty"]["cpu_s"], 2)
-            if "replay" in row:
-                row["ratio_replay_wall"] = round(row["replay"]["wall_s"] / row["empty"]["wall_s"], 2)
-                row["ratio_replay_cpu"] = round(row["replay"]["cpu_s"] / row["empty"]["cpu_s"], 2)
+            for kind in ("replay", "replay+connect"):
+                if kind in row:
+                    row[f"ratio_{kind}_wall"] = round(row[kind]["wall_s"] / row["empty"]["wall_s"], 2)
+                    row[f"ratio_{kind}_cpu"] = round(row[kind]["cpu_s"] / row["empty"]["cpu_s"], 2)
             rounds.append(row)
             print(f"round {i + 1}: " + "  ".join(f"{k} {row[k]['wall_s']:.1f} s wall / {row[k]['cpu_s']:.1f} s CPU "
                                                f"({row[k]['passed']}/{count})" for k in kinds)
@@ -204,13 +222,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{count} notebooks ({', '.join(langs)}), {args.jobs} jobs, {args.rounds} interleaved rounds, "
           f"{'cold' if args.cold_kernels else 'warm where supported'} kernels:")
     for kind in kinds:
-        print(f"  {kind:<8} wall s  {_spread([r[kind]['wall_s'] for r in rounds])}")
-        print(f"  {'':<8} CPU s   {_spread([r[kind]['cpu_s'] for r in rounds])}")
+        print(f"  {kind:<14} wall s  {_spread([r[kind]['wall_s'] for r in rounds])}")
+        print(f"  {'':<14} CPU s   {_spread([r[kind]['cpu_s'] for r in rounds])}")
     print(f"  ratio lessons/empty, wall  {_spread([r['ratio_wall'] for r in rounds])}")
     print(f"  ratio lessons/empty, CPU   {_spread([r['ratio_cpu'] for r in rounds])}")
-    if args.replay:
-        print(f"  ratio replay/empty, wall   {_spread([r['ratio_replay_wall'] for r in rounds])}")
-        print(f"  ratio replay/empty, CPU    {_spread([r['ratio_replay_cpu'] for r in rounds])}")
+    for kind in ("replay", "replay+connect"):
+        if kind in kinds:
+            print(f"  ratio {kind}/empty, wall  {_spread([r[f'ratio_{kind}_wall'] for r in rounds])}")
+            print(f"  ratio {kind}/empty, CPU   {_spread([r[f'ratio_{kind}_cpu'] for r in rounds])}")
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / "notebooks.json").write_text(json.dumps({
