@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from stsnb.sandbox.node.containers import (ENOSPC, EROFS, FileSystem, FsError, Volume, VolumeData, image_root,
-                                            projected_volume, split_path)
+                                            projected_volume, split_path, write_projection)
+from stsnb.sandbox.node.envvars import go_quote
 from stsnb.sandbox.node.network import HttpConnection, HttpRequest, nginx_server
 from stsnb.sandbox.node.programs import Limits, ProgramContext, run
 from stsnb.sandbox.node.programs.process import Process
@@ -362,3 +363,52 @@ def test_a_pod_never_gets_an_address_a_service_holds_inside_the_pod_range():
     second = ipam.allocate(worker1.name, taken=lambda ip: ip == first)  # a Service's ClusterIP, e.g. set by hand
     assert second != first and ipaddress.ip_address(second) == ipaddress.ip_address(first) + 1
     assert ipam.allocate(worker1.name) == str(ipaddress.ip_address(first) + 2)
+
+
+def test_a_projection_is_written_as_the_atomic_writer_does_and_replaced_whole():
+    vol = projected_volume({"a": b"1", "dir/b": b"2", "/abs": b"x", "../up": b"x", "..hidden": b"x"}, "configMap",
+                           stamp="2026_12_04_10_00_00.1", modes={"a": 0o400})
+    fs = FileSystem(image_root("busybox", nginx=False))
+    fs.mount("/cfg", vol)
+    assert fs.listdir("/cfg") == ["..2026_12_04_10_00_00.1", "..data", "a", "dir"]
+    assert fs.lstat("/cfg/..data").target == "..2026_12_04_10_00_00.1" and fs.lstat("/cfg/dir").target == "..data/dir"
+    assert fs.read("/cfg/dir/b") == b"2" and fs.stat("/cfg/a").mode == 0o400
+    held = fs.read("/cfg/..2026_12_04_10_00_00.1/a")
+    write_projection(vol, {"dir/b": b"3", "c": b"4"}, "2026_12_04_10_01_00.2")
+    assert fs.listdir("/cfg") == ["..2026_12_04_10_01_00.2", "..data", "c", "dir"], "a gone, c new, the old payload gone"
+    assert (fs.read("/cfg/dir/b"), fs.read("/cfg/c"), held) == (b"3", b"4", b"1")
+    with pytest.raises(FsError) as e:
+        fs.write("/cfg/c", b"mine")
+    assert e.value.strerror == EROFS
+
+
+def test_a_sub_path_can_mount_one_file_of_a_read_only_projection():
+    fs = FileSystem(image_root("busybox", nginx=False))
+    fs.mount("/etc/app.conf", projected_volume({"app.conf": b"x=1"}, "configMap"), sub_path="app.conf")
+    assert fs.read("/etc/app.conf") == b"x=1"
+
+
+@pytest.mark.parametrize("text, quoted", [
+    ("plain", '"plain"'), ('say "hi"', '"say \\"hi\\""'), ("a\\b", '"a\\\\b"'), ("l1\nl2\t", '"l1\\nl2\\t"'),
+    ("\x01\x7f", '"\\x01\\x7f"'), ("한글 é", '"한글 é"'), ("\u00a0\u200b", '"\\u00a0\\u200b"'),
+    ("\U000e0001", '"\\U000e0001"')])
+def test_go_quote_is_strconv_quote(text, quoted):
+    assert go_quote(text) == quoted
+
+
+def test_ls_long_heads_directories_with_their_total_and_recurses_with_capital_r():
+    fs = FileSystem(image_root("busybox", nginx=False))
+    fs.mount("/v", projected_volume({"k": b"x" * 5000}, "configMap", stamp="S"))
+    out, code = sh("ls -lR /v; ls -laR /v; ls -l /v/k /etc/passwd /v/..data; readlink /v/k; readlink -f /v/k; "
+                   "readlink /etc", fs=fs)
+    lines = out.splitlines()
+    assert code == 1, "readlink of something that is not a link fails, silently"
+    # without -a the payload directory is hidden, so -R does not go into it
+    assert lines[0] == "/v:" and lines[1] == "total 0" and lines[2].endswith(" k -> ..data/k")
+    assert lines[3:5] == ["/v:", "total 12"] and lines[5].endswith(" .") and lines[6].endswith(" ..")
+    assert lines[9].endswith(" k -> ..data/k")
+    # . and .. count a block each, the 5,000-byte file two (1K blocks of 4K pages)
+    assert lines[10:13] == ["", "/v/..S:", "total 16"] and lines[15].startswith("-rw-r--r-- ")
+    assert lines[16].endswith(" /v/k -> ..data/k") and lines[17].endswith(" /etc/passwd")
+    assert lines[18].endswith(" /v/..data -> ..S"), "a link operand is shown itself with -l"
+    assert lines[19:] == ["..data/k", "/v/..S/k"]

@@ -15,7 +15,9 @@ from :class:`VolumeData`, which the kubelet keeps for the whole sandbox:
   reclaim policy is ``Delete``, or someone deletes it) the data goes with it.
   ``Retain`` keeps the PV ``Released`` and so keeps the data;
 * ``hostPath``: a tree per node and path, held in memory (never the host's files);
-* ``configMap`` / ``secret``: read-only files from the object's keys at start.
+* ``configMap`` / ``secret`` / ``downwardAPI`` / ``projected``: read-only files laid out as
+  the kubelet's AtomicWriter writes them (:func:`write_projection`), rewritten whole when what
+  they project changes (the runtime's ``refresh``).
 
 A volume's tree is a :class:`VolumeStorage`: the in-memory :class:`Volume`, or
 a PV's :class:`~.disk.DirectoryVolume`. The :class:`FileSystem` does all path
@@ -382,12 +384,15 @@ class FileSystem:
 
     # ------------------------------------------------------------------ mounts
     def mount(self, path: str, volume: VolumeStorage, sub_path: str = "", read_only: bool = False) -> None:
-        """Graft ``volume`` (or its directory ``sub_path``, created if missing) on at ``path``."""
+        """Graft ``volume`` (or its directory ``sub_path``, created if missing; or its file) on at ``path``."""
         parts = split_path(path)
         self.makedirs(join(parts))
         prefix = split_path(sub_path)
-        if prefix:
-            FileSystem(volume).makedirs(join(prefix))
+        if prefix and not _exists(volume, prefix):
+            try:
+                FileSystem(volume).makedirs(join(prefix))
+            except FsError:  # a read-only projection without that key: the mount shows nothing there
+                pass
         self.mounts[tuple(parts)] = (volume, prefix, read_only)
 
     def _locate(self, parts: list[str]) -> tuple[VolumeStorage, list[str], bool]:
@@ -432,6 +437,10 @@ class FileSystem:
             done.append(parts[i])
             i += 1
         return done
+
+    def realpath(self, path: str, cwd: str = "/") -> str:
+        """``path`` made absolute with every symbolic link on it resolved (``readlink -f``)."""
+        return join(self._resolve(path, cwd))
 
     def _at(self, path: str, cwd: str, follow: bool = True) -> tuple[VolumeStorage, list[str]]:
         """The volume ``path`` falls in (links resolved; the last one only with ``follow``) and its path there."""
@@ -813,15 +822,78 @@ class VolumeData:
             return [self._volumes.pop(key) for key in [k for k in self._volumes if k[0] == kind and k[1] == uid]]
 
 
-def projected_volume(items: dict[str, bytes], label: str) -> Volume:
-    """A read-only volume of files (a configMap's or secret's keys)."""
+def projected_volume(items: dict[str, bytes], label: str, *, stamp: str = "", modes: dict[str, int] | None = None,
+                     root_mode: int = 0o755) -> Volume:
+    """A read-only volume of files (a configMap's or secret's keys, the downward API's fields).
+
+    With a ``stamp`` it is laid out as the kubelet's ``AtomicWriter`` writes it (:func:`write_projection`):
+    the files in a ``..<stamp>`` directory, ``..data`` pointing at it, and a link per top-level name, so a
+    later :func:`write_projection` replaces every file at once. Without one (a ``subPath`` mount, which
+    upstream never updates) the files lie flat; only top-level names are kept then."""
     vol = Volume(quota=MAX_VOLUME_BYTES, label=label)
-    fs = FileSystem(vol)
-    for key, value in items.items():
-        if key and "/" not in key and key not in (".", ".."):
-            fs.write(f"/{key}", value)
+    vol.chmod([], root_mode)
+    if stamp:
+        write_projection(vol, items, stamp, modes)
+    else:
+        fs = FileSystem(vol)
+        for key, value in items.items():
+            if key and "/" not in key and key not in (".", ".."):
+                fs.write(f"/{key}", value, mode=(modes or {}).get(key, 0o644))
     vol.read_only = True
     return vol
+
+
+def projection_path(path: str) -> list[str] | None:
+    """The components of an item's ``path``, or None where upstream's ``validatePath`` refuses it
+    (absolute, a ``..`` component, a leading ``..``, empty, or too long)."""
+    parts = path.split("/")
+    if not path or path.startswith("/") or path.startswith("..") or len(path) > 4096 or \
+            any(p in ("", ".", "..") or len(p) > 255 for p in parts):
+        return None
+    return parts
+
+
+def write_projection(vol: Volume, items: dict[str, bytes], stamp: str, modes: dict[str, int] | None = None) -> None:
+    """Write a projected volume's files as upstream's ``AtomicWriter.Write`` does (pkg/volume/util/atomic_writer.go).
+
+    The payload goes into a new directory ``..<stamp>`` (0755, subdirectories made as needed, each file with its
+    mode, 0644 by default); then ``..data`` is pointed at it in one step, each top-level name of the payload is a
+    link to ``..data/<name>`` (made once, kept while the name is in the payload, removed when it is not), and the
+    previous directory is removed. A reader sees the old files or the new ones, never a mix."""
+    modes = modes or {}
+    with vol.lock:
+        tree = Dir()
+        size = ENTRY_BYTES
+        for key, data in items.items():
+            parts = projection_path(key)
+            if parts is None:
+                continue
+            node = tree
+            for name in parts[:-1]:
+                nxt = node.entries.get(name)
+                if not isinstance(nxt, Dir):
+                    nxt = node.entries[name] = Dir()
+                    size += ENTRY_BYTES
+                node = nxt
+            if parts[-1] not in node.entries:
+                node.entries[parts[-1]] = File(bytes(data), modes.get(key, 0o644))
+                size += ENTRY_BYTES + len(data)
+        root = vol.root
+        old = root.entries.get("..data")
+        old_dir = old.target if isinstance(old, Link) else None
+        name = f"..{stamp}"
+        vol.charge(size, name)
+        root.entries[name] = tree
+        root.entries["..data"] = Link(name)
+        for top in tree.entries:
+            if not isinstance(root.entries.get(top), Link):
+                root.entries[top] = Link(f"..data/{top}")
+        for top in [n for n in root.entries if not n.startswith("..") and n not in tree.entries]:
+            del root.entries[top]
+        if old_dir and old_dir != name and isinstance(root.entries.get(old_dir), Dir):
+            vol.charge(-_size(root.entries.pop(old_dir)), old_dir)
+        root.mtime = time.time()
+        vol.has_links = True
 
 
 def config_items(obj: dict | None, binary: bool) -> dict[str, bytes]:

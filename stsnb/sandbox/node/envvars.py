@@ -71,8 +71,8 @@ def _field(pod: dict, path: str) -> str:
     m = re.fullmatch(r"metadata\.(labels|annotations)\['([^']*)'\]", path)
     if m:
         return str((meta.get(m.group(1)) or {}).get(m.group(2), ""))
-    if path in ("metadata.labels", "metadata.annotations"):
-        return "\n".join(f'{k}="{v}"' for k, v in sorted((meta.get(path.split(".")[1]) or {}).items()))
+    if path in ("metadata.labels", "metadata.annotations"):  # pkg/fieldpath FormatMap: key=%q, sorted, one a line
+        return "\n".join(f"{k}={go_quote(str(v))}" for k, v in sorted((meta.get(path.split(".")[1]) or {}).items()))
     values = {"metadata.name": meta.get("name", ""), "metadata.namespace": meta.get("namespace", ""),
               "metadata.uid": meta.get("uid", ""), "spec.nodeName": spec.get("nodeName", ""),
               "spec.serviceAccountName": spec.get("serviceAccountName", ""),
@@ -81,6 +81,28 @@ def _field(pod: dict, path: str) -> str:
               "status.podIP": status.get("podIP", ""),
               "status.podIPs": ",".join(i.get("ip", "") for i in status.get("podIPs") or []) or status.get("podIP", "")}
     return str(values.get(path, ""))
+
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
+               '"': '\\"', "\\": "\\\\"}
+
+
+def go_quote(text: str) -> str:
+    """Go's ``strconv.Quote`` (``%q``): double quotes, ``\\"`` and ``\\\\``, C escapes, ``\\xNN`` for other control
+    bytes, ``\\uNNNN``/``\\UNNNNNNNN`` for runes that are not printable; printable Unicode as it is."""
+    out = []
+    for ch in text:
+        if ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return '"' + "".join(out) + '"'
 
 
 def _resource(pod: dict, container: dict, ref: dict, allocatable: dict) -> str:

@@ -175,6 +175,11 @@ class Kubelet:
         if ev.plural == "pods":
             meta = ev.obj["metadata"]
             return [(meta["uid"], meta["namespace"], meta["name"])]
+        if ev.plural in ("configmaps", "secrets"):  # the pods that mount it sync, and so see its new data
+            meta, kind = ev.obj["metadata"], "configMap" if ev.plural == "configmaps" else "secret"
+            return [(r.uid, r.namespace, r.name) for r in list(self.runs.values())
+                    if r.namespace == meta.get("namespace") and r.stage == "running"
+                    and self.runtime.mounts(r.uid, kind, meta.get("name"))]
         return []
 
     # ------------------------------------------------------------------ the sync loop
@@ -205,6 +210,7 @@ class Kubelet:
         elif run.stage == "new":
             self._admit(pod, run)
         elif run.stage == "running":
+            self.runtime.refresh(pod)  # configMap, secret and downward API volumes follow what they project
             self._start_ephemeral(pod, run)
             self._write_status(pod, run)  # reconcile what someone else wrote over the kubelet's status
             for c in run.containers.values():

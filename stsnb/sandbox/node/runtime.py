@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from ..core import errors
 from ..core.resources import BY_PLURAL
 from .containers import (MAX_VOLUME_BYTES, FileSystem, Volume, VolumeData, VolumeStorage, config_items,
-                         projected_volume)
+                         projected_volume, write_projection)
 from .disk import PvDirectories
 from .network import (NGINX_VERSIONS, HttpConnection, PodNetwork, Server, bootcamp_server, netexec_server,
                       nginx_server)
@@ -55,6 +55,18 @@ class _PodState:
     execs: set = field(default_factory=set)
     ip: str | None = None
     pids: dict[str, int] = field(default_factory=dict)  # per container: the last PID given to an exec session
+    #: per container: its configMap, secret, downwardAPI and projected volumes, which the kubelet keeps current
+    projections: dict[str, list["_Projection"]] = field(default_factory=dict)
+
+
+@dataclass
+class _Projection:
+    """A mounted configMap, secret, downwardAPI or projected volume, and what was last written to it."""
+
+    volume: Volume
+    source: dict  # the pod's volume entry
+    files: dict[str, bytes]
+    modes: dict[str, int]
 
 
 _SUFFIX = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30,
@@ -137,11 +149,12 @@ class ContainerRuntime:
         def build() -> FileSystem:
             fs = make_root()
             owner, fs.owner = fs.owner, None  # the kubelet mounts, as root
+            projections: list[_Projection] = []
             for m in container.get("volumeMounts") or []:
                 source = volumes.get(m.get("name"))
                 if source is None or not m.get("mountPath"):
                     continue
-                vol = self._volume(pod, source)
+                vol = self._volume(pod, source, projections=None if m.get("subPath") else projections)
                 fs.mount(m["mountPath"], vol, sub_path=m.get("subPath") or "", read_only=bool(m.get("readOnly")))
                 # fsGroup: volumes that support ownership belong to the group, setgid (SetVolumeOwnership)
                 if isinstance(fs_group, int) and not m.get("subPath") and any(
@@ -149,6 +162,7 @@ class ContainerRuntime:
                                               "downwardAPI", "projected")):
                     fs.set_group(m["mountPath"], fs_group)
             fs.owner = owner
+            self.state(pod["metadata"]["uid"]).projections[container["name"]] = projections
             return fs
 
         fs = LazyFileSystem(build)
@@ -161,7 +175,10 @@ class ContainerRuntime:
             st = self.pods.get(uid)
         return st.fs.get(container) if st is not None else None
 
-    def _volume(self, pod: dict, source: dict) -> VolumeStorage:
+    def _volume(self, pod: dict, source: dict, projections: list[_Projection] | None = None) -> VolumeStorage:
+        """The storage of one of the pod's volumes. A configMap, secret, downwardAPI or projected volume is written
+        as the kubelet's AtomicWriter does, and added to ``projections`` (kept current by :meth:`refresh`); without
+        ``projections`` (a ``subPath`` mount, never updated upstream) its files lie flat."""
         meta = pod["metadata"]
         ns, uid, name = meta.get("namespace", "default"), meta["uid"], source.get("name", "")
         if "persistentVolumeClaim" in source:
@@ -179,14 +196,15 @@ class ContainerRuntime:
         if "hostPath" in source:
             node = (pod.get("spec") or {}).get("nodeName", "")
             return self.volumes.get(("hostpath", node, source["hostPath"].get("path", "")), label="hostPath")
-        if "configMap" in source or "secret" in source or "downwardAPI" in source:
-            kind = next(k for k in ("configMap", "secret", "downwardAPI") if k in source)
-            return projected_volume(self._source_files(pod, source), label=kind)
-        if "projected" in source:  # kubelet's projected volume: its sources' files together (the token volume)
-            files: dict[str, bytes] = {}
-            for part in (source.get("projected") or {}).get("sources") or []:
-                files |= self._source_files(pod, part)
-            return projected_volume(files, label="projected")
+        kind = next((k for k in ("configMap", "secret", "downwardAPI", "projected") if k in source), None)
+        if kind is not None:
+            files, modes = self._projection(pod, source)
+            # secrets and projections are tmpfs (drwxrwxrwt), configMaps and the downward API an emptyDir's directory
+            vol = projected_volume(files, label=kind, modes=modes, root_mode=0o1777 if kind in ("secret", "projected")
+                                   else 0o777, stamp=self._stamp() if projections is not None else "")
+            if projections is not None:
+                projections.append(_Projection(vol, source, files, modes))
+            return vol
         if "emptyDir" in source:
             limit = (source.get("emptyDir") or {}).get("sizeLimit")
 
@@ -196,6 +214,72 @@ class ContainerRuntime:
                 return vol
             return self.volumes.get(("emptydir", uid, name), _quantity(limit), label="emptyDir", make=empty_dir)
         return projected_volume({}, label="unsupported volume type")
+
+    def _projection(self, pod: dict, source: dict,
+                    token: bytes | None = None) -> tuple[dict[str, bytes], dict[str, int]]:
+        """A projecting volume's files and their modes (``defaultMode``, each item's ``mode``; 0644 by default).
+        ``token``: the ServiceAccount token already written (the kubelet rotates it on its own schedule)."""
+        kind = next(k for k in ("configMap", "secret", "downwardAPI", "projected") if k in source)
+        spec = source.get(kind) or {}
+        parts = spec.get("sources") or [] if kind == "projected" else [{kind: spec}]
+        files: dict[str, bytes] = {}
+        modes: dict[str, int] = {}
+        default = spec.get("defaultMode")
+        for part in parts:
+            if token is not None and "serviceAccountToken" in part:
+                part_files = {(part.get("serviceAccountToken") or {}).get("path") or "token": token}
+            else:
+                part_files = self._source_files(pod, part)
+            items = next(((v or {}).get("items") or [] for v in part.values() if isinstance(v, dict)), [])
+            item_modes = {str(i.get("path")): i["mode"] for i in items if isinstance(i.get("mode"), int)}
+            for path in part_files:
+                mode = item_modes.get(path, default)
+                modes[path] = mode & 0o777 if isinstance(mode, int) else 0o644
+            files |= part_files
+        return files, modes
+
+    def _stamp(self) -> str:
+        """The name AtomicWriter gives a payload directory (after ``..``): the UTC time and os.MkdirTemp's number."""
+        return self.sb.clock.datetime().strftime("%Y_%m_%d_%H_%M_%S.") + str(self.sb.rng.getrandbits(32))
+
+    def refresh(self, pod: dict, kinds: tuple[str, ...] = ("configMap", "secret", "downwardAPI", "projected")) -> None:
+        """Rewrite the pod's projected volumes whose content changed (a ConfigMap's or Secret's data, the pod's
+        labels or annotations), as the kubelet's periodic sync does; ``subPath`` mounts keep what they had."""
+        with self.lock:
+            st = self.pods.get(pod["metadata"]["uid"])
+            projections = [p for ps in st.projections.values() for p in ps] if st is not None else []
+        ns = pod["metadata"].get("namespace", "default")
+        for proj in projections:
+            if not any(k in proj.source for k in kinds):
+                continue
+            parts = [proj.source, *((proj.source.get("projected") or {}).get("sources") or [])]
+            if any(self.sb.store.get(plural, ns, ref.get("secretName") or ref.get("name")) is None
+                   for plural, kind in (("configmaps", "configMap"), ("secrets", "secret"))
+                   for ref in (p.get(kind) for p in parts) if isinstance(ref, dict)):
+                continue  # a deleted ConfigMap or Secret: the kubelet keeps the files it last wrote
+            token = next((v for k, v in proj.files.items() if self._is_token(proj.source, k)), None)
+            files, modes = self._projection(pod, proj.source, token=token)
+            if files != proj.files or modes != proj.modes:
+                write_projection(proj.volume, files, self._stamp(), modes)
+                proj.files, proj.modes = files, modes
+
+    @staticmethod
+    def _is_token(source: dict, path: str) -> bool:
+        return any("serviceAccountToken" in part and ((part.get("serviceAccountToken") or {}).get("path") or "token")
+                   == path for part in (source.get("projected") or {}).get("sources") or [])
+
+    def mounts(self, uid: str, kind: str, name: str) -> bool:
+        """Whether the pod's containers mount the ConfigMap or Secret ``name`` (``kind``: ``configMap`` or
+        ``secret``), directly or in a projected volume."""
+        with self.lock:
+            st = self.pods.get(uid)
+            projections = [p for ps in st.projections.values() for p in ps] if st is not None else []
+        for proj in projections:
+            for part in [proj.source, *((proj.source.get("projected") or {}).get("sources") or [])]:
+                ref = part.get(kind)
+                if isinstance(ref, dict) and (ref.get("secretName") or ref.get("name")) == name:
+                    return True
+        return False
 
     def _source_files(self, pod: dict, part: dict) -> dict[str, bytes]:
         """The files of one volume source: a ConfigMap's or Secret's keys (``items`` maps keys to paths), the
@@ -212,7 +296,9 @@ class ContainerRuntime:
                 if "secrets" in BY_PLURAL else None
             return _items(config_items(secret, binary=True), ref.get("items"))
         if "downwardAPI" in part:
-            return downward_files(pod, (part.get("downwardAPI") or {}).get("items") or [])
+            node = self.sb.store.get("nodes", "", (pod.get("spec") or {}).get("nodeName") or "") or {}
+            return downward_files(pod, (part.get("downwardAPI") or {}).get("items") or [],
+                                  allocatable=(node.get("status") or {}).get("allocatable") or {})
         return {}
 
     def _token(self, pod: dict) -> bytes:
@@ -477,25 +563,21 @@ def _items(files: dict[str, bytes], items: list | None) -> dict[str, bytes]:
     return {str(i.get("path") or i.get("key")): files[i["key"]] for i in items if i.get("key") in files}
 
 
-def downward_files(pod: dict, items: list) -> dict[str, bytes]:
-    """The downward API's files (``ExtractFieldPathAsString``): name, namespace, uid, and labels or annotations
-    one ``key="value"`` per line in key order, or one of them by key (``metadata.labels['app']``)."""
-    meta = pod.get("metadata") or {}
+def downward_files(pod: dict, items: list, allocatable: dict | None = None) -> dict[str, bytes]:
+    """The downward API's files: a pod field (``ExtractFieldPathAsString``: name, namespace, uid, labels or
+    annotations as upstream's ``FormatMap``, one of them by key) or a container's resource (``resourceFieldRef``,
+    in units of its ``divisor``), each at its ``path``."""
+    from .envvars import _field, _resource
     out: dict[str, bytes] = {}
+    containers = (pod.get("spec") or {}).get("containers") or [{}]
     for item in items:
-        path = (item.get("fieldRef") or {}).get("fieldPath") or ""
-        m = re.fullmatch(r"metadata\.(labels|annotations)\['([^']*)'\]", path)
-        if m:
-            value = (meta.get(m.group(1)) or {}).get(m.group(2), "")
-        elif path in ("metadata.labels", "metadata.annotations"):
-            pairs = meta.get(path.split(".")[1]) or {}
-            value = "\n".join(f'{k}="{v}"' for k, v in sorted(pairs.items()))
-        elif path in ("metadata.name", "metadata.namespace", "metadata.uid"):
-            value = meta.get(path.split(".")[1], "")
+        if not item.get("path"):
+            continue
+        if item.get("resourceFieldRef"):
+            value = _resource(pod, containers[0], item["resourceFieldRef"], allocatable or {})
         else:
-            continue  # resourceFieldRef and the rest: not simulated
-        if item.get("path"):
-            out[str(item["path"])] = str(value).encode()
+            value = _field(pod, (item.get("fieldRef") or {}).get("fieldPath") or "")
+        out[str(item["path"])] = value.encode()
     return out
 
 

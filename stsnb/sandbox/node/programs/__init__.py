@@ -41,7 +41,7 @@ Programs (each only where its image has it):
 * ``hostname [-s|-f|-d|-i]``: the short name (``spec.hostname`` or the pod name,
   truncated to 63 characters), ``-f`` the FQDN ``<hostname>.<subdomain>.<ns>.svc.<zone>``
   when a subdomain is set. ``setHostnameAsFQDN`` makes the FQDN the kernel hostname.
-* ``cat``, ``ls [-la1]``, ``mkdir [-p]``, ``rm [-rf]``, ``rmdir``, ``touch``, ``cp``,
+* ``cat``, ``ls [-laAdR1]`` (``total`` of 1K blocks with ``-l``), ``readlink [-fn]``, ``mkdir [-p]``, ``rm [-rf]``, ``rmdir``, ``touch``, ``cp``,
   ``mv`` (``-v`` says what they did), ``ln [-sf]`` (symbolic links, resolved inside the
   container's filesystem; hard links), ``find [PATH] [-name P] [-type f|d|l] [-maxdepth N]``,
   ``dd if= of= bs= count= conv=`` (``/dev/zero``, stdin, the record counts on stderr), ``pwd``, ``head``/``tail [-n N]``, ``wc``, ``grep [-ivqcF]``, ``chmod``

@@ -79,12 +79,12 @@ class Outcome:
 
 PROGRAMS = ("agnhost", "cat", "chmod", "cp", "curl", "date", "dd", "echo", "env", "false", "find", "grep", "head",
             "hostname", "id", "ln", "ls", "mkdir", "mv", "mysql", "mysqladmin", "mysqld", "ncat", "nginx", "node",
-            "nodetool", "nslookup", "perl", "printenv", "printf", "ps", "pwd", "rm", "rmdir", "sed", "sh", "sleep",
-            "start-zookeeper", "stress", "tail", "tar", "test", "touch", "true", "wc", "wget", "xbstream",
+            "nodetool", "nslookup", "perl", "printenv", "printf", "ps", "pwd", "readlink", "rm", "rmdir", "sed", "sh",
+            "sleep", "start-zookeeper", "stress", "tail", "tar", "test", "touch", "true", "wc", "wget", "xbstream",
             "xtrabackup", "zkCli.sh", "zookeeper-ready")
-_COMMON = frozenset({"cat", "chmod", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname", "id",
-                     "ln", "ls", "mkdir", "mv", "printenv", "printf", "pwd", "rm", "rmdir", "sed", "sh", "sleep", "tail",
-                     "tar", "test", "[", "touch", "true", "wc"})
+_COMMON = frozenset({"cat", "chmod", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname",
+                     "id", "ln", "ls", "mkdir", "mv", "printenv", "printf", "pwd", "readlink", "rm", "rmdir", "sed",
+                     "sh", "sleep", "tail", "tar", "test", "[", "touch", "true", "wc"})
 USERLAND = {  # what each image family has of them
     "busybox": _COMMON | {"ash", "nslookup", "busybox", "ps", "wget"},
     "debian": _COMMON | {"bash", "curl"},

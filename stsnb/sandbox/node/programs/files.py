@@ -52,39 +52,76 @@ def _mode_string(is_dir: bool, mode: int) -> str:
 
 
 def p_ls(c: Container, argv: list[str], io: IO) -> int:
+    """``ls`` with ``-a -A -d -l -1 -R``: with ``-l`` a directory's listing starts with its ``total`` (1K blocks,
+    busybox's and coreutils' ``calculate_blocks``); with ``-R`` or several operands each directory is headed by
+    its name, and ``-R`` goes on into each subdirectory (never through a link), depth first."""
     flags, paths = _flags(argv)
     status, blocks = 0, []
+
+    def listing(path: str, st) -> tuple[list[str], list[str], int]:
+        whole = st.is_dir and "d" not in flags
+        names = c.fs.listdir(path, c.cwd) if whole else [path]
+        if "a" in flags and whole:
+            names = [".", "..", *names]
+        elif "A" not in flags:
+            names = [n for n in names if not n.startswith(".") or n == path]
+        lines, subdirs, kb = [], [], 0
+        for n in names:
+            full = n if not whole else f"{path.rstrip('/')}/{n}"
+            if "l" not in flags and not ("R" in flags and whole):
+                lines.append(n)
+                continue
+            s = st if n == "." else c.fs.stat(f"{path.rstrip('/')}/..", c.cwd) if n == ".." else c.fs.lstat(full, c.cwd)
+            if "R" in flags and whole and n not in (".", "..") and s.is_dir and not s.is_link:
+                subdirs.append(full)
+            if "l" not in flags:
+                lines.append(n)
+                continue
+            kb += 0 if s.is_link else 4 if s.is_dir else -(-s.size // 4096) * 4
+            when = time.strftime("%b %e %H:%M", time.gmtime(s.mtime))
+            mode = "l" + _mode_string(False, s.mode)[1:] if s.is_link else _mode_string(s.is_dir, s.mode)
+            shown = f"{n} -> {s.target}" if s.is_link else n
+            owner = f"{identity.user_name(c, s.uid):<8} {identity.group_name(c, s.gid):<8}"
+            lines.append(f"{mode}    1 {owner} {s.size:>9} {when} {shown}")
+        return lines, subdirs, kb if whole else -1
+
+    def visit(path: str, st) -> None:
+        lines, subdirs, kb = listing(path, st)
+        blocks.append((path, lines, kb))
+        for sub in subdirs:
+            try:
+                visit(sub, c.fs.stat(sub, c.cwd))
+            except FsError:
+                continue
+
+    files: list[tuple[str, object]] = []
+    dirs: list[tuple[str, object]] = []
     for path in paths or ["."]:
         try:
             st = c.fs.stat(path, c.cwd)
+            if "l" in flags and not path.endswith("/") and c.fs.is_link(path, c.cwd):
+                st = c.fs.lstat(path, c.cwd)  # -l shows a link operand itself, as busybox and coreutils do
         except FsError as e:
             io.err(f"ls: {path}: {e.strerror}\n" if _bb(c) else f"ls: cannot access '{path}': {e.strerror}\n")
             status = 2 if not _bb(c) else 1
             continue
-        names = c.fs.listdir(path, c.cwd) if st.is_dir and "d" not in flags else [path]
-        if "a" in flags and st.is_dir and "d" not in flags:
-            names = [".", "..", *names]
-        elif "A" not in flags:
-            names = [n for n in names if not n.startswith(".") or n == path]
-        base = path if st.is_dir and "d" not in flags else None
-        lines = []
-        for n in names:
-            if "l" in flags:
-                full = n if base is None else f"{base.rstrip('/')}/{n}"
-                s = c.fs.lstat(full, c.cwd) if n not in (".", "..") else st
-                when = time.strftime("%b %e %H:%M", time.gmtime(s.mtime))
-                mode = "l" + _mode_string(False, s.mode)[1:] if s.is_link else _mode_string(s.is_dir, s.mode)
-                shown = f"{n} -> {s.target}" if s.is_link else n
-                owner = f"{identity.user_name(c, s.uid):<8} {identity.group_name(c, s.gid):<8}"
-                lines.append(f"{mode}    1 {owner} {s.size:>9} {when} {shown}")
-            else:
-                lines.append(n)
-        blocks.append((path, lines))
-    for k, (path, lines) in enumerate(blocks):
-        if len(blocks) > 1:
+        if st.is_dir and not st.is_link and "d" not in flags:
+            dirs.append((path, st))
+        else:
+            files.append((path, st))
+    if files:  # the operands that are not directories come first, together and without a heading
+        saved, flags = flags, flags + "d"
+        lines = [line for f, st in files for line in listing(f, st)[0]]
+        flags = saved
+        blocks.append(("", lines, -1))
+    for path, st in dirs:
+        visit(path, st)
+    headed = len(paths) > 1 or "R" in flags
+    for k, (path, lines, kb) in enumerate(blocks):
+        if headed and path:
             io.out(("\n" if k else "") + f"{path}:\n")
         if "l" in flags:
-            io.out("".join(f"{line}\n" for line in lines))
+            io.out((f"total {kb}\n" if kb >= 0 else "") + "".join(f"{line}\n" for line in lines))
         elif io.tty and "1" not in flags:
             io.out("  ".join(lines) + ("\n" if lines else ""))
         else:
@@ -519,6 +556,27 @@ def _tar_create(c: Container, paths: list[str], base: str, archive: str | None, 
         except FsError as e:
             io.err(f"tar: {archive}: Cannot open: {e.strerror}\n")
             return 2
+    return status
+
+
+def p_readlink(c: Container, argv: list[str], io: IO) -> int:
+    """``readlink [-f] [-n] PATH...``: a link's target as written, or with ``-f`` the path with every link
+    resolved; nothing printed and status 1 for what is not a link (without ``-f``) or cannot be resolved."""
+    flags, paths = _flags(argv)
+    status, end = 0, "" if "n" in flags else "\n"
+    for path in paths:
+        try:
+            if "f" in flags:
+                io.out(c.fs.realpath(path, c.cwd) + end)
+                continue
+            st = c.fs.lstat(path, c.cwd)
+        except FsError:
+            status = 1
+            continue
+        if st.is_link:
+            io.out(st.target + end)
+        else:
+            status = 1
     return status
 
 
