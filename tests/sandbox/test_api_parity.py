@@ -148,3 +148,37 @@ def test_an_hpa_written_as_autoscaling_v1_reads_back_as_v2_and_as_v1(sandbox):
     assert v2.spec.metrics[0].resource.target.average_utilization == 60
     again = v1.read_namespaced_horizontal_pod_autoscaler("web", "default")
     assert again.spec.target_cpu_utilization_percentage == 60 and again.spec.max_replicas == 4
+
+
+def test_secret_string_data_is_stored_as_base64_data_and_kinds_without_a_spec_get_none(sandbox, core):
+    # Convert_v1_Secret_To_core_Secret: stringData is written over data; the stored Secret has no stringData
+    core.create_namespaced_secret("default", {"metadata": {"name": "s"}, "data": {"a": "eA==", "c": "eQ=="},
+                                              "stringData": {"a": "b"}})
+    raw = json.loads(core.read_namespaced_secret("s", "default", _preload_content=False).data)
+    assert raw["data"] == {"a": "Yg==", "c": "eQ=="} and "stringData" not in raw
+    patched = core.patch_namespaced_secret("s", "default", {"metadata": {"labels": {"x": "y"}}},
+                                           _preload_content=False)
+    assert "spec" not in json.loads(patched.data) and patched.headers.get("Warning") is None
+    assert "spec" not in json.loads(core.read_namespaced_service_account("default", "default",
+                                                                         _preload_content=False).data)
+
+
+@pytest.mark.parametrize("kind", ["configmap", "secret"])
+def test_an_immutable_config_map_or_secret_refuses_new_data_and_losing_the_flag(sandbox, core, kind):
+    # ValidateConfigMapUpdate / ValidateSecretUpdate
+    create, patch = ((core.create_namespaced_config_map, core.patch_namespaced_config_map) if kind == "configmap"
+                     else (core.create_namespaced_secret, core.patch_namespaced_secret))
+    data = {"company_name": "ACME, Inc."} if kind == "configmap" else {"company_name": "QUNNRQ=="}
+    create("default", {"metadata": {"name": "company"}, "data": data, "immutable": True})
+    change = {"data": {"company_name": "Fiktivesunternehmen GmbH"}} if kind == "configmap" else \
+        {"stringData": {"company_name": "Fiktivesunternehmen GmbH"}}
+    for body, field in ((change, "data"), ({"immutable": False}, "immutable")):
+        with pytest.raises(ApiException) as e:
+            patch("company", "default", body)
+        status = json.loads(e.value.body)
+        assert e.value.status == 422 and status["details"]["causes"] == [{
+            "reason": "FieldValueForbidden", "message": "Forbidden: field is immutable when `immutable` is set",
+            "field": field}]
+        assert status["message"] == (f'{"ConfigMap" if kind == "configmap" else "Secret"} "company" is invalid: '
+                                     f"{field}: Forbidden: field is immutable when `immutable` is set")
+    patch("company", "default", {"metadata": {"labels": {"still": "editable"}}})

@@ -228,4 +228,12 @@ def validate(plural: str, obj: dict, profile: Profile, old: dict | None = None) 
             causes.append(v.invalid("roleRef", obj.get("roleRef"), "cannot change roleRef", profile))
         if plural == "secrets" and obj.get("type") != old.get("type"):
             causes.append(v.invalid("type", obj.get("type"), "field is immutable", profile))
+        if plural in ("configmaps", "secrets") and old.get("immutable") is True:
+            # ValidateConfigMapUpdate / ValidateSecretUpdate: an immutable object keeps its flag and its data
+            fixed = "field is immutable when `immutable` is set"
+            if obj.get("immutable") is not True:
+                causes.append(v.forbidden("immutable", fixed))
+            for key in ("data", "binaryData") if plural == "configmaps" else ("data",):
+                if (obj.get(key) or {}) != (old.get(key) or {}):
+                    causes.append(v.forbidden(key, fixed))
     return causes

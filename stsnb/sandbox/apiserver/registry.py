@@ -8,6 +8,7 @@ this layer, exactly as real controllers go through the API server.
 
 from __future__ import annotations
 
+import base64
 import copy
 import ipaddress
 import json
@@ -144,16 +145,27 @@ class Registry:
         obj = deep_copy(body)
         obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
         obj, warnings = self.sb.schemas.decode(obj, strict=strict)
-        for key in ("metadata", "spec"):  # Go decodes null into an empty struct
-            if obj.get(key) is None and (key == "metadata" or rt.plural not in ("events", "controllerrevisions",
-                                                                                 "storageclasses", "endpointslices",
-                                                                                 "endpoints", "configmaps")):
+        for key in ("metadata", "spec"):  # Go decodes null into an empty struct (only kinds that have a spec)
+            if obj.get(key) is None and (key == "metadata" or self._has_spec(rt)):
                 obj[key] = {}
             elif not isinstance(obj[key], dict) if key in obj else False:
                 raise errors.bad_request(f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
                                          f"json: cannot unmarshal {type(obj[key]).__name__} into Go struct field "
                                          f"{rt.kind}.{key}")
+        if rt.plural == "secrets" and isinstance(obj.get("stringData"), dict):
+            # Convert_v1_Secret_To_core_Secret: stringData is written over data, base64-encoded, and never stored
+            obj["data"] = {**(obj.get("data") or {}), **{k: base64.b64encode(str(v).encode()).decode()
+                                                         for k, v in obj.pop("stringData").items()}}
         return obj, warnings
+
+    def _has_spec(self, rt: ResourceType) -> bool:
+        """Whether the kind's schema has a ``spec`` (a Secret, a ConfigMap or a ServiceAccount has none)."""
+        schemas = self.sb.schemas.schemas
+        try:
+            definition = schemas.definition(schemas.type_for(rt.api_version, rt.kind))
+        except (KeyError, ValueError, LookupError, errors.ApiError):
+            return True
+        return "spec" in (definition.get("properties") or {})
 
     def _prepare_create(self, rt: ResourceType, obj: dict) -> None:
         p = rt.plural
