@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import io
 import os
+import re
 import tarfile
 import time
 from pathlib import Path
@@ -409,6 +410,22 @@ def test_ls_long_heads_directories_with_their_total_and_recurses_with_capital_r(
     assert lines[9].endswith(" k -> ..data/k")
     # . and .. count a block each, the 5,000-byte file two (1K blocks of 4K pages)
     assert lines[10:13] == ["", "/v/..S:", "total 16"] and lines[15].startswith("-rw-r--r-- ")
-    assert lines[16].endswith(" /v/k -> ..data/k") and lines[17].endswith(" /etc/passwd")
-    assert lines[18].endswith(" /v/..data -> ..S"), "a link operand is shown itself with -l"
+    # file operands in name order; a link operand is shown itself with -l
+    assert [re.search(r"\d\d:\d\d (.*)$", line).group(1) for line in lines[16:19]] == [
+        "/etc/passwd", "/v/..data -> ..S", "/v/k -> ..data/k"]
     assert lines[19:] == ["..data/k", "/v/..S/k"]
+
+
+def test_coreutils_ls_long_aligns_its_columns_to_the_widest_cell_and_busybox_keeps_fixed_widths():
+    fs = FileSystem(image_root("nginx", nginx=False))
+    fs.write("/tmp/big", b"x" * 12345)
+    fs.write("/tmp/small", b"x")
+    out, _ = sh("ls -l /tmp/small /tmp/big", image="nginx", fs=fs)
+    assert out.splitlines() == [f"-rw-r--r-- 1 root root 12345 {_when(fs, '/tmp/big')} /tmp/big",
+                                f"-rw-r--r-- 1 root root     1 {_when(fs, '/tmp/small')} /tmp/small"]
+    out, _ = sh("ls -l /tmp/small", fs=fs)
+    assert out == f"-rw-r--r--    1 root     root             1 {_when(fs, '/tmp/small')} /tmp/small\n"
+
+
+def _when(fs: FileSystem, path: str) -> str:
+    return time.strftime("%b %e %H:%M", time.gmtime(fs.stat(path).mtime))

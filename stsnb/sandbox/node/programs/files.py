@@ -81,8 +81,8 @@ def p_ls(c: Container, argv: list[str], io: IO) -> int:
             when = time.strftime("%b %e %H:%M", time.gmtime(s.mtime))
             mode = "l" + _mode_string(False, s.mode)[1:] if s.is_link else _mode_string(s.is_dir, s.mode)
             shown = f"{n} -> {s.target}" if s.is_link else n
-            owner = f"{identity.user_name(c, s.uid):<8} {identity.group_name(c, s.gid):<8}"
-            lines.append(f"{mode}    1 {owner} {s.size:>9} {when} {shown}")
+            lines.append((mode, "1", identity.user_name(c, s.uid), identity.group_name(c, s.gid), str(s.size), when,
+                          shown))
         return lines, subdirs, kb if whole else -1
 
     def visit(path: str, st) -> None:
@@ -109,6 +109,8 @@ def p_ls(c: Container, argv: list[str], io: IO) -> int:
             dirs.append((path, st))
         else:
             files.append((path, st))
+    files.sort(key=lambda f: f[0])  # operands in name order, as both sort them
+    dirs.sort(key=lambda d: d[0])
     if files:  # the operands that are not directories come first, together and without a heading
         saved, flags = flags, flags + "d"
         lines = [line for f, st in files for line in listing(f, st)[0]]
@@ -121,12 +123,21 @@ def p_ls(c: Container, argv: list[str], io: IO) -> int:
         if headed and path:
             io.out(("\n" if k else "") + f"{path}:\n")
         if "l" in flags:
-            io.out((f"total {kb}\n" if kb >= 0 else "") + "".join(f"{line}\n" for line in lines))
+            io.out((f"total {kb}\n" if kb >= 0 else "") + "".join(f"{line}\n" for line in _long(lines, _bb(c))))
         elif io.tty and "1" not in flags:
             io.out("  ".join(lines) + ("\n" if lines else ""))
         else:
             io.out("".join(f"{line}\n" for line in lines))
     return status
+
+
+def _long(rows: list, busybox: bool) -> list[str]:
+    """``ls -l`` rows: busybox's fixed widths, or coreutils' columns as wide as their widest cell."""
+    if busybox:
+        return [f"{m}    {n} {u:<8} {g:<8} {z:>9} {w} {name}" for m, n, u, g, z, w, name in rows]
+    width = [max((len(r[i]) for r in rows), default=0) for i in range(5)]
+    return [f"{m} {n:>{width[1]}} {u:<{width[2]}} {g:<{width[3]}} {z:>{width[4]}} {w} {name}"
+            for m, n, u, g, z, w, name in rows]
 
 
 def p_mkdir(c: Container, argv: list[str], io: IO) -> int:
