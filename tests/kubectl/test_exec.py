@@ -71,6 +71,13 @@ def test_exec_is_refused_as_a_cluster_refuses_it(web):
     assert missing.code == 1 and 'pods "nope" not found' in missing.err
     bad = web("exec", "web", "-c", "sidecar", "--", "ls", check=False)
     assert bad.code == 1 and "container sidecar is not valid for pod web" in bad.err
+    # a container that is not running: kubectl's WebSocket upgrade is refused, it falls back to SPDY, and
+    # that is refused for the same reason, which is what it prints
+    web("run", "crash", "--image=busybox", "--", "sh", "-c", "exit 1")
+    web.wait("crash to exit", lambda: "terminated" in str(
+        ((web.obj("pods", "crash") or {}).get("status", {}).get("containerStatuses") or [{}])[0].get("state", {})))
+    crashed = web("exec", "crash", "--", "ls", check=False)
+    assert (crashed.code, crashed.err) == (1, 'error: unable to upgrade connection: container not found ("crash")\n')
 
 
 def test_cp_copies_a_file_into_the_pod_and_back(web):

@@ -1,8 +1,9 @@
 """kubernetes.io task pages, with kubectl, on a served sandbox.
 
 *Init Containers*, the *Jobs* page's pi Job, *Assign Memory Resources*, *Configure a Security Context*
-(``ps`` and ``id`` in its shell), and the StatefulSet tasks *Scale a StatefulSet*, *Force Delete
-StatefulSet Pods* and *Delete a StatefulSet*.
+(``ps`` and ``id`` in its shell), the StatefulSet tasks *Scale a StatefulSet*, *Force Delete
+StatefulSet Pods* and *Delete a StatefulSet*, *Connecting Applications with Services*, and
+*Exposing an External IP Address to Access an Application in a Cluster* (Google's ``hello-app``).
 
 The Pod's two init containers loop ``until nslookup …; do echo waiting …; sleep 2; done``: the
 Pod shows ``Init:0/2`` and the first one's log says it waits, until the two Services exist; then
@@ -12,6 +13,7 @@ ServiceAccount volume every container gets (``/var/run/secrets/kubernetes.io/ser
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 TUTORIAL = Path(__file__).parent / "tutorial"
@@ -134,3 +136,30 @@ def test_connecting_applications_with_services_finds_my_nginx_by_env_and_by_dns(
     assert out.startswith("Server:    10.96.0.10\nAddress 1: 10.96.0.10 kube-dns.kube-system.svc.cluster.local\n\n"
                           f"Name:      my-nginx\nAddress 1: {cluster_ip} my-nginx.default.svc.cluster.local\n")
     assert "<title>Welcome to nginx!</title>" in out
+
+
+def test_exposing_an_external_ip_address_serves_hello_app_behind_a_pending_load_balancer(kubectl):
+    kubectl.apply(TUTORIAL / "load-balancer-example.yaml")
+    kubectl("rollout", "status", "deployment/hello-world", "--timeout=90s", timeout=120)
+    assert kubectl("get", "deployments", "hello-world", "--no-headers").out.split()[:4] == [
+        "hello-world", "5/5", "5", "5"]
+    kubectl("expose", "deployment", "hello-world", "--type=LoadBalancer", "--name=my-service")
+    service = kubectl("get", "services", "my-service", "--no-headers").out.split()
+    # no cloud load balancer in a kind-like cluster: the external IP stays pending, a node port is allocated
+    assert service[1] == "LoadBalancer" and service[3] == "<pending>" and service[4].startswith("8080:")
+    described = kubectl("describe", "services", "my-service").out
+    endpoints_line = next(line for line in described.splitlines() if line.startswith("Endpoints:"))
+    endpoints = endpoints_line.split()[1]
+    pods = kubectl("get", "pods", "-l", "app.kubernetes.io/name=load-balancer-example", "-o",
+                   "jsonpath={range .items[*]}{.metadata.name} {.status.podIP}{'\\n'}{end}").out.split("\n")
+    ips = {line.split()[1]: line.split()[0] for line in pods if line}
+    # describe shows three of the five endpoints and counts the rest
+    assert {e.rsplit(":", 1)[0] for e in endpoints.split(",")} < set(ips) and len(ips) == 5
+    assert endpoints_line.endswith(" + 2 more...")
+    page = kubectl("run", "-i", "--rm", "--restart=Never", "client", "--image=busybox", "--",
+                   "wget", "-qO-", "my-service:8080", timeout=90).out
+    lines = page.splitlines()
+    assert lines[:2] == ["Hello, world!", "Version: 2.0.0"] and lines[2].removeprefix("Hostname: ") in ips.values()
+    logs = kubectl("logs", "-l", "app.kubernetes.io/name=load-balancer-example", "--prefix").out
+    assert re.search(r"\] \d{4}/\d\d/\d\d \d\d:\d\d:\d\d Server listening on port 8080$", logs, re.M)
+    assert re.search(r"\] \d{4}/\d\d/\d\d \d\d:\d\d:\d\d Serving request: /$", logs, re.M)

@@ -15,7 +15,7 @@ import pytest
 from stsnb.sandbox.node.containers import (ENOSPC, EROFS, FileSystem, FsError, Volume, VolumeData, image_root,
                                             projected_volume, split_path, write_projection)
 from stsnb.sandbox.node.envvars import go_quote
-from stsnb.sandbox.node.network import HttpConnection, HttpRequest, nginx_server
+from stsnb.sandbox.node.network import HttpConnection, HttpRequest, hello_app_server, nginx_server
 from stsnb.sandbox.node.programs import Limits, ProgramContext, run
 from stsnb.sandbox.node.programs.process import Process
 
@@ -429,3 +429,18 @@ def test_coreutils_ls_long_aligns_its_columns_to_the_widest_cell_and_busybox_kee
 
 def _when(fs: FileSystem, path: str) -> str:
     return time.strftime("%b %e %H:%M", time.gmtime(fs.stat(path).mtime))
+
+
+def test_hello_app_says_where_it_listens_and_answers_with_its_version_and_hostname():
+    out = run(_ctx("gcr.io/google-samples/hello-app:2.0", None, command=["/hello-app"]))
+    assert re.fullmatch(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d Server listening on port 8080\n", out.output)
+    assert (out.listens, out.server) == ((8080,), "hello-app:2.0.0")
+    moved = run(_ctx("us-docker.pkg.dev/google-samples/containers/gke/hello-app:1.0", None, command=["/hello-app"],
+                     env=[{"name": "PORT", "value": "9000"}]))
+    assert (moved.listens, moved.server) == ((9000,), "hello-app:1.0.0") and moved.output.endswith(" 9000\n")
+    logged: list[str] = []
+    answer = hello_app_server("web-0", "1.0.0", logged.append)(HttpRequest("GET", "/hello?x=1"))
+    assert (answer.status, answer.body) == (200, b"Hello, world!\nVersion: 1.0.0\nHostname: web-0\n")
+    assert ("Content-Type", "text/plain; charset=utf-8") in answer.headers
+    assert logged[0].endswith(" Serving request: /hello\n")
+    assert run(_ctx("busybox", "/hello-app")).exit_code == 127, "only its own image has it"

@@ -123,6 +123,13 @@ def connect(sb: Cluster, method: str, target: str, headers: dict[str, str], name
             raise errors.bad_request("you must specify at least 1 of stdin, stdout, stderr")
         protocol = choose(requested, EXEC_PROTOCOLS)
     if not websocket:
+        if subresource != "portforward":
+            # a kubectl that fell back to SPDY after the WebSocket upgrade was refused (a container that is not
+            # running) is told that reason again, as a real cluster tells it, not that SPDY is not served
+            try:
+                sb.kubelet.check_running(namespace, name, container)
+            except errors.ApiError as e:  # kubectl's SPDY client prefixes "unable to upgrade connection: " itself
+                raise errors.bad_request(e.message.removeprefix("unable to upgrade connection: ")) from None
         # kubectl speaks WebSocket by default for exec/attach/cp from 1.30 and for port-forward from 1.31
         # (KEP-4006: beta, on by default); 1.30's port-forward needs KUBECTL_PORT_FORWARD_WEBSOCKETS=true
         newer = ("kubectl 1.31 and newer (1.30 with KUBECTL_PORT_FORWARD_WEBSOCKETS=true)"

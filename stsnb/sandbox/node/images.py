@@ -18,7 +18,8 @@ looks the reference up here instead:
    image), httpd (also upstream's e2e ``httpd`` images), upstream's e2e
    ``agnhost`` (its ``netexec`` and ``pause``), the Kubernetes Basics tutorial's
    ``kubernetes-bootcamp`` (``v1``, ``v2``; its ``v10`` fails to pull, as the
-   tutorial shows), busybox, alpine, debian, ubuntu, python, perl (the Jobs page's ``bpi``),
+   tutorial shows), Google's ``hello-app`` (``Hello, world!``, its version and the pod's hostname on
+   ``$PORT``), busybox, alpine, debian, ubuntu, python, perl (the Jobs page's ``bpi``),
    ``polinux/stress`` (its memory hog, ``OOMKilled`` over the limit), the Cassandra tutorial's
    ``gcr.io/google-samples/cassandra`` (its ring, :mod:`.programs.cassandra`), the ZooKeeper
    tutorial's ``registry.k8s.io/kubernetes-zookeeper`` (its ensemble, :mod:`.programs.zookeeper`),
@@ -204,6 +205,10 @@ CATALOGUE: tuple[Entry, ...] = (
     # the Kubernetes Basics tutorial's app: node:6 (Debian) running server.js on 8080; v2 is jocatalin's
     Entry("kubernetes-bootcamp", ("gcr.io/google-samples/kubernetes-bootcamp", "docker.io/jocatalin/kubernetes-bootcamp"),
           (), ("/bin/sh", "-c", "node server.js"), ports=(8080,), tags=("v1", "v2")),
+    # Google's hello-app (Go, on alpine): *Exposing an External IP Address*, *Set up Ingress on Minikube*, GKE's
+    # quickstarts; "Hello, world!", its version and the pod's hostname on 8080
+    Entry("hello-app", ("gcr.io/google-samples/hello-app", "us-docker.pkg.dev/google-samples/containers/gke/hello-app"),
+          (), ("/hello-app",), userland="busybox", ports=(8080,), files=("/hello-app",)),
     Entry("busybox", ("docker.io/library/busybox", "registry.k8s.io/busybox", "k8s.gcr.io/busybox",
                       "gcr.io/google_containers/busybox", "gcr.io/google-containers/busybox",
                       "registry.k8s.io/e2e-test-images/busybox"),

@@ -35,6 +35,7 @@ import itertools
 import mimetypes
 import threading
 import time
+import urllib.parse
 from datetime import datetime, timezone
 from urllib.parse import parse_qs
 from dataclasses import dataclass, field
@@ -209,6 +210,21 @@ def bootcamp_server(hostname: str, version: str, log: Callable[[str], None], sta
         body = f"Hello Kubernetes bootcamp! | Running on: {hostname} | {version}\n".encode()
         return HttpResponse(200, "OK", [("Date", email.utils.formatdate(usegmt=True)), ("Connection", "keep-alive"),
                                         ("Content-Length", str(len(body)))], b"" if req.method == "HEAD" else body)
+
+    return serve
+
+
+def hello_app_server(hostname: str, version: str, log: Callable[[str], None]) -> Server:
+    """Google's ``hello-app`` (``main.go``, Go's ``net/http``): three lines for any path, and each request
+    logged by Go's ``log`` (``2006/01/02 15:04:05 Serving request: /``)."""
+    def serve(req: HttpRequest) -> HttpResponse:
+        path = urllib.parse.urlsplit(req.target).path or "/"
+        log(f"{time.strftime('%Y/%m/%d %H:%M:%S', time.gmtime())} Serving request: {path}\n")
+        body = f"Hello, world!\nVersion: {version}\nHostname: {hostname}\n".encode()
+        return HttpResponse(200, "OK", [("Date", email.utils.formatdate(usegmt=True)),
+                                        ("Content-Length", str(len(body))),
+                                        ("Content-Type", "text/plain; charset=utf-8")],
+                            b"" if req.method == "HEAD" else body)
 
     return serve
 

@@ -35,8 +35,8 @@ from ..core.resources import BY_PLURAL
 from .containers import (MAX_VOLUME_BYTES, FileSystem, Volume, VolumeData, VolumeStorage, config_items,
                          projected_volume, write_projection)
 from .disk import PvDirectories
-from .network import (NGINX_VERSIONS, HttpConnection, PodNetwork, Server, bootcamp_server, netexec_server,
-                      nginx_server)
+from .network import (NGINX_VERSIONS, HttpConnection, PodNetwork, Server, bootcamp_server, hello_app_server,
+                      netexec_server, nginx_server)
 
 if TYPE_CHECKING:
     from ..core.cluster import Cluster
@@ -353,6 +353,8 @@ class ContainerRuntime:
         elif server.startswith("bootcamp:") and listens:
             st.serving[container] = bootcamp_server(hostname, server.partition(":")[2], log or (lambda text: None),
                                                     started=time.monotonic())
+        elif server.startswith("hello-app:") and listens:
+            st.serving[container] = hello_app_server(hostname, server.partition(":")[2], log or (lambda text: None))
         elif server.startswith("zookeeper:") and listens and st.fs.get(container) is not None:
             from .zookeeper import zookeeper_server
             _, port, myid, data_dir = server.split(":", 3)

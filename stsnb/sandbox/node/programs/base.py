@@ -78,8 +78,8 @@ class Outcome:
 
 
 PROGRAMS = ("agnhost", "cat", "chmod", "cp", "curl", "date", "dd", "echo", "env", "false", "find", "grep", "head",
-            "hostname", "id", "ln", "ls", "mkdir", "mv", "mysql", "mysqladmin", "mysqld", "ncat", "nginx", "node",
-            "nodetool", "nslookup", "perl", "printenv", "printf", "ps", "pwd", "readlink", "rm", "rmdir", "sed", "sh",
+            "hello-app", "hostname", "id", "ln", "ls", "mkdir", "mv", "mysql", "mysqladmin", "mysqld", "ncat", "nginx",
+            "node", "nodetool", "nslookup", "perl", "printenv", "printf", "ps", "pwd", "readlink", "rm", "rmdir", "sed", "sh",
             "sleep", "start-zookeeper", "stress", "tail", "tar", "test", "touch", "true", "wc", "wget", "xbstream",
             "xtrabackup", "zkCli.sh", "zookeeper-ready")
 _COMMON = frozenset({"cat", "chmod", "cp", "date", "dd", "echo", "env", "false", "find", "grep", "head", "hostname",

@@ -418,6 +418,20 @@ def p_node(c: Container, argv: list[str], io: IO) -> int:
     raise Forever(handles_sigterm=True, listens=(8080,), server=f"bootcamp:v={version}", hostname=c.hostname)
 
 
+def p_hello_app(c: Container, argv: list[str], io: IO) -> int:
+    """Google's ``hello-app`` (``gcr.io/google-samples/hello-app``): Go's log line, then its server on ``$PORT``
+    (8080 unless the pod sets it); the page says ``Version: 1.0.0`` or ``2.0.0`` after the image's tag."""
+    import time
+    port = c.env.get("PORT") or "8080"
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        io.err(f"{time.strftime('%Y/%m/%d %H:%M:%S', time.gmtime())} listen tcp: address {port}: invalid port\n")
+        return 1
+    io.err(f"{time.strftime('%Y/%m/%d %H:%M:%S', time.gmtime())} Server listening on port {port}\n")
+    tag = c.image.tag if c.image else ""
+    version = f"{tag}.0" if re.fullmatch(r"\d+\.\d+", tag) else "1.0.0"
+    raise Forever(handles_sigterm=True, listens=(int(port),), server=f"hello-app:{version}", hostname=c.hostname)
+
+
 def _listdir(c: Container, path: str) -> list[str]:
     try:
         return c.fs.listdir(path)

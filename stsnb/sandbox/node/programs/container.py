@@ -157,7 +157,7 @@ class Container(Shell):
             return self.image is not None and self.image.name == "cassandra"
         if self.image is not None and self.image.name == "zookeeper" and name in ZOOKEEPER_PROGRAMS:
             return self.fs.exists(f"/usr/bin/{name}")  # files in /usr/bin: `rm` one and it is gone
-        path = next((f for f in self.image.files if f.rsplit("/", 1)[1] == name), None) if self.image else None
+        path = next((f for f in self.image.files if name in (f, f.rsplit("/", 1)[1])), None) if self.image else None
         if path is not None or name in IMAGE_FILE_PROGRAMS:  # the image's own programs are its files: `mv` one
             return path is not None and self.fs.exists(path)  # away and it is gone
         if name in ("nginx", "/docker-entrypoint.sh"):
@@ -185,7 +185,7 @@ class Container(Shell):
                 return builtin(self, argv, io)
         name = word
         if "/" in word:
-            if word in ("/docker-entrypoint.sh", "/agnhost", "/run.sh", "/ready-probe.sh"):
+            if word in ("/docker-entrypoint.sh", "/agnhost", "/run.sh", "/ready-probe.sh", "/hello-app"):
                 name = word
             elif word.startswith(_BIN_DIRS):
                 name = word.rsplit("/", 1)[1]
@@ -288,6 +288,7 @@ PROGRAM_FUNCS = {
     "printenv": files.p_printenv, "date": files.p_date, "test": files.p_test, "[": files.p_test,
     "wget": net.p_wget, "curl": net.p_curl, "ln": files.p_ln, "readlink": files.p_readlink, "dd": files.p_dd,
     "find": files.p_find,
+    "/hello-app": commands.p_hello_app,
     "printf": commands.p_printf, "/agnhost": commands.p_agnhost, "node": commands.p_node, "perl": commands.p_perl,
     "stress": commands.p_stress, "id": identity.p_id, "ps": _ps, "dumb-init": cassandra.p_dumb_init, "/run.sh": cassandra.p_run,
     "/ready-probe.sh": cassandra.p_ready_probe, "nodetool": cassandra.p_nodetool,
@@ -303,7 +304,7 @@ CASSANDRA_PROGRAMS = frozenset({"dumb-init", "/run.sh", "/ready-probe.sh", "node
 ZOOKEEPER_PROGRAMS = frozenset({"start-zookeeper", "zookeeper-ready", "zkCli.sh", "ps", "pkill"})
 #: Programs that exist only as files of the images that have them (:mod:`.mysql`'s).
 IMAGE_FILE_PROGRAMS = frozenset({"docker-entrypoint.sh", "mysqld", "mysql", "mysqladmin", "ncat", "xtrabackup",
-                                 "xbstream"})
+                                 "xbstream", "/hello-app"})
 
 
 def new_filesystem(c: Container) -> containers.FileSystem:
